@@ -1,0 +1,293 @@
+"""Read and write `.textsort` model bundles (docs/bundle-format.md).
+
+`load_bundle` checks everything the format promises before anything runs: the
+container, member names and sizes (read with a cap, never extracted to disk), the
+checksums, the manifest, the tokenizer and the model's signature and output width.
+Every failure is a `BundleError` with a plain message that names the file.
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import tempfile
+import zipfile
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath, PureWindowsPath
+from typing import Any
+
+from textsort.encoding import TextEncoder, TokenizerSpec
+
+FORMAT = "textsort-bundle"
+FORMAT_VERSION = 1
+SUFFIX = ".textsort"
+MANIFEST = "manifest.json"
+MODEL = "model.tflite"
+TOKENIZER = "tokenizer.json"
+REPORT = "report.md"
+REQUIRED_MEMBERS = (MANIFEST, MODEL, TOKENIZER)
+OPTIONAL_MEMBERS = (REPORT,)
+KNOWN_MEMBERS = REQUIRED_MEMBERS + OPTIONAL_MEMBERS
+MAX_MEMBER_BYTES = 256 * 1024 * 1024
+MAX_TOTAL_BYTES = 512 * 1024 * 1024
+SIGNATURE = "serving_default"
+INPUT_NAMES = ("input_ids", "attention_mask")
+OUTPUT_NAME = "logits"
+_READ_CHUNK = 1024 * 1024
+
+
+class BundleError(Exception):
+    """A bundle that cannot be used; the message is meant for the user."""
+
+
+@dataclass
+class Bundle:
+    path: Path | None
+    manifest: dict
+    model_bytes: bytes
+    tokenizer_json: str
+    report: str | None = None
+    _interpreters: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def name(self) -> str:
+        return str(self.manifest["name"])
+
+    @property
+    def labels(self) -> list[str]:
+        return list(self.manifest["labels"])
+
+    @property
+    def spec(self) -> TokenizerSpec:
+        return TokenizerSpec.from_dict(self.manifest["tokenizer"])
+
+    @property
+    def signature(self) -> str:
+        return str(self.manifest["model"].get("signature", SIGNATURE))
+
+    def make_encoder(self) -> TextEncoder:
+        return TextEncoder.from_json(self.tokenizer_json, self.spec)
+
+    def interpreter(self, threads: int | None = None):
+        """A LiteRT interpreter for the model (cached per thread count)."""
+        if threads not in self._interpreters:
+            from ai_edge_litert.interpreter import Interpreter
+
+            self._interpreters[threads] = Interpreter(model_content=self.model_bytes, num_threads=threads)
+        return self._interpreters[threads]
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+# -- writing ---------------------------------------------------------------
+def write_bundle(
+    path: str | os.PathLike,
+    *,
+    model_bytes: bytes,
+    tokenizer_json: str,
+    manifest: dict,
+    extra: dict[str, bytes] | None = None,
+) -> Path:
+    """Write a bundle atomically, filling in `format`, `format_version` and `files`.
+
+    `extra` may hold the optional members (only `report.md`). The written file is
+    read back with `load_bundle`, so a bundle that this returns is one the app loads.
+    """
+    path = Path(path)
+    extra = dict(extra or {})
+    unknown = sorted(set(extra) - set(OPTIONAL_MEMBERS))
+    if unknown:
+        raise BundleError(f"Cannot write {path}: unknown extra member(s) {unknown}; allowed: {list(OPTIONAL_MEMBERS)}")
+    payload: dict[str, bytes] = {MODEL: bytes(model_bytes), TOKENIZER: tokenizer_json.encode("utf-8")}
+    for name, data in extra.items():
+        payload[name] = data.encode("utf-8") if isinstance(data, str) else bytes(data)
+    manifest = json.loads(json.dumps(manifest))  # a deep copy; also proves it is JSON
+    manifest["format"] = FORMAT
+    manifest["format_version"] = FORMAT_VERSION
+    manifest.setdefault("model", {}).setdefault("file", MODEL)
+    manifest["model"].setdefault("signature", SIGNATURE)
+    manifest["files"] = {name: {"sha256": _sha256(data), "bytes": len(data)} for name, data in payload.items()}
+    _check_manifest(manifest, path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh, zipfile.ZipFile(fh, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+            zf.writestr(MANIFEST, json.dumps(manifest, indent=2, ensure_ascii=False))
+            for name, data in payload.items():
+                zf.writestr(name, data)
+        load_bundle(tmp)  # refuse to publish a bundle the reader would refuse
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+# -- reading ---------------------------------------------------------------
+def _bad_member_name(name: str) -> bool:
+    if not name or "/" in name or "\\" in name or ".." in name or ":" in name:
+        return True
+    return PurePosixPath(name).is_absolute() or PureWindowsPath(name).is_absolute()
+
+
+def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, where: str) -> bytes:
+    """Read one member into memory, never more than its declared size (and the cap)."""
+    cap = min(info.file_size, MAX_MEMBER_BYTES)
+    buf = io.BytesIO()
+    try:
+        with zf.open(info) as fh:
+            while True:
+                chunk = fh.read(min(_READ_CHUNK, cap + 1 - buf.tell()))
+                if not chunk:
+                    break
+                buf.write(chunk)
+                if buf.tell() > cap:
+                    raise BundleError(f"{where}: member {info.filename} is larger than it declares ({info.file_size} bytes)")
+    except BundleError:
+        raise
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as e:
+        raise BundleError(f"{where}: member {info.filename} is damaged ({e})") from None
+    except (NotImplementedError, RuntimeError) as e:  # unknown compression, encryption
+        raise BundleError(f"{where}: member {info.filename} cannot be read ({e})") from None
+    data = buf.getvalue()
+    if len(data) != info.file_size:
+        raise BundleError(f"{where}: member {info.filename} is shorter than it declares")
+    return data
+
+
+def _check_manifest(m: Any, where: str | Path) -> None:
+    if not isinstance(m, dict):
+        raise BundleError(f"{where}: {MANIFEST} is not a JSON object")
+    if m.get("format") != FORMAT:
+        raise BundleError(f"{where}: not a Textsort bundle ({MANIFEST} format is {m.get('format')!r}, expected {FORMAT!r})")
+    version = m.get("format_version")
+    if version != FORMAT_VERSION or isinstance(version, bool):
+        raise BundleError(
+            f"{where}: bundle format version {version!r} is not supported (this Textsort reads version {FORMAT_VERSION}); "
+            "update Textsort or re-export the model"
+        )
+    for key in ("name", "labels", "tokenizer", "model", "files"):
+        if key not in m:
+            raise BundleError(f"{where}: {MANIFEST} has no {key!r}")
+    if not isinstance(m["name"], str) or not m["name"].strip():
+        raise BundleError(f"{where}: {MANIFEST} 'name' must be a non-empty string")
+    labels = m["labels"]
+    if not isinstance(labels, list) or len(labels) < 2 or not all(isinstance(x, str) and x.strip() for x in labels):
+        raise BundleError(f"{where}: {MANIFEST} 'labels' must be a list of at least two non-empty strings")
+    if len(set(labels)) != len(labels):
+        raise BundleError(f"{where}: {MANIFEST} 'labels' has duplicates: {labels}")
+    try:
+        spec = TokenizerSpec.from_dict(m["tokenizer"])
+        if spec.max_length < 3 or spec.stride < 1 or spec.stride > spec.content_length:
+            raise ValueError("max_length must be >= 3 and 1 <= window_stride <= max_length - 2")
+    except (KeyError, TypeError, ValueError, AttributeError) as e:
+        raise BundleError(f"{where}: {MANIFEST} 'tokenizer' section is invalid ({e})") from None
+    if spec.file != TOKENIZER:
+        raise BundleError(f"{where}: {MANIFEST} tokenizer file must be {TOKENIZER!r}, not {spec.file!r}")
+    model = m["model"]
+    if not isinstance(model, dict) or model.get("file", MODEL) != MODEL:
+        raise BundleError(f"{where}: {MANIFEST} 'model' must name the file {MODEL!r}")
+    files = m["files"]
+    if not isinstance(files, dict) or not all(
+        isinstance(v, dict) and isinstance(v.get("sha256"), str) and isinstance(v.get("bytes"), int) for v in files.values()
+    ):
+        raise BundleError(f"{where}: {MANIFEST} 'files' must map member names to {{sha256, bytes}}")
+
+
+def _check_model(bundle: Bundle, where: str) -> None:
+    try:
+        interp = bundle.interpreter(None)
+    except (ValueError, RuntimeError) as e:
+        raise BundleError(f"{where}: {MODEL} is not a valid LiteRT model ({e})") from None
+    try:
+        runner = interp.get_signature_runner(bundle.signature)
+    except ValueError:
+        raise BundleError(f"{where}: {MODEL} has no signature {bundle.signature!r}") from None
+    inputs = runner.get_input_details()
+    outputs = runner.get_output_details()
+    if sorted(inputs) != sorted(INPUT_NAMES):
+        raise BundleError(f"{where}: {MODEL} inputs are {sorted(inputs)}, expected {list(INPUT_NAMES)}")
+    for name, d in inputs.items():
+        if d["dtype"].__name__ != "int32" or len(d["shape_signature"]) != 2:
+            raise BundleError(f"{where}: {MODEL} input {name!r} must be int32 [batch, length]")
+    if OUTPUT_NAME not in outputs:
+        raise BundleError(f"{where}: {MODEL} has no output {OUTPUT_NAME!r} (outputs: {sorted(outputs)})")
+    shape = outputs[OUTPUT_NAME]["shape_signature"]
+    width = int(shape[-1]) if len(shape) == 2 else None
+    if width != len(bundle.labels):
+        raise BundleError(
+            f"{where}: the model has {width} outputs but the manifest lists {len(bundle.labels)} labels {bundle.labels}"
+        )
+
+
+def load_bundle(path: str | os.PathLike) -> Bundle:
+    """Open and validate a bundle; raises BundleError with a plain message."""
+    path = Path(path)
+    where = str(path)
+    if not path.is_file():
+        raise BundleError(f"{where}: no such model file" if not path.exists() else f"{where}: not a file")
+    try:
+        zf = zipfile.ZipFile(path)
+    except zipfile.BadZipFile:
+        raise BundleError(f"{where}: not a Textsort bundle (not a ZIP file, or the file is truncated)") from None
+    except OSError as e:
+        raise BundleError(f"{where}: cannot be read ({e.strerror or e})") from None
+    with zf:
+        infos = zf.infolist()
+        names = [i.filename for i in infos]
+        for name in names:
+            if _bad_member_name(name):
+                raise BundleError(f"{where}: refusing member with an unsafe name {name!r}")
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise BundleError(f"{where}: duplicate member(s) {dupes}")
+        unknown = sorted(set(names) - set(KNOWN_MEMBERS))
+        if unknown:
+            raise BundleError(f"{where}: unknown member(s) {unknown}; a bundle holds only {list(KNOWN_MEMBERS)}")
+        missing = [n for n in REQUIRED_MEMBERS if n not in names]
+        if missing:
+            raise BundleError(f"{where}: missing member(s) {missing}")
+        for info in infos:
+            if info.file_size > MAX_MEMBER_BYTES:
+                raise BundleError(f"{where}: member {info.filename} is too large ({info.file_size} bytes; limit {MAX_MEMBER_BYTES})")
+        total = sum(i.file_size for i in infos)
+        if total > MAX_TOTAL_BYTES:
+            raise BundleError(f"{where}: bundle is too large when unpacked ({total} bytes; limit {MAX_TOTAL_BYTES})")
+        data = {i.filename: _read_member(zf, i, where) for i in infos}
+
+    try:
+        manifest = json.loads(data[MANIFEST].decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise BundleError(f"{where}: {MANIFEST} is not valid UTF-8 JSON ({e})") from None
+    _check_manifest(manifest, where)
+    listed = set(manifest["files"])
+    present = set(data) - {MANIFEST}
+    if listed != present:
+        raise BundleError(
+            f"{where}: {MANIFEST} lists files {sorted(listed)} but the bundle holds {sorted(present)}"
+        )
+    for name in sorted(present):
+        entry = manifest["files"][name]
+        if entry["bytes"] != len(data[name]) or entry["sha256"] != _sha256(data[name]):
+            raise BundleError(f"{where}: checksum mismatch for {name}: the bundle is damaged or was altered")
+    try:
+        tokenizer_json = data[TOKENIZER].decode("utf-8")
+        report = data[REPORT].decode("utf-8") if REPORT in data else None
+    except UnicodeDecodeError as e:
+        raise BundleError(f"{where}: a text member is not UTF-8 ({e})") from None
+    bundle = Bundle(path=path, manifest=manifest, model_bytes=data[MODEL], tokenizer_json=tokenizer_json, report=report)
+    try:
+        encoder = bundle.make_encoder()
+    except Exception as e:  # tokenizers raises its own exception types for bad JSON
+        raise BundleError(f"{where}: {TOKENIZER} cannot be loaded ({e})") from None
+    vocab = encoder.tokenizer.get_vocab_size(with_added_tokens=True)
+    spec = bundle.spec
+    for key, tid in (("cls_id", spec.cls_id), ("sep_id", spec.sep_id), ("pad_id", spec.pad_id)):
+        if not 0 <= tid < vocab:
+            raise BundleError(f"{where}: tokenizer {key}={tid} is outside the vocabulary (size {vocab})")
+    _check_model(bundle, where)
+    return bundle

@@ -1,0 +1,222 @@
+"""The classifier: a bundle's LiteRT model behind predict / predict_batch / explain.
+
+Long texts are cut into windows by `textsort.encoding.TextEncoder` and the window
+probabilities averaged (`aggregate`), exactly as in training and evaluation.
+Explanations are by occlusion (docs/runtime.md): a word's score is how much the
+predicted label's probability drops when that word is removed.
+"""
+from __future__ import annotations
+
+import os
+import threading
+import unicodedata
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from textsort.bundle import Bundle, load_bundle
+from textsort.encoding import aggregate, softmax, window_starts
+
+
+@dataclass
+class Prediction:
+    label: str  # arg-max label (also when uncertain)
+    score: float  # its probability
+    scores: dict[str, float]  # every label's probability, in label order
+    windows: int  # how many token windows the text was cut into
+    uncertain: bool = False  # score below the classifier's threshold
+    top: list[tuple[str, float]] = field(default_factory=list)  # top_k labels, best first
+
+
+@dataclass
+class WordScore:
+    start: int  # character offsets into the explained text
+    end: int
+    text: str
+    score: float  # > 0: pushed towards the predicted label
+
+
+@dataclass
+class Explanation:
+    prediction: Prediction
+    words: list[WordScore]  # top_n by |score|, largest first
+    complete: bool = True  # False when the text was too long to score every word
+
+
+@dataclass(frozen=True)
+class EngineLimits:
+    """Batching and explanation limits (visible defaults)."""
+
+    max_batch_tokens: int = 8192  # windows per model call x window length
+    max_batch_windows: int = 256
+    max_explain_windows: int = 20000  # occluded windows one explanation may run
+
+
+def _is_cjk(ch: str) -> bool:
+    cp = ord(ch)
+    return (
+        0x3040 <= cp <= 0x30FF  # kana
+        or 0x3400 <= cp <= 0x4DBF
+        or 0x4E00 <= cp <= 0x9FFF
+        or 0xAC00 <= cp <= 0xD7AF  # hangul
+        or 0xF900 <= cp <= 0xFAFF
+        or 0x20000 <= cp <= 0x2FA1F
+    )
+
+
+def _is_wordish(s: str) -> bool:
+    return any(unicodedata.category(c)[0] in "LNM" for c in s)
+
+
+def word_units(text: str, offsets: list[tuple[int, int]]) -> list[tuple[int, int, list[int]]]:
+    """Group tokens into units: (start, end, token indices).
+
+    Space-delimited scripts: a unit is a word (WordPiece `##` pieces and other touching
+    word pieces are merged; punctuation stands alone). CJK: one unit per token.
+    """
+    units: list[list] = []  # [start, end, [token indices]]
+    pending: list[int] = []  # zero-width tokens, attached to the next unit
+    prev_joinable = False
+    for i, (s, e) in enumerate(offsets):
+        raw = text[s:e]
+        piece = raw.lstrip()
+        if not piece:
+            pending.append(i)
+            continue
+        s += len(raw) - len(piece)
+        cjk = any(_is_cjk(c) for c in piece)
+        joinable = _is_wordish(piece) and not cjk
+        if units and prev_joinable and joinable and s == units[-1][1] and raw == piece:
+            units[-1][1] = e
+            units[-1][2].extend(pending + [i])
+        else:
+            units.append([s, e, pending + [i]])
+        pending = []
+        prev_joinable = joinable
+    if pending and units:
+        units[-1][2].extend(pending)
+    return [(s, e, idx) for s, e, idx in units]
+
+
+class Classifier:
+    """A loaded bundle ready to classify texts. Thread-safe (one model call at a time)."""
+
+    def __init__(
+        self,
+        bundle: Bundle | str | os.PathLike,
+        threads: int | None = None,
+        threshold: float = 0.0,
+        top_k: int | None = None,
+        limits: EngineLimits = EngineLimits(),
+    ):
+        self.bundle = bundle if isinstance(bundle, Bundle) else load_bundle(bundle)
+        self.labels = self.bundle.labels
+        self.encoder = self.bundle.make_encoder()
+        self.threads = threads
+        self.threshold = float(threshold)
+        self.top_k = top_k
+        self.limits = limits
+        self._runner = self.bundle.interpreter(threads).get_signature_runner(self.bundle.signature)
+        self._lock = threading.Lock()
+
+    # -- raw model ---------------------------------------------------------
+    def logits(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> np.ndarray:
+        """Run the model on padded windows: int32 [n, length] each -> float32 [n, k]."""
+        ids = np.ascontiguousarray(input_ids, dtype=np.int32)
+        mask = np.ascontiguousarray(attention_mask, dtype=np.int32)
+        with self._lock:
+            out = self._runner(input_ids=ids, attention_mask=mask)["logits"]
+        return np.array(out, dtype=np.float32, copy=True)
+
+    def window_probs(self, windows: list[np.ndarray]) -> np.ndarray:
+        """Softmax probabilities of each window.
+
+        Windows are batched only with windows of the same length, so nothing is ever
+        padded and a text's scores never depend on what else is in the batch."""
+        k = len(self.labels)
+        out = np.zeros((len(windows), k), dtype=np.float32)
+        if not windows:
+            return out
+        lengths = np.fromiter((len(w) for w in windows), dtype=np.int64, count=len(windows))
+        order = np.argsort(lengths, kind="stable")
+        bounds = np.flatnonzero(np.diff(lengths[order])) + 1
+        for group in np.split(order, bounds):
+            length = int(lengths[group[0]])
+            step = max(1, min(self.limits.max_batch_windows, self.limits.max_batch_tokens // length))
+            for i in range(0, len(group), step):
+                idx = group[i : i + step]
+                ids = np.stack([windows[t] for t in idx]).astype(np.int32, copy=False)
+                out[idx] = softmax(self.logits(ids, np.ones_like(ids)))
+        return out
+
+    # -- texts -------------------------------------------------------------
+    def _proba_and_windows(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        windows, owner = self.encoder.encode_batch(list(texts))
+        return aggregate(self.window_probs(windows), owner, len(texts))
+
+    def predict_proba(self, texts: list[str]) -> np.ndarray:
+        """Windowed, aggregated probabilities [n_texts, n_labels]."""
+        return self._proba_and_windows(texts)[0]
+
+    def _prediction(self, probs: np.ndarray, windows: int) -> Prediction:
+        best = int(np.argmax(probs))
+        ranked = sorted(((self.labels[i], float(probs[i])) for i in range(len(self.labels))), key=lambda t: -t[1])
+        return Prediction(
+            label=self.labels[best],
+            score=float(probs[best]),
+            scores={lab: float(p) for lab, p in zip(self.labels, probs)},
+            windows=int(windows),
+            uncertain=float(probs[best]) < self.threshold,
+            top=ranked[: self.top_k] if self.top_k else ranked,
+        )
+
+    def predict_batch(self, texts: list[str]) -> list[Prediction]:
+        if not texts:
+            return []
+        probs, counts = self._proba_and_windows(texts)
+        return [self._prediction(p, c) for p, c in zip(probs, counts)]
+
+    def predict(self, text: str) -> Prediction:
+        return self.predict_batch([text])[0]
+
+    # -- explanation -------------------------------------------------------
+    def explain(self, text: str, top_n: int = 10) -> Explanation:
+        """Occlusion: score = p(pred | window) - p(pred | window without the word),
+        summed over the windows that hold the word and divided by the number of windows,
+        i.e. the drop of the text's probability when the word is removed in place."""
+        toks = self.encoder.tokens(text)
+        windows = self.encoder.windows_of(toks.ids)
+        base_w = self.window_probs(windows)
+        probs = base_w.mean(axis=0)
+        pred = self._prediction(probs, len(windows))
+        target = self.labels.index(pred.label)
+        units = word_units(text, toks.offsets)
+        spec = self.encoder.spec
+        starts = window_starts(len(toks.ids), spec.content_length, spec.stride)
+        jobs: list[tuple[int, int]] = []  # (unit, window)
+        variants: list[np.ndarray] = []
+        complete = True
+        for u, (_, _, tok_idx) in enumerate(units):
+            for w, start in enumerate(starts):
+                inside = [t - start for t in tok_idx if start <= t < start + spec.content_length]
+                if not inside:
+                    continue
+                if len(variants) >= self.limits.max_explain_windows:
+                    complete = False
+                    break
+                content = np.delete(windows[w][1:-1], inside)
+                variants.append(np.concatenate(([spec.cls_id], content, [spec.sep_id])).astype(np.int32))
+                jobs.append((u, w))
+        occluded = self.window_probs(variants)
+        scores = np.zeros(len(units), dtype=np.float64)
+        scored = np.zeros(len(units), dtype=bool)
+        for (u, w), p in zip(jobs, occluded):
+            scores[u] += (base_w[w, target] - p[target]) / len(windows)
+            scored[u] = True
+        words = [
+            WordScore(s, e, text[s:e], float(scores[u]))
+            for u, (s, e, _) in enumerate(units)
+            if scored[u]
+        ]
+        words.sort(key=lambda ws: -abs(ws.score))
+        return Explanation(prediction=pred, words=words[:top_n] if top_n else words, complete=complete)

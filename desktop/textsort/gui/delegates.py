@@ -1,0 +1,35 @@
+"""Item delegates: the confidence column drawn as a bar (the style's progress bar,
+so it follows the light/dark palette)."""
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication, QStyle, QStyledItemDelegate, QStyleOptionProgressBar
+
+from .results_model import SORT_ROLE
+
+
+class ConfidenceBarDelegate(QStyledItemDelegate):
+    """Draws a 0-100 % bar from the index's SORT_ROLE value (a float 0..1; < 0 = none)."""
+
+    def paint(self, painter, option, index) -> None:
+        value = index.data(SORT_ROLE)
+        if not isinstance(value, float) or value < 0:
+            super().paint(painter, option, index)
+            return
+        style = option.widget.style() if option.widget else QApplication.style()
+        style.drawPrimitive(QStyle.PrimitiveElement.PE_PanelItemViewItem, option, painter, option.widget)
+        bar = QStyleOptionProgressBar()
+        bar.rect = option.rect.adjusted(3, 3, -3, -3)
+        bar.minimum, bar.maximum = 0, 100
+        bar.progress = round(value * 100)
+        bar.text = f"{value:.0%}"
+        bar.textVisible = True
+        bar.textAlignment = Qt.AlignmentFlag.AlignCenter
+        bar.palette = option.palette
+        bar.state = option.state | QStyle.StateFlag.State_Horizontal
+        style.drawControl(QStyle.ControlElement.CE_ProgressBar, bar, painter, option.widget)
+
+    def sizeHint(self, option, index):
+        hint = super().sizeHint(option, index)
+        hint.setWidth(max(hint.width(), 90))
+        return hint

@@ -1,0 +1,113 @@
+"""Small dialogs: sort into folders, the sort summary, About."""
+from __future__ import annotations
+
+import html
+import platform
+from importlib import metadata
+
+from PySide6.QtWidgets import (QCheckBox, QDialog, QDialogButtonBox, QFileDialog, QHBoxLayout, QLabel,
+                               QLineEdit, QMessageBox, QPushButton, QVBoxLayout)
+
+
+class SortDialog(QDialog):
+    """Asks where to sort to; copying is the default, moving needs a tick + confirmation."""
+
+    def __init__(self, n_files: int, start_folder: str = "", parent=None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Sort into folders")
+        self.folder = QLineEdit(start_folder)
+        browse = QPushButton("Choose…")
+        browse.clicked.connect(self._browse)
+        self.move = QCheckBox("Move the files instead of copying them (originals are removed)")
+        row = QHBoxLayout()
+        row.addWidget(self.folder, 1)
+        row.addWidget(browse)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self._accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(QLabel(
+            f"{n_files} classified files will be copied into one subfolder per label "
+            "(files without a label go nowhere). Existing files are never overwritten: "
+            "a copy with the same name gets a new name."))
+        layout.addLayout(row)
+        layout.addWidget(self.move)
+        layout.addWidget(buttons)
+
+    def _browse(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Sort into which folder?", self.folder.text())
+        if folder:
+            self.folder.setText(folder)
+
+    def _accept(self) -> None:
+        if not self.folder.text().strip():
+            QMessageBox.warning(self, "Sort into folders", "Choose a destination folder first.")
+            return
+        if self.move.isChecked():
+            answer = QMessageBox.question(
+                self, "Move files?",
+                "The files will be MOVED: they disappear from where they are now. Continue?")
+            if answer != QMessageBox.StandardButton.Yes:
+                return
+        self.accept()
+
+
+def _count(value) -> int:
+    if isinstance(value, int):
+        return value
+    try:
+        return len(value)
+    except TypeError:
+        return 0
+
+
+def sort_summary_text(summary, dest, move: bool) -> str:
+    """Plain-words summary of a textsort.session.SortSummary."""
+    lines = [f"{'Moved' if move else 'Copied'} {_count(summary.moved if move else summary.copied)} "
+             f"files into {dest}."]
+    if _count(summary.renamed):
+        lines.append(f"{_count(summary.renamed)} got a new name because a file with that name was already there.")
+    if _count(summary.skipped):
+        lines.append(f"{_count(summary.skipped)} skipped (no label: unreadable, binary or empty files).")
+    problems = summary.problems if isinstance(summary.problems, (list, tuple)) else []
+    if problems:
+        lines.append(f"{len(problems)} could not be {'moved' if move else 'copied'}:")
+        lines += [f"  • {p}" for p in problems[:10]]
+        if len(problems) > 10:
+            lines.append(f"  … and {len(problems) - 10} more")
+    return "\n".join(lines)
+
+
+def _version(dist: str) -> str:
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def versions() -> dict[str, str]:
+    import PySide6
+    from PySide6.QtCore import qVersion
+
+    import textsort
+
+    return {
+        "Textsort": textsort.__version__,
+        "Qt": f"{qVersion()} (PySide6 {PySide6.__version__})",
+        "LiteRT (ai-edge-litert)": _version("ai-edge-litert"),
+        "tokenizers": _version("tokenizers"),
+        "Python": platform.python_version(),
+    }
+
+
+def about_html(model_licences: list[tuple[str, dict]]) -> str:
+    e = html.escape
+    rows = "".join(f"<tr><td><b>{e(k)}</b></td><td>{e(v)}</td></tr>" for k, v in versions().items())
+    lic = "".join(
+        f"<li><b>{e(name)}</b>: " + "; ".join(f"{e(str(k))}: {e(str(v))}" for k, v in licences.items()) + "</li>"
+        for name, licences in model_licences) or "<li>No bundled models found.</li>"
+    return (
+        "<h3>Textsort</h3><p>Offline text classification: drop files, see the label, "
+        "how sure the model is and the words that decided. Nothing leaves this computer.</p>"
+        f"<table>{rows}</table><h4>Bundled models and their licences</h4><ul>{lic}</ul>"
+        "<p>Textsort is MIT licensed. Qt/PySide6 is used under the LGPL v3.</p>")

@@ -1,0 +1,103 @@
+"""Shows one classified text: the label and confidence, the text with the words that
+drove the decision highlighted, the top words and every class's score."""
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QTableWidget,
+                               QTableWidgetItem, QTextEdit, QVBoxLayout, QWidget)
+
+from .delegates import ConfidenceBarDelegate
+from .highlight import display_text, show_highlighted
+from .results_model import SORT_ROLE
+from .settings import DEFAULTS, GuiDefaults
+
+
+def _table(headers: list[str]) -> QTableWidget:
+    t = QTableWidget(0, len(headers))
+    t.setHorizontalHeaderLabels(headers)
+    t.verticalHeader().hide()
+    t.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    t.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+    t.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+    t.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+    return t
+
+
+class ExplanationView(QWidget):
+    def __init__(self, parent=None, defaults: GuiDefaults = DEFAULTS) -> None:
+        super().__init__(parent)
+        self.defaults = defaults
+        self.header = QLabel()
+        self.header.setWordWrap(True)
+        self.header.setTextFormat(Qt.TextFormat.PlainText)
+        font = self.header.font()
+        font.setPointSizeF(font.pointSizeF() * 1.25)
+        font.setBold(True)
+        self.header.setFont(font)
+        self.legend = QLabel()
+        self.legend.setWordWrap(True)
+        self.text = QTextEdit(readOnly=True)
+        self.text.setObjectName("explanationText")
+        self.words = _table(["Word", "Effect"])
+        self.words.setObjectName("topWords")
+        self.scores = _table(["Label", "Score"])
+        self.scores.setObjectName("classScores")
+        self.scores.setItemDelegateForColumn(1, ConfidenceBarDelegate(self.scores))
+        self.scores.setColumnWidth(1, 140)
+        lists = QHBoxLayout()
+        lists.addWidget(self._titled("Words that decided", self.words), 3)
+        lists.addWidget(self._titled("All class scores", self.scores), 2)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.header)
+        layout.addWidget(self.legend)
+        layout.addWidget(self.text, 3)
+        layout.addLayout(lists, 2)
+        self.show_message("Select a file to see why it got its label.")
+
+    @staticmethod
+    def _titled(title: str, widget: QWidget) -> QWidget:
+        box = QWidget()
+        v = QVBoxLayout(box)
+        v.setContentsMargins(0, 0, 0, 0)
+        v.addWidget(QLabel(title))
+        v.addWidget(widget)
+        return box
+
+    def show_message(self, message: str, text: str = "") -> None:
+        """No explanation (nothing selected, a problem file, still working)."""
+        self.header.setText(message)
+        self.legend.setText("")
+        self.text.setPlainText(display_text(text, self.defaults.max_display_chars)[0])
+        self.words.setRowCount(0)
+        self.scores.setRowCount(0)
+
+    def show_explanation(self, text: str, explanation, threshold: float = 0.0, note: str = "") -> int:
+        """Returns the number of highlighted spans."""
+        p = explanation.prediction
+        uncertain = p.score < threshold or bool(getattr(p, "uncertain", False))
+        label = f"uncertain (best guess: {p.label})" if uncertain else str(p.label)
+        windows = f" · read in {p.windows} pieces" if p.windows > 1 else ""
+        self.header.setText(f"{label} — {p.score:.0%} sure{windows}{note}")
+        cut = len(text) > self.defaults.max_display_chars
+        self.legend.setText(
+            f"Green words pushed the model towards “{p.label}”, red words pushed it away; "
+            "the stronger the colour, the stronger the push."
+            + (f" Only the first {self.defaults.max_display_chars:,} characters are shown." if cut else ""))
+        words = sorted(explanation.words, key=lambda w: abs(w.score), reverse=True)
+        painted = show_highlighted(self.text, text, words[: self.defaults.explain_top_n],
+                                   self.defaults.max_display_chars)
+        shown = words[: self.defaults.top_words_shown]
+        self.words.setRowCount(len(shown))
+        for i, w in enumerate(shown):
+            self.words.setItem(i, 0, QTableWidgetItem(w.text))
+            effect = QTableWidgetItem(f"{'▲ towards' if w.score > 0 else '▼ against'}  {w.score * 100:+.1f} pts")
+            effect.setToolTip("How many percentage points the label's probability drops without this word")
+            self.words.setItem(i, 1, effect)
+        self.scores.setRowCount(len(p.scores))
+        for i, (name, prob) in enumerate(sorted(p.scores.items(), key=lambda kv: -kv[1])):
+            self.scores.setItem(i, 0, QTableWidgetItem(str(name)))
+            bar = QTableWidgetItem(f"{prob:.1%}")
+            bar.setData(SORT_ROLE, float(prob))
+            self.scores.setItem(i, 1, bar)
+        return painted

@@ -1,0 +1,516 @@
+"""The main window: drop zone, results table, explanation, typed text, menus.
+
+No classification logic lives here: the window calls textsort.engine / session /
+reading / models on worker threads (gui.workers) and shows what they return."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QThreadPool, QTimer, Qt, Signal
+from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
+from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFileDialog, QHBoxLayout, QHeaderView,
+                               QLabel, QLineEdit, QMainWindow, QMessageBox, QPlainTextEdit, QProgressBar,
+                               QPushButton, QSlider, QSpinBox, QSplitter, QTableView, QTabWidget,
+                               QVBoxLayout, QWidget)
+
+from . import services
+from .delegates import ConfidenceBarDelegate
+from .dialogs import SortDialog, about_html, sort_summary_text
+from .drop_zone import MODEL_SUFFIX, DropZone, local_paths
+from .explanation_view import ExplanationView
+from .results_model import (COL_CONFIDENCE, COL_FILE, COL_LABEL, COL_PROBLEM, COLUMNS, PROBLEMS, RESULT_ROLE,
+                            UNCERTAIN, ResultsFilterProxy, ResultsTableModel, problem_text)
+from .settings import DEFAULTS, AppSettings, GuiDefaults
+from .workers import CallTask, ClassifyFilesTask, Task
+
+OPEN_MODEL_ITEM = "Open model file…"
+
+
+class MainWindow(QMainWindow):
+    # Emitted for tests and the screenshot script (and handy for status updates).
+    modelLoaded = Signal(object)       # Classifier
+    modelFailed = Signal(str)          # message
+    runFinished = Signal(int, bool)    # files classified in this run, cancelled?
+    explanationShown = Signal(int)     # highlighted spans in the file view
+    typedShown = Signal(int)           # highlighted spans in the typed-text view
+    exported = Signal(str)             # path written
+    sorted = Signal(object)            # SortSummary
+
+    def __init__(self, settings: AppSettings | None = None, model_path: str | Path | None = None,
+                 defaults: GuiDefaults = DEFAULTS) -> None:
+        super().__init__()
+        self.settings = settings or AppSettings()
+        self.defaults = defaults
+        self.classifier = None
+        self._tasks: set[Task] = set()
+        self._run: ClassifyFilesTask | None = None
+        self._pending: list[Path] = []
+        self._roots: list[Path] = []
+        self._explain_gen = 0
+        self._typed_gen = 0
+        self.run_pool = QThreadPool(self)          # one folder run at a time
+        self.run_pool.setMaxThreadCount(1)
+        self.ui_pool = QThreadPool(self)           # explanations, typed text, model loading
+        self.ui_pool.setMaxThreadCount(1)
+        self.io_pool = QThreadPool(self)           # export, sort
+        self.io_pool.setMaxThreadCount(1)
+        self.setWindowTitle("Textsort")
+        self.setAcceptDrops(True)
+        self._build_ui()
+        self._build_menus()
+        self._restore()
+        self._typed_timer = QTimer(self, singleShot=True, interval=defaults.debounce_ms)
+        self._typed_timer.timeout.connect(self._classify_typed)
+        initial = model_path or self.settings.last_model or None
+        QTimer.singleShot(0, lambda: self.load_model(initial))
+
+    # ------------------------------------------------------------------ layout
+    def _build_ui(self) -> None:
+        self.model_combo = QComboBox()
+        self.model_combo.setMinimumWidth(220)
+        self.model_combo.activated.connect(self._model_chosen)
+        card_button = QPushButton("Model card…")
+        card_button.clicked.connect(self.show_model_card)
+        self.threshold_slider = QSlider(Qt.Orientation.Horizontal)
+        self.threshold_slider.setRange(0, 100)
+        self.threshold_slider.setMaximumWidth(180)
+        self.threshold_spin = QSpinBox(suffix=" %")
+        self.threshold_spin.setRange(0, 100)
+        self.threshold_slider.valueChanged.connect(self.threshold_spin.setValue)
+        self.threshold_spin.valueChanged.connect(self.threshold_slider.setValue)
+        self.threshold_spin.valueChanged.connect(lambda v: self.set_threshold(v / 100))
+        tip = ("Results the model is less sure about than this are shown as “uncertain” "
+               "(nothing is classified again).")
+        for w in (self.threshold_slider, self.threshold_spin):
+            w.setToolTip(tip)
+        top = QHBoxLayout()
+        top.addWidget(QLabel("Model:"))
+        top.addWidget(self.model_combo)
+        top.addWidget(card_button)
+        top.addStretch(1)
+        top.addWidget(QLabel("Mark as uncertain below:"))
+        top.addWidget(self.threshold_slider)
+        top.addWidget(self.threshold_spin)
+
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self._build_files_tab(), "Files")
+        self.tabs.addTab(self._build_typed_tab(), "Type or paste text")
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.addLayout(top)
+        layout.addWidget(self.tabs, 1)
+        self.setCentralWidget(central)
+        self.model_status = QLabel("Loading model…")
+        self.statusBar().addPermanentWidget(self.model_status)
+        self.resize(1180, 760)
+
+    def _build_files_tab(self) -> QWidget:
+        self.drop_zone = DropZone()
+        self.drop_zone.pathsDropped.connect(self.handle_dropped)
+        self.label_filter = QComboBox()
+        self.label_filter.currentIndexChanged.connect(
+            lambda _: self.proxy.set_label_filter(self.label_filter.currentData()))
+        self.search = QLineEdit(placeholderText="Search file names…", clearButtonEnabled=True)
+        self.search.textChanged.connect(lambda t: self.proxy.set_name_filter(t))
+        self.progress = QProgressBar()
+        self.progress.setFormat("%v of %m files")
+        self.progress.hide()
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.clicked.connect(self.cancel_run)
+        self.cancel_button.hide()
+        self.count_label = QLabel()
+        bar = QHBoxLayout()
+        bar.addWidget(QLabel("Show:"))
+        bar.addWidget(self.label_filter)
+        bar.addWidget(self.search, 1)
+        bar.addWidget(self.count_label)
+        bar.addWidget(self.progress, 1)
+        bar.addWidget(self.cancel_button)
+
+        self.results = ResultsTableModel(self)
+        self.proxy = ResultsFilterProxy(self)
+        self.proxy.setSourceModel(self.results)
+        self.table = QTableView()
+        self.table.setModel(self.proxy)
+        self.table.setSortingEnabled(True)
+        self.table.sortByColumn(-1, Qt.SortOrder.AscendingOrder)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.table.setAlternatingRowColors(True)
+        self.table.verticalHeader().hide()
+        self.table.setItemDelegateForColumn(COL_CONFIDENCE, ConfidenceBarDelegate(self.table))
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(True)
+        for col, width in ((COL_FILE, 200), (COL_LABEL, 130), (COL_CONFIDENCE, 100), (COL_PROBLEM, 190)):
+            self.table.setColumnWidth(col, width)
+        self.table.selectionModel().currentRowChanged.connect(lambda cur, _: self._explain_row(cur))
+        for sig in (self.proxy.rowsInserted, self.proxy.rowsRemoved, self.proxy.modelReset,
+                    self.proxy.layoutChanged):
+            sig.connect(self._update_count)
+        copy = QAction("Copy rows", self.table, shortcut=QKeySequence.StandardKey.Copy)
+        copy.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+        copy.triggered.connect(self.copy_selected_rows)
+        self.table.addAction(copy)
+
+        self.file_view = ExplanationView(defaults=self.defaults)
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(self.table)
+        split.addWidget(self.file_view)
+        split.setSizes([620, 520])
+        tab = QWidget()
+        v = QVBoxLayout(tab)
+        v.addWidget(self.drop_zone)
+        v.addLayout(bar)
+        v.addWidget(split, 1)
+        self.splitter = split
+        self._rebuild_label_filter([])
+        return tab
+
+    def _build_typed_tab(self) -> QWidget:
+        self.typed_input = QPlainTextEdit(placeholderText="Type or paste text here: it is classified as you type.")
+        self.typed_input.setMaximumHeight(150)
+        self.typed_input.textChanged.connect(lambda: self._typed_timer.start())
+        self.typed_view = ExplanationView(defaults=self.defaults)
+        self.typed_view.show_message("Type or paste text above.")
+        tab = QWidget()
+        v = QVBoxLayout(tab)
+        v.addWidget(self.typed_input)
+        v.addWidget(self.typed_view, 1)
+        return tab
+
+    def _build_menus(self) -> None:
+        def action(menu, text, slot, shortcut=None):
+            a = QAction(text, self)
+            if shortcut:
+                a.setShortcut(QKeySequence(shortcut))
+            a.triggered.connect(slot)
+            menu.addAction(a)
+            return a
+
+        m = self.menuBar().addMenu("&File")
+        action(m, "Open files…", self.open_files_dialog, "Ctrl+O")
+        action(m, "Open folder…", self.open_folder_dialog, "Ctrl+Shift+O")
+        m.addSeparator()
+        self.export_action = action(m, "Export results…", self.export_dialog, "Ctrl+E")
+        self.sort_action = action(m, "Sort into folders…", self.sort_dialog)
+        action(m, "Clear results", self.clear_results)
+        m.addSeparator()
+        action(m, "Quit", self.close, QKeySequence.StandardKey.Quit)
+        m = self.menuBar().addMenu("&Model")
+        action(m, "Open model…", self.open_model_dialog, "Ctrl+M")
+        action(m, "Model card…", self.show_model_card)
+        m = self.menuBar().addMenu("&Help")
+        action(m, "About Textsort", self.show_about)
+
+    def _restore(self) -> None:
+        geometry = self.settings.geometry
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        value = round(self.settings.threshold * 100)
+        self.threshold_spin.setValue(value)
+        self.set_threshold(value / 100)
+
+    # ----------------------------------------------------------- worker plumbing
+    def _start(self, task: Task, pool: QThreadPool, on_result=None, on_error=None) -> Task:
+        self._tasks.add(task)  # keep it (and its signals) alive until it has finished
+        if on_result:
+            task.signals.result.connect(on_result)
+        task.signals.error.connect(on_error or self._show_error)
+        task.signals.finished.connect(lambda: self._tasks.discard(task))
+        pool.start(task)
+        return task
+
+    def _show_error(self, message: str) -> None:
+        QMessageBox.warning(self, "Textsort", message)
+
+    # ------------------------------------------------------------------ models
+    def _refresh_model_combo(self) -> None:
+        self.model_combo.blockSignals(True)
+        self.model_combo.clear()
+        entries = services.bundled_entries()
+        current = str(self.classifier.bundle.path) if self.classifier else ""
+        if current and all(str(p) != current for _, p in entries):
+            entries.append((self.classifier.bundle.name, Path(current)))
+        for name, path in entries:
+            self.model_combo.addItem(name, str(path))
+            self.model_combo.setItemData(self.model_combo.count() - 1, str(path), Qt.ItemDataRole.ToolTipRole)
+        self.model_combo.addItem(OPEN_MODEL_ITEM, None)
+        index = self.model_combo.findData(current) if current else -1
+        self.model_combo.setCurrentIndex(index)
+        self.model_combo.blockSignals(False)
+
+    def _model_chosen(self, index: int) -> None:
+        path = self.model_combo.itemData(index)
+        if path is None:
+            self._refresh_model_combo()  # put the current model back while the dialog is up
+            self.open_model_dialog()
+        elif not self.classifier or str(self.classifier.bundle.path) != path:
+            self.load_model(path)
+
+    def load_model(self, path: str | Path | None = None) -> None:
+        """Loads a model in the background; None = the default bundled model."""
+        if path is None:
+            path = services.default_model()
+            if path is None:
+                self.model_status.setText("No model — use Model ▸ Open model… (Ctrl+M)")
+                self._refresh_model_combo()
+                return
+        self.model_status.setText(f"Loading model {Path(path).name}…")
+        self._start(CallTask(services.load_classifier, Path(path)), self.ui_pool,
+                    self._model_ready, lambda msg, p=path: self._model_failed(p, msg))
+
+    def _model_ready(self, classifier) -> None:
+        changed = self.classifier is not None
+        self.classifier = classifier
+        self.settings.last_model = str(classifier.bundle.path)
+        self.model_status.setText(f"Model: {classifier.bundle.name} ({', '.join(classifier.labels)})")
+        self._refresh_model_combo()
+        self._rebuild_label_filter(classifier.labels)
+        self.modelLoaded.emit(classifier)
+        if changed and self._roots:
+            self.statusBar().showMessage("Model changed: classifying the files again with it", 5000)
+            roots = list(self._roots)
+            self.clear_results()
+            self.classify_paths(roots)
+        elif self._pending and self._run is None:
+            self._start_run()
+        if self.typed_input.toPlainText().strip():
+            self._classify_typed()
+
+    def _model_failed(self, path, message: str) -> None:
+        keep = (f"The model {self.classifier.bundle.name} stays active." if self.classifier
+                else "No model is loaded: open another model file (Ctrl+M).")
+        self.model_status.setText(f"Model: {self.classifier.bundle.name}" if self.classifier else "No model")
+        self._refresh_model_combo()
+        QMessageBox.critical(self, "Could not open the model", f"{message}\n\n{keep}")
+        self.modelFailed.emit(message)
+
+    def open_model_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open a Textsort model", self.settings.last_folder,
+                                              f"Textsort models (*{MODEL_SUFFIX});;All files (*)")
+        if path:
+            self.load_model(path)
+
+    def show_model_card(self) -> None:
+        if self.classifier is None:
+            QMessageBox.information(self, "Model card", "No model is loaded yet.")
+            return
+        from .model_card import ModelCardDialog
+
+        ModelCardDialog(self.classifier.bundle, self).exec()
+
+    def show_about(self) -> None:
+        QMessageBox.about(self, "About Textsort", about_html(services.bundled_licences()))
+
+    # ------------------------------------------------------------------- files
+    def dragEnterEvent(self, event) -> None:
+        if local_paths(event.mimeData()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:
+        paths = local_paths(event.mimeData())
+        if paths:
+            event.acceptProposedAction()
+            self.handle_dropped(paths)
+
+    def handle_dropped(self, paths: list[Path]) -> None:
+        """Dropped paths: a lone .textsort file switches the model, anything else is classified."""
+        if len(paths) == 1 and paths[0].suffix.lower() == MODEL_SUFFIX and paths[0].is_file():
+            self.load_model(paths[0])
+        else:
+            self.classify_paths(paths)
+
+    def open_files_dialog(self) -> None:
+        files, _ = QFileDialog.getOpenFileNames(self, "Classify files", self.settings.last_folder)
+        if files:
+            self.settings.last_folder = str(Path(files[0]).parent)
+            self.classify_paths([Path(f) for f in files])
+
+    def open_folder_dialog(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Classify a folder", self.settings.last_folder)
+        if folder:
+            self.settings.last_folder = folder
+            self.classify_paths([Path(folder)])
+
+    def classify_paths(self, paths) -> None:
+        paths = [Path(p) for p in paths]
+        if not paths:
+            return
+        self._roots.extend(paths)
+        self._pending.extend(paths)
+        self.drop_zone.set_compact(True)
+        if self.classifier is None:
+            self.statusBar().showMessage("Waiting for the model to load…")
+        elif self._run is None:
+            self._start_run()
+
+    def _start_run(self) -> None:
+        paths, self._pending = self._pending, []
+        task = ClassifyFilesTask(self.classifier, paths, self.defaults.batch_ms)
+        self._run = task
+        task.signals.progress.connect(self._run_progress)
+        task.signals.finished.connect(lambda: self._run_done(task))
+        self.progress.setRange(0, 0)
+        self.progress.show()
+        self.cancel_button.show()
+        self.statusBar().showMessage("Classifying…")
+        self._start(task, self.run_pool, self.results.add_results)
+
+    def _run_progress(self, done: int, total: int) -> None:
+        self.progress.setRange(0, max(total, 1))
+        self.progress.setValue(done)
+
+    def _run_done(self, task: ClassifyFilesTask) -> None:
+        self._run = None
+        cancelled = task.cancelled()
+        self.progress.hide()
+        self.cancel_button.hide()
+        self.statusBar().showMessage(
+            f"Cancelled after {task.done} files" if cancelled else f"Classified {task.done} files", 8000)
+        if self.table.currentIndex().row() < 0 and self.proxy.rowCount():
+            self.table.selectRow(0)
+        self.runFinished.emit(task.done, cancelled)
+        if self._pending and not cancelled:
+            self._start_run()
+
+    def cancel_run(self) -> None:
+        self._pending.clear()
+        if self._run is not None:
+            self._run.cancel()
+            self.statusBar().showMessage("Cancelling…")
+
+    def clear_results(self) -> None:
+        self.cancel_run()
+        self._roots.clear()
+        self.results.clear()
+        self.file_view.show_message("Select a file to see why it got its label.")
+        self.drop_zone.set_compact(False)
+
+    def _rebuild_label_filter(self, labels) -> None:
+        self.label_filter.blockSignals(True)
+        self.label_filter.clear()
+        self.label_filter.addItem("All files", None)
+        for label in labels:
+            self.label_filter.addItem(f"Label: {label}", str(label))
+        self.label_filter.addItem("Uncertain (below the threshold)", UNCERTAIN)
+        self.label_filter.addItem("Problems (not classified)", PROBLEMS)
+        self.label_filter.blockSignals(False)
+        self.proxy.set_label_filter(None)
+
+    def _update_count(self, *args) -> None:
+        total, shown = self.results.rowCount(), self.proxy.rowCount()
+        self.count_label.setText(f"{shown} of {total} files" if shown != total else f"{total} files")
+
+    def set_threshold(self, value: float) -> None:
+        self.results.set_threshold(value)
+        self.proxy.refilter()
+        self.settings.threshold = value
+        self._update_count()
+        self._explain_row(self.table.currentIndex())
+        if self.typed_input.toPlainText().strip():
+            self._classify_typed()
+
+    # ----------------------------------------------------------- explanations
+    def _explain_row(self, index) -> None:
+        self._explain_gen += 1
+        result = index.data(RESULT_ROLE) if index.isValid() else None
+        if result is None:
+            self.file_view.show_message("Select a file to see why it got its label.")
+            return
+        if result.prediction is None or self.classifier is None:
+            self.file_view.show_message(f"{Path(result.path).name}: {problem_text(result) or 'not classified'}")
+            self.explanationShown.emit(0)
+            return
+        self.file_view.show_message(f"{Path(result.path).name}: working out which words decided…")
+        gen = self._explain_gen
+        self._start(CallTask(services.explain_result, self.classifier, result, self.defaults.explain_top_n),
+                    self.ui_pool, lambda out, g=gen, r=result: self._show_file_explanation(g, r, out))
+
+    def _show_file_explanation(self, gen: int, result, out) -> None:
+        if gen != self._explain_gen:
+            return  # the user has moved on
+        text, explanation = out
+        note = f" · {problem_text(result)}" if problem_text(result) else ""
+        painted = self.file_view.show_explanation(text, explanation, self.results.threshold, note)
+        self.file_view.header.setText(f"{Path(result.path).name}: {self.file_view.header.text()}")
+        self.explanationShown.emit(painted)
+
+    def _classify_typed(self) -> None:
+        self._typed_gen += 1
+        text = self.typed_input.toPlainText()
+        if not text.strip():
+            self.typed_view.show_message("Type or paste text above.")
+            return
+        if self.classifier is None:
+            self.typed_view.show_message("Waiting for the model to load…")
+            return
+        gen = self._typed_gen
+        self._start(CallTask(self.classifier.explain, text, self.defaults.explain_top_n), self.ui_pool,
+                    lambda e, g=gen, t=text: self._show_typed(g, t, e))
+
+    def _show_typed(self, gen: int, text: str, explanation) -> None:
+        if gen == self._typed_gen:
+            self.typedShown.emit(self.typed_view.show_explanation(text, explanation, self.results.threshold))
+
+    # ----------------------------------------------------- copy, export, sort
+    def copy_selected_rows(self) -> str:
+        rows = sorted({i.row() for i in self.table.selectionModel().selectedRows()})
+        lines = ["\t".join(COLUMNS)]
+        for r in rows:
+            cells = [str(self.proxy.index(r, c).data() or "") for c in range(len(COLUMNS))]
+            lines.append("\t".join(c.replace("\t", " ").replace("\n", " ") for c in cells))
+        text = "\n".join(lines) + "\n"
+        QGuiApplication.clipboard().setText(text)
+        self.statusBar().showMessage(f"Copied {len(rows)} rows", 4000)
+        return text
+
+    def _results_for_output(self) -> list:
+        """The rows shown (filter applied), with the threshold applied as `uncertain`."""
+        return services.with_threshold(self.proxy.shown_results(), self.results.threshold)
+
+    def export_dialog(self) -> None:
+        results = self._results_for_output()
+        if not results:
+            QMessageBox.information(self, "Export", "There are no results to export yet.")
+            return
+        path, chosen = QFileDialog.getSaveFileName(
+            self, f"Export {len(results)} results", str(Path(self.settings.last_folder or ".") / "results.csv"),
+            "CSV (*.csv);;JSON (*.json)")
+        if path:
+            if not Path(path).suffix:
+                path += ".json" if "json" in chosen.lower() else ".csv"
+            self.export_results(path)
+
+    def export_results(self, path: str | Path) -> None:
+        results = self._results_for_output()
+        self._start(CallTask(services.export_results, results, Path(path)), self.io_pool,
+                    lambda p: (self.statusBar().showMessage(f"Exported {len(results)} results to {p}", 8000),
+                               self.exported.emit(str(p))))
+
+    def sort_dialog(self) -> None:
+        results = self._results_for_output()
+        if not results:
+            QMessageBox.information(self, "Sort into folders", "There are no results to sort yet.")
+            return
+        dialog = SortDialog(len(results), self.settings.last_folder, self)
+        if dialog.exec():
+            self.sort_results(dialog.folder.text().strip(), move=dialog.move.isChecked())
+
+    def sort_results(self, dest: str | Path, move: bool = False) -> None:
+        results = self._results_for_output()
+        self._start(CallTask(services.sort_results, results, Path(dest), move), self.io_pool,
+                    lambda summary: self._sorted(summary, dest, move))
+
+    def _sorted(self, summary, dest, move: bool) -> None:
+        QMessageBox.information(self, "Sort into folders", sort_summary_text(summary, dest, move))
+        self.sorted.emit(summary)
+
+    # ------------------------------------------------------------------ closing
+    def closeEvent(self, event) -> None:
+        self.settings.geometry = self.saveGeometry()
+        self.settings.sync()
+        self.cancel_run()
+        for pool in (self.run_pool, self.ui_pool, self.io_pool):
+            pool.waitForDone(5000)
+        super().closeEvent(event)

@@ -1,0 +1,77 @@
+"""The GUI's calls into the runtime (no Qt here). Most run on worker threads; the
+runtime modules are imported lazily so that the window shows before they load."""
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+
+def load_classifier(path: Path):
+    from textsort.engine import Classifier
+
+    return Classifier(path)
+
+
+def explain_result(classifier, result, top_n: int):
+    """(text, Explanation) for a classified file; re-reads it if the text was not kept."""
+    text = getattr(result.file, "text", None) if getattr(result, "file", None) is not None else None
+    if text is None:
+        from textsort.reading import read_file
+
+        text = read_file(result.path).text or ""
+    return text, classifier.explain(text, top_n=top_n)
+
+
+def with_threshold(results: list, threshold: float) -> list:
+    """Results whose prediction is marked `uncertain` when below the GUI threshold."""
+    out = []
+    for r in results:
+        p = r.prediction
+        if p is not None and threshold > 0 and p.score < threshold and not p.uncertain:
+            r = dataclasses.replace(r, prediction=dataclasses.replace(p, uncertain=True))
+        out.append(r)
+    return out
+
+
+def export_results(results: list, path: Path) -> Path:
+    from textsort.session import export_csv, export_json
+
+    (export_json if path.suffix.lower() == ".json" else export_csv)(results, path)
+    return path
+
+
+def sort_results(results: list, dest: Path, move: bool):
+    from textsort.session import sort_into
+
+    return sort_into(results, dest, move=move)
+
+
+def bundled_entries() -> list[tuple[str, Path]]:
+    """(name, path) of the models that ship with the app."""
+    from textsort.models import bundled_models
+
+    out = []
+    for m in bundled_models():
+        path = Path(getattr(m, "path", m))
+        out.append((str(getattr(m, "name", path.stem)), path))
+    return out
+
+
+def default_model() -> Path | None:
+    from textsort.models import default_model_path
+
+    path = default_model_path()
+    return Path(path) if path else None
+
+
+def bundled_licences() -> list[tuple[str, dict]]:
+    from textsort.bundle import BundleError, load_bundle
+
+    out = []
+    for name, path in bundled_entries():
+        try:
+            licences = load_bundle(path).manifest.get("licenses") or {}
+        except BundleError as e:
+            licences = {"error": str(e)}
+        out.append((name, licences if isinstance(licences, dict) else {"licence": licences}))
+    return out

@@ -1,0 +1,115 @@
+"""Work that runs off the GUI thread: QRunnables on a QThreadPool, reporting through
+a signals QObject (started / progress / result / error / finished).
+
+Signals are emitted from the worker thread and delivered to the GUI thread as queued
+events, so slots never run concurrently with the GUI. Cancellation is a flag that the
+work polls (Session.run's `cancel` callback reads it)."""
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QRunnable, Signal
+
+
+class WorkerSignals(QObject):
+    started = Signal()
+    progress = Signal(int, int)  # done, total (total 0 = not known yet)
+    result = Signal(object)
+    error = Signal(str)
+    finished = Signal()
+
+
+def plain_message(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text or exc.__class__.__name__
+
+
+class Task(QRunnable):
+    """Base task: subclasses implement work(); its return value (if not None) is
+    emitted as `result`, an exception as `error` with its message."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setAutoDelete(False)  # Python owns the object (see MainWindow._start)
+        self.signals = WorkerSignals()
+        self._cancel = threading.Event()
+
+    def cancel(self) -> None:
+        self._cancel.set()
+
+    def cancelled(self) -> bool:
+        return self._cancel.is_set()
+
+    def work(self):  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def run(self) -> None:
+        self.signals.started.emit()
+        try:
+            out = self.work()
+        except Exception as exc:  # shown to the user in plain words, never a traceback
+            self.signals.error.emit(plain_message(exc))
+        else:
+            if out is not None:
+                self.signals.result.emit(out)
+        finally:
+            self.signals.finished.emit()
+
+
+class CallTask(Task):
+    """Runs fn(*args) in the pool; its return value is the result."""
+
+    def __init__(self, fn: Callable, *args, **kwargs) -> None:
+        super().__init__()
+        self.fn, self.args, self.kwargs = fn, args, kwargs
+
+    def work(self):
+        return self.fn(*self.args, **self.kwargs)
+
+
+class ClassifyFilesTask(Task):
+    """Classifies files and folders (recursively) with textsort.session.Session,
+    emitting `result` with lists of FileResult at most every `batch_ms`, and
+    `progress(done, total)`."""
+
+    def __init__(self, classifier, paths: Sequence[Path], batch_ms: int = 100) -> None:
+        super().__init__()
+        self.classifier = classifier
+        self.paths = [Path(p) for p in paths]
+        self.batch_s = batch_ms / 1000.0
+        self.done = 0
+
+    def _count(self) -> int:
+        from textsort.reading import iter_paths
+
+        total = 0
+        for _ in iter_paths(self.paths):
+            total += 1
+            if total % 256 == 0 and self.cancelled():
+                break
+        return total
+
+    def work(self) -> None:
+        from textsort.session import Session
+
+        total = self._count()
+        self.signals.progress.emit(0, total)
+        batch: list = []
+        last = time.monotonic()
+        for result in Session(self.classifier).run(self.paths, cancel=self.cancelled):
+            batch.append(result)
+            self.done += 1
+            now = time.monotonic()
+            if now - last >= self.batch_s:
+                self.signals.result.emit(batch)
+                self.signals.progress.emit(self.done, max(total, self.done))
+                batch, last = [], now
+            if self.cancelled():
+                break
+        if batch:
+            self.signals.result.emit(batch)
+        self.signals.progress.emit(self.done, max(total, self.done))
+        return None

@@ -1,0 +1,282 @@
+"""Files and folders -> text. Never raises for a bad file: it says what is wrong.
+
+Rules (docs/runtime.md): files are opened read-only and never changed; at most
+`max_bytes` are read (the rest is reported as truncated); text is decoded as UTF-8
+(with or without BOM) first, then UTF-16/32 by BOM or NUL pattern, then by
+charset-normalizer (GB18030/GBK, Big5, Shift-JIS, Latin-1, ...); `.eml` gives subject
++ text body, `.html`/`.htm` the visible text. Binary, empty, unreadable files,
+link loops and special files each get a `problem` in plain words.
+"""
+from __future__ import annotations
+
+import codecs
+import errno
+import fnmatch
+import os
+import stat
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from html.parser import HTMLParser
+from pathlib import Path
+
+DEFAULT_MAX_BYTES = 4 * 1024 * 1024
+HTML_SUFFIXES = (".html", ".htm", ".xhtml")
+EMAIL_SUFFIXES = (".eml",)
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),  # before UTF-16 LE: it starts with the same bytes
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+_ALLOWED_CONTROLS = set("\t\n\r\f\v\x1b")
+
+
+@dataclass
+class FileText:
+    path: Path
+    text: str | None  # None when there is a problem and nothing could be read
+    encoding: str | None = None
+    kind: str = "text"  # "text", "email", "html"
+    size: int = 0  # bytes on disk
+    truncated: bool = False  # only the first max_bytes were read
+    problem: str | None = None  # plain words, or None
+
+
+def _os_problem(e: OSError) -> str:
+    if e.errno == errno.ELOOP:
+        return "symbolic link loop"
+    if e.errno == errno.ENOENT:
+        return "not found (or a broken link)"
+    if e.errno in (errno.EACCES, errno.EPERM):
+        return "permission denied"
+    if e.errno == errno.EISDIR:
+        return "is a folder, not a file"
+    return f"cannot be read ({e.strerror or e})"
+
+
+# -- decoding --------------------------------------------------------------
+def _looks_binary(text: str) -> bool:
+    if not text:
+        return False
+    sample = text[:4096]
+    bad = sum(1 for c in sample if (c < " " and c not in _ALLOWED_CONTROLS) or c == "\ufffd")
+    return bad > max(2, len(sample) // 100)
+
+
+def _utf16_without_bom(data: bytes) -> str | None:
+    """UTF-16 text without BOM has NUL in every other byte for ASCII/Latin."""
+    sample = data[:4096]
+    even, odd = sample[0::2].count(0), sample[1::2].count(0)
+    half = len(sample) // 2
+    if half and odd > half * 0.3 and even < half * 0.05:
+        return "utf-16-le"
+    if half and even > half * 0.3 and odd < half * 0.05:
+        return "utf-16-be"
+    return None
+
+
+def _decode_cut(data: bytes, encoding: str, truncated: bool) -> str:
+    """Decode strictly; when the file was cut at the cap, drop a split last character."""
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as e:
+        if truncated and e.start >= len(data) - 4:
+            return data[: e.start].decode(encoding)
+        raise
+
+
+def decode_bytes(data: bytes, truncated: bool = False) -> tuple[str | None, str | None, str | None]:
+    """bytes -> (text, encoding, problem)."""
+    for bom, enc in _BOMS:
+        if data.startswith(bom):
+            try:
+                return _decode_cut(data, enc, truncated), enc, None
+            except UnicodeDecodeError:
+                return None, None, f"damaged {enc} text (it starts with a {enc} byte-order mark)"
+    if b"\x00" in data:  # never in UTF-8 text; UTF-16 without BOM or binary
+        enc = _utf16_without_bom(data)
+        if enc:
+            try:
+                text = _decode_cut(data[: len(data) // 2 * 2], enc, truncated)
+                if not _looks_binary(text):
+                    return text, enc, None
+            except UnicodeDecodeError:
+                pass
+        return None, None, "binary file (not text)"
+    try:
+        return _decode_cut(data, "utf-8", truncated), "utf-8", None
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes  # only for files that are not UTF-8
+
+    best = from_bytes(data).best()
+    if best is None:
+        return None, None, "binary file or unknown text encoding"
+    text = str(best)
+    if _looks_binary(text):
+        return None, None, "binary file (not text)"
+    return text, best.encoding, None
+
+
+# -- HTML and e-mail -------------------------------------------------------
+class _VisibleText(HTMLParser):
+    SKIP = {"script", "style", "template", "noscript", "svg"}
+    BLOCK = {"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "title", "section",
+             "article", "header", "footer", "blockquote", "pre", "table", "ul", "ol", "td", "th"}
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.skip_depth = 0
+
+    def handle_starttag(self, tag, attrs):
+        if tag in self.SKIP:
+            self.skip_depth += 1
+        if tag in self.BLOCK:
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag):
+        if tag in self.SKIP and self.skip_depth:
+            self.skip_depth -= 1
+        if tag in self.BLOCK:
+            self.parts.append("\n")
+
+    def handle_data(self, data):
+        if not self.skip_depth:
+            self.parts.append(data)
+
+    def text(self) -> str:
+        lines = (" ".join(line.split()) for line in "".join(self.parts).splitlines())
+        return "\n".join(line for line in lines if line)
+
+
+def html_to_text(html: str) -> str:
+    parser = _VisibleText()
+    parser.feed(html)
+    parser.close()
+    return parser.text()
+
+
+def _email_to_text(data: bytes) -> tuple[str, str | None]:
+    import email
+    from email import policy
+
+    msg = email.message_from_bytes(data, policy=policy.default)
+    subject = str(msg.get("subject", "") or "").strip()
+    body = ""
+    part = msg.get_body(preferencelist=("plain", "html"))
+    if part is not None:
+        try:
+            content = part.get_content()
+        except (LookupError, UnicodeError, AttributeError):  # unknown or wrong charset
+            content = decode_bytes(part.get_payload(decode=True) or b"")[0] or ""
+        if isinstance(content, bytes):
+            content = decode_bytes(content)[0] or ""
+        body = html_to_text(content) if part.get_content_type() == "text/html" else content.strip()
+    text = "\n\n".join(t for t in (subject, body) if t)
+    return text, None if text else "e-mail without subject or text"
+
+
+# -- files -----------------------------------------------------------------
+def read_file(path: str | os.PathLike, max_bytes: int = DEFAULT_MAX_BYTES) -> FileText:
+    """Read one file as text; problems are reported in FileText.problem, never raised."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    kind = "email" if suffix in EMAIL_SUFFIXES else "html" if suffix in HTML_SUFFIXES else "text"
+    ft = FileText(path=path, text=None, kind=kind)
+    try:
+        st = os.stat(path)
+    except OSError as e:
+        ft.problem = _os_problem(e)
+        return ft
+    ft.size = st.st_size
+    if stat.S_ISDIR(st.st_mode):
+        ft.problem = "is a folder, not a file"
+        return ft
+    if not stat.S_ISREG(st.st_mode):
+        ft.problem = "not a regular file (a device, pipe or socket)"
+        return ft
+    if st.st_size == 0:
+        ft.problem = "empty file"
+        return ft
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read(max_bytes + 1)
+    except OSError as e:
+        ft.problem = _os_problem(e)
+        return ft
+    if len(data) > max_bytes:
+        data, ft.truncated = data[:max_bytes], True
+    if kind == "email":
+        try:
+            ft.text, ft.problem = _email_to_text(data)
+            ft.encoding = "email"
+        except Exception as e:  # the email package can fail in many ways on broken input
+            ft.problem = f"damaged e-mail ({e})"
+    else:
+        text, ft.encoding, ft.problem = decode_bytes(data, ft.truncated)
+        if text is not None:
+            ft.text = html_to_text(text) if kind == "html" else text
+    if ft.text is not None and not ft.text.strip() and ft.problem is None:
+        ft.problem = "no text in file"
+    return ft
+
+
+def _matches(patterns: Iterable[str], rel: str, name: str) -> bool:
+    return any(fnmatch.fnmatch(name, p) or fnmatch.fnmatch(rel, p) for p in patterns)
+
+
+def iter_paths(
+    paths: Iterable[str | os.PathLike], include: Iterable[str] = (), exclude: Iterable[str] = ()
+) -> Iterator[Path | tuple[Path, str]]:
+    """Files named or found (recursively, sorted) under the given paths.
+
+    `include`/`exclude` are globs matched against a file's name or its path relative
+    to the folder given (e.g. "*.txt", "mail/*.eml"); `exclude` also prunes folders.
+    Files named directly are always yielded. Unreadable folders and folder link loops
+    are yielded as (path, problem)."""
+    include, exclude = tuple(include), tuple(exclude)
+    for p in paths:
+        p = Path(p)
+        try:
+            st = os.stat(p)
+        except OSError as e:
+            yield (p, _os_problem(e))
+            continue
+        if not stat.S_ISDIR(st.st_mode):
+            yield p
+            continue
+        yield from _walk(p, p, include, exclude, {(st.st_dev, st.st_ino)})
+
+
+def _walk(root: Path, folder: Path, include, exclude, seen: set) -> Iterator[Path | tuple[Path, str]]:
+    try:
+        with os.scandir(folder) as it:
+            entries = sorted(it, key=lambda e: e.name)
+    except OSError as e:
+        yield (folder, f"folder {_os_problem(e)}")
+        return
+    for entry in entries:
+        path = Path(entry.path)
+        rel = path.relative_to(root).as_posix()
+        if exclude and _matches(exclude, rel, entry.name):
+            continue
+        try:
+            is_dir = entry.is_dir()
+        except OSError:
+            is_dir = False
+        if is_dir:
+            try:
+                st = entry.stat()
+            except OSError as e:
+                yield (path, _os_problem(e))
+                continue
+            key = (st.st_dev, st.st_ino)
+            if key in seen:
+                yield (path, "folder link loop or repeated folder (already visited)")
+                continue
+            seen.add(key)
+            yield from _walk(root, path, include, exclude, seen)
+        elif not include or _matches(include, rel, entry.name):
+            yield path

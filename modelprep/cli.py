@@ -1,0 +1,127 @@
+"""`textsort-prep`: train a bundle from labelled texts, or show a bundle's card.
+
+  textsort-prep train DATA --out MODEL.textsort [--test FILE] [--teacher auto|minilm|e5|PATH] ...
+  textsort-prep inspect MODEL.textsort
+
+Exit status: 0 done, 2 bad input or arguments, 3 the int8 guard refused the export.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+EXIT_BAD_INPUT, EXIT_GUARD = 2, 3
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="textsort-prep", description=__doc__.split("\n\n")[0])
+    sub = p.add_subparsers(dest="command", required=True)
+    t = sub.add_parser("train", help="fine-tune a teacher, distill, quantize, verify, write a bundle")
+    t.add_argument("data", help="CSV/TSV/JSONL file or a folder with one subfolder per label")
+    t.add_argument("--out", required=True, help="bundle to write (NAME.textsort)")
+    t.add_argument("--test", help="held-out file, only for the final report's numbers")
+    t.add_argument("--teacher", default="auto", help="auto | minilm | e5 | path to a HF BERT folder")
+    t.add_argument("--work", help="work folder for the stages (default runs/<name>)")
+    t.add_argument("--name", help="model name in the bundle (default: data name + language)")
+    t.add_argument("--text-column", default="text")
+    t.add_argument("--label-column", default="label")
+    t.add_argument("--epochs", type=int, help="teacher epochs")
+    t.add_argument("--student-epochs", type=int)
+    t.add_argument("--max-length", type=int, help="tokens per window (default 128)")
+    t.add_argument("--teacher-time-budget", type=float, help="seconds of teacher training at most")
+    t.add_argument("--augment-copies", type=int, help="augmented copies per row in the transfer set")
+    t.add_argument("--allow-failed-guard", action="store_true", help="write the bundle even if int8 is worse")
+    t.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors")
+    i = sub.add_parser("inspect", help="print a bundle's model card")
+    i.add_argument("model")
+    i.add_argument("--json", action="store_true", help="print the whole manifest as JSON")
+    return p
+
+
+def _config(args):
+    from modelprep.config import PipelineConfig
+
+    cfg = PipelineConfig()
+    data = replace(cfg.data, text_column=args.text_column, label_column=args.label_column)
+    teacher = replace(cfg.teacher, name=args.teacher, **{k: v for k, v in {
+        "epochs": args.epochs, "max_length": args.max_length, "time_budget_s": args.teacher_time_budget,
+    }.items() if v is not None})
+    student = replace(cfg.student, **{k: v for k, v in {
+        "epochs": args.student_epochs, "augment_copies": args.augment_copies}.items() if v is not None})
+    quant = replace(cfg.quant, allow_failed_guard=args.allow_failed_guard)
+    for what, value in (("--epochs", teacher.epochs), ("--student-epochs", student.epochs),
+                        ("--max-length", teacher.max_length - 2), ("--augment-copies", student.augment_copies + 1)):
+        if value < 1:
+            raise ValueError(f"{what} is too small")
+    return replace(cfg, data=data, teacher=teacher, student=student, quant=quant)
+
+
+def _train(args) -> int:
+    from modelprep.pipeline import train
+
+    out = Path(args.out)
+    if out.suffix != ".textsort":
+        raise ValueError(f"--out {out}: a bundle's name ends in .textsort")
+    for path in [args.data] + ([args.test] if args.test else []):
+        if not Path(path).exists():
+            raise ValueError(f"{path}: not found")
+    result = train(args.data, out, _config(args), work=args.work, test_path=args.test, name=args.name)
+    m = result.manifest["metrics"]
+    print(f"wrote {result.bundle} ({result.bundle.stat().st_size / 1e6:.2f} MB); validation accuracy: "
+          f"teacher {m['teacher']['accuracy']:.4f}, student fp32 {m['student_fp32']['accuracy']:.4f}, "
+          f"int8 {m['student_int8']['accuracy']:.4f}")
+    return 0
+
+
+def _inspect(args) -> int:
+    from textsort.bundle import load_bundle
+
+    b = load_bundle(args.model)
+    m = b.manifest
+    if args.json:
+        print(json.dumps(m, indent=2, ensure_ascii=False))
+        return 0
+    print(f"{m['name']}: {m.get('description', '')}")
+    print(f"labels: {', '.join(b.labels)}   language: {m.get('language', '?')}   "
+          f"model: {m['model'].get('architecture', '?')}, {m['model'].get('quantization', '?')}")
+    t = m.get("teacher") or {}
+    if t:
+        print(f"teacher: {t.get('name')} ({t.get('source')}); {t.get('reason', '')}")
+    for key, v in (m.get("metrics") or {}).items():
+        if isinstance(v, dict) and "accuracy" in v:
+            print(f"  {key:18s} {v.get('split', ''):10s} n={v.get('n', '?'):<6} accuracy {v['accuracy']:.4f}"
+                  f"  macro-F1 {v.get('macro_f1', float('nan')):.4f}")
+    if m.get("guard"):
+        print("guard:", json.dumps(m["guard"]))
+    print("files:", ", ".join(f"{k} {v['bytes']} bytes" for k, v in m["files"].items()))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING if getattr(args, "quiet", False) else logging.INFO,
+                        format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
+    from modelprep.data import DataError
+    from modelprep.evaluate import GuardError
+    from modelprep.teachers import TeacherError
+    from textsort.bundle import BundleError
+
+    try:
+        return _train(args) if args.command == "train" else _inspect(args)
+    except GuardError as e:
+        print(f"textsort-prep: {e}", file=sys.stderr)
+        return EXIT_GUARD
+    except (DataError, TeacherError, BundleError, ValueError, OSError) as e:
+        print(f"textsort-prep: error: {e}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("textsort-prep: interrupted; finished stages are kept in the work folder", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,79 @@
+"""Every knob of the pipeline, one small dataclass per stage, with visible defaults.
+
+`DataConfig` belongs to `modelprep.data`; it is re-exported here so a caller finds all
+stage configs in one place. Each stage records `asdict(config)` in its work folder and
+in the bundle manifest, and is re-run only when that dict (hashed) changes.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field, is_dataclass
+
+from modelprep.data import DataConfig  # noqa: F401  (re-exported)
+
+
+@dataclass(frozen=True)
+class TeacherConfig:
+    name: str = "auto"              # "auto" | "minilm" | "e5" | path to a HF BERT folder
+    max_length: int = 128           # tokens per window, specials included (also the bundle's)
+    batch_size: int = 32
+    learning_rate: float = 5e-5
+    epochs: int = 3
+    weight_decay: float = 0.01
+    warmup_fraction: float = 0.1
+    dropout: float = 0.1            # classifier-head dropout (the encoder keeps its own)
+    pooling: str = "mean"           # "mean" (sentence-transformers style) or "cls"
+    patience: int = 1               # epochs without a better validation macro-F1
+    class_weights: bool = True      # inverse-frequency weights on the cross-entropy
+    max_steps: int | None = None    # hard cap on optimizer steps
+    time_budget_s: float = 480.0    # stop (keeping the best epoch) after this long
+    cjk_threshold: float = 0.2      # "auto": share of CJK characters that selects e5
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class StudentConfig:
+    arch: str = "cnn"
+    embed_dim: int = 128            # initialised from a PCA of the teacher's table
+    conv_widths: tuple[int, ...] = (2, 3, 4)
+    filters: int = 128              # per conv width
+    dropout: float = 0.2
+    epochs: int = 8
+    batch_size: int = 64
+    learning_rate: float = 2e-3
+    weight_decay: float = 0.01
+    warmup_fraction: float = 0.05
+    patience: int = 2
+    temperature: float = 2.0
+    alpha: float = 0.7              # weight of T^2 * KL(teacher || student); 1 - alpha on CE
+    augment_copies: int = 3         # augmented copies per real row in the transfer set
+    max_transfer_texts: int = 40000  # teacher-labelled texts (real rows first), caps labelling time
+    time_budget_s: float = 300.0
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class QuantConfig:
+    mode: str = "dynamic-int8"      # TFLite Optimize.DEFAULT, no representative data
+    max_drop_points: float = 0.5    # int8 accuracy may be at most this far below fp32
+    min_agreement: float = 0.995    # Keras fp32 vs LiteRT int8 top-1 agreement
+    allow_failed_guard: bool = False
+
+
+@dataclass(frozen=True)
+class PipelineConfig:
+    data: DataConfig = field(default_factory=DataConfig)
+    teacher: TeacherConfig = field(default_factory=TeacherConfig)
+    student: StudentConfig = field(default_factory=StudentConfig)
+    quant: QuantConfig = field(default_factory=QuantConfig)
+
+
+def to_dict(cfg) -> dict:
+    return asdict(cfg) if is_dataclass(cfg) else dict(cfg)
+
+
+def config_hash(*parts) -> str:
+    """Stable short hash of configs / plain values (dataclasses become dicts)."""
+    blob = json.dumps([to_dict(p) if is_dataclass(p) else p for p in parts], sort_keys=True, default=str)
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:16]

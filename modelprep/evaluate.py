@@ -1,0 +1,59 @@
+"""Metrics in the manifest's shape, and the int8 accuracy guard.
+
+Every model is evaluated on whole texts with the app's window rule; the int8 model is
+evaluated by the runtime itself (`textsort.engine.Classifier.predict_proba`).
+"""
+from __future__ import annotations
+
+import numpy as np
+from sklearn.metrics import accuracy_score, confusion_matrix, precision_recall_fscore_support
+
+from modelprep.config import QuantConfig
+
+
+class GuardError(Exception):
+    """The exported int8 model is too far from the fp32 student; the message has the numbers."""
+
+
+def classification_metrics(y_true: np.ndarray, probs: np.ndarray, labels: list[str], split: str) -> dict:
+    y_true = np.asarray(y_true)
+    y_pred = np.asarray(probs).argmax(axis=1)
+    ks = list(range(len(labels)))
+    p, r, f, s = precision_recall_fscore_support(y_true, y_pred, labels=ks, zero_division=0)
+    mp, mr, mf, _ = precision_recall_fscore_support(y_true, y_pred, labels=ks, average="macro", zero_division=0)
+    return {
+        "split": split,
+        "n": int(len(y_true)),
+        "accuracy": float(accuracy_score(y_true, y_pred)),
+        "macro_precision": float(mp),
+        "macro_recall": float(mr),
+        "macro_f1": float(mf),
+        "per_class": {lab: {"precision": float(p[i]), "recall": float(r[i]), "f1": float(f[i]), "support": int(s[i])}
+                      for i, lab in enumerate(labels)},
+        "confusion_matrix": confusion_matrix(y_true, y_pred, labels=ks).tolist(),
+    }
+
+
+def guard(y_true: np.ndarray, fp32_probs: np.ndarray, int8_probs: np.ndarray, cfg: QuantConfig) -> dict:
+    """Compare the int8 model with the fp32 student; raises GuardError unless allowed."""
+    fp32_pred, int8_pred = fp32_probs.argmax(1), int8_probs.argmax(1)
+    acc_fp32 = float(np.mean(fp32_pred == y_true))
+    acc_int8 = float(np.mean(int8_pred == y_true))
+    drop = 100.0 * (acc_fp32 - acc_int8)
+    agreement = float(np.mean(fp32_pred == int8_pred))
+    passed = drop <= cfg.max_drop_points and agreement >= cfg.min_agreement
+    result = {
+        "passed": bool(passed),
+        "overridden": bool(not passed and cfg.allow_failed_guard),
+        "int8_drop_points": round(drop, 4),
+        "max_drop_points": cfg.max_drop_points,
+        "agreement": agreement,
+        "min_agreement": cfg.min_agreement,
+        "n": int(len(y_true)),
+    }
+    if not passed and not cfg.allow_failed_guard:
+        raise GuardError(
+            f"int8 export refused: validation accuracy fp32 {acc_fp32:.4f} vs int8 {acc_int8:.4f} "
+            f"(drop {drop:.2f} points, allowed {cfg.max_drop_points}); Keras/LiteRT top-1 agreement "
+            f"{agreement:.4f} (required {cfg.min_agreement}). Use --allow-failed-guard to write it anyway.")
+    return result

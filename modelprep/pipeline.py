@@ -1,0 +1,306 @@
+"""data -> teacher fine-tune -> transfer set -> student distillation -> int8 export ->
+guard (with the runtime) -> bundle. Stages hand over files in the work folder:
+
+  teacher/   weights + stage.json (config, versions, metrics)
+  transfer/  texts.json + soft_targets.npz (teacher logits per transfer text)
+  student/   weights + stage.json
+  export/    model.tflite + stage.json
+
+A stage whose stage.json holds the same config hash is reused, not re-run.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from modelprep.config import PipelineConfig, config_hash
+from modelprep.data import PreparedData, prepare
+from modelprep.evaluate import classification_metrics, guard
+from modelprep.teachers import choose_teacher, cjk_share
+from modelprep.workdir import Stage, versions
+from textsort.encoding import TextEncoder, TokenizerSpec
+
+log = logging.getLogger(__name__)
+WORD_EMBEDDINGS = "embeddings.word_embeddings.weight"
+PRUNE_ABOVE = 60000  # Unigram vocabularies larger than this are pruned to the data's pieces
+
+
+@dataclass
+class RunResult:
+    bundle: Path
+    manifest: dict
+    stages_run: list[str] = field(default_factory=list)
+    work: Path | None = None
+
+
+def _fingerprint(data: PreparedData) -> str:
+    h = hashlib.sha256(json.dumps(data.labels).encode())
+    for split in (data.train, data.val):
+        for t, y in zip(split.texts, split.y.tolist()):
+            h.update(f"{y}\t{t}\n".encode("utf-8", "surrogatepass"))
+    return h.hexdigest()[:16]
+
+
+def _eval_set(encoder: TextEncoder, texts, y):
+    from modelprep.train import EvalSet
+
+    windows, owner = encoder.encode_batch(list(texts))
+    return EvalSet(windows, owner, np.asarray(y))
+
+
+def _mask_token(tokenizer) -> str:
+    return next((t for t in ("[MASK]", "<mask>") if tokenizer.token_to_id(t) is not None), "[UNK]")
+
+
+class Pipeline:
+    def __init__(self, data_path, out_path, cfg: PipelineConfig = PipelineConfig(), work=None,
+                 test_path=None, name: str | None = None):
+        self.data_path, self.out = Path(data_path), Path(out_path)
+        self.cfg, self.test_path = cfg, test_path
+        self.name = name
+        self.work = Path(work) if work else Path("runs") / (name or self.out.stem)
+        self.stages_run: list[str] = []
+        self.timings: dict[str, float] = {}
+        self._teacher = self._student = None
+
+    # -- stages ------------------------------------------------------------
+    def _teacher_stage(self) -> dict:
+        from modelprep.bert import build_teacher
+        from modelprep.train import Examples, fit
+
+        tc = self.cfg.teacher
+        stage = Stage(self.work / "teacher", config_hash(tc, self.source.card(), self.fingerprint), asdict(tc))
+        model = build_teacher(self.source, len(self.labels), tc.pooling, tc.dropout, load_pretrained=False)
+        record = stage.done()
+        if record:
+            log.info("teacher: reusing %s", stage.folder)
+            model.load_weights(str(stage.folder / "weights")).expect_partial()
+        else:
+            t0 = time.perf_counter()
+            folder = stage.start()
+            model.encoder.load_hf_weights(self.source.weights)
+            train = Examples(self.train_windows, self.data.train.y.astype(np.int64))
+            history, probs = fit(model, train, self.val, len(self.labels), self._loop(tc, teacher=True),
+                                 self.source.pad_id, "teacher")
+            model.save_weights(str(folder / "weights"))
+            metrics = classification_metrics(self.val.y, probs, self.labels, "validation")
+            record = stage.finish(time.perf_counter() - t0, metrics=metrics, training=history,
+                                  teacher=self.source.card(), reason=self.reason)
+            self.stages_run.append("teacher")
+        self._teacher = model
+        self.timings["teacher"] = record["seconds"]
+        return record
+
+    def _transfer_stage(self, teacher_key: str) -> tuple[list[str], np.ndarray, np.ndarray, str]:
+        from modelprep.augment import augment
+        from modelprep.train import predict_logits
+
+        sc = self.cfg.student
+        cfg = {"augment_copies": sc.augment_copies, "max_transfer_texts": sc.max_transfer_texts, "seed": sc.seed}
+        stage = Stage(self.work / "transfer", config_hash(teacher_key, cfg), cfg)
+        record = stage.done()
+        if record:
+            log.info("transfer set: reusing %s", stage.folder)
+        else:
+            t0 = time.perf_counter()
+            folder = stage.start()
+            texts, y = list(self.data.train.texts), self.data.train.y.astype(np.int64)
+            rng = np.random.default_rng(sc.seed)
+            labelled = np.sort(rng.permutation(len(texts))[: sc.max_transfer_texts])
+            room = max(0, sc.max_transfer_texts - len(labelled))
+            copies = min(sc.augment_copies, room // max(len(labelled), 1))
+            extra = augment([texts[i] for i in labelled], copies, sc.seed, mask_token=_mask_token(self.encoder.tokenizer))
+            all_texts = texts + extra
+            all_y = np.concatenate([y, np.full(len(extra), -1)])
+            to_label = np.concatenate([labelled, np.arange(len(texts), len(all_texts))]).astype(np.int64)
+            windows, _ = self.encoder.encode_batch([all_texts[i] for i in to_label], first_window_only=True)
+            logits = np.full((len(all_texts), len(self.labels)), np.nan, np.float32)
+            logits[to_label] = predict_logits(self.teacher, windows, 64, self.source.pad_id, "teacher labelling")
+            (folder / "texts.json").write_text(json.dumps(all_texts, ensure_ascii=False), "utf-8")
+            np.savez_compressed(folder / "soft_targets.npz", y=all_y, logits=logits)
+            record = stage.finish(time.perf_counter() - t0, counts={
+                "real": len(texts), "real_labelled": len(labelled), "augmented": len(extra), "copies": copies})
+            self.stages_run.append("transfer")
+        self.timings["transfer"] = record["seconds"]
+        saved = np.load(stage.folder / "soft_targets.npz")
+        texts = json.loads((stage.folder / "texts.json").read_text("utf-8"))
+        return texts, saved["y"], saved["logits"], stage.key
+
+    @property
+    def teacher(self):
+        if self._teacher is None:
+            self._teacher_stage()
+        return self._teacher
+
+    def _student_stage(self, transfer) -> tuple[dict, str]:
+        from modelprep.student import build_student
+        from modelprep.train import Examples, fit
+
+        texts, y, logits, transfer_key = transfer
+        sc = self.cfg.student
+        stage = Stage(self.work / "student", config_hash(transfer_key, sc), asdict(sc))
+        model = build_student(self.source.config.vocab_size, len(self.labels), sc,
+                              teacher_table=self.source.weights[WORD_EMBEDDINGS])
+        record = stage.done()
+        if record:
+            log.info("student: reusing %s", stage.folder)
+            model.load_weights(str(stage.folder / "weights")).expect_partial()
+        else:
+            t0 = time.perf_counter()
+            folder = stage.start()
+            windows, _ = self.encoder.encode_batch(texts, first_window_only=True)
+            history, probs = fit(model, Examples(windows, y, logits), self.val, len(self.labels),
+                                 self._loop(sc, teacher=False), self.source.pad_id, "student")
+            model.save_weights(str(folder / "weights"))
+            record = stage.finish(time.perf_counter() - t0, training=history,
+                                  metrics=classification_metrics(self.val.y, probs, self.labels, "validation"))
+            self.stages_run.append("student")
+        self._student = model
+        self.timings["distill"] = record["seconds"]
+        return record, stage.key
+
+    def _export_stage(self, student_key: str) -> bytes:
+        from modelprep.export import to_tflite
+
+        qc = self.cfg.quant
+        stage = Stage(self.work / "export", config_hash(student_key, qc.mode), {"mode": qc.mode})
+        record = stage.done()
+        path = stage.folder / "model.tflite"
+        if not record:
+            t0 = time.perf_counter()
+            stage.start()
+            path.write_bytes(to_tflite(self._student, qc))
+            record = stage.finish(time.perf_counter() - t0, bytes=path.stat().st_size)
+            self.stages_run.append("export")
+        self.timings["export"] = record["seconds"]
+        return path.read_bytes()
+
+    def _loop(self, c, teacher: bool):
+        from modelprep.train import LoopSettings
+
+        common = dict(batch_size=c.batch_size, learning_rate=c.learning_rate, epochs=c.epochs,
+                      weight_decay=c.weight_decay, warmup_fraction=c.warmup_fraction, patience=c.patience,
+                      time_budget_s=c.time_budget_s, seed=c.seed)
+        if teacher:
+            return LoopSettings(**common, max_steps=c.max_steps, class_weights=c.class_weights)
+        return LoopSettings(**common, temperature=c.temperature, alpha=c.alpha)
+
+    # -- the whole run -----------------------------------------------------
+    def _prepare(self) -> None:
+        tc = self.cfg.teacher
+        t0 = time.perf_counter()
+        self.data = prepare(self.data_path, self.cfg.data, self.test_path)
+        self.labels = list(self.data.labels)
+        self.fingerprint = _fingerprint(self.data)
+        self.source, self.reason = choose_teacher(self.data.train.texts, tc.name, tc.cjk_threshold)
+        if '"Unigram"' in self.source.tokenizer_json[:5000] and self.source.config.vocab_size > PRUNE_ABOVE:
+            from modelprep.vocab import prune_source
+
+            self.source = prune_source(self.source, list(self.data.train.texts) + list(self.data.val.texts))
+        if tc.max_length > self.source.config.max_position_embeddings:
+            raise ValueError(f"max_length {tc.max_length} exceeds the teacher's "
+                             f"{self.source.config.max_position_embeddings} positions")
+        spec = TokenizerSpec(max_length=tc.max_length, cls_id=self.source.cls_id, sep_id=self.source.sep_id,
+                             pad_id=self.source.pad_id)
+        self.encoder = TextEncoder.from_json(self.source.tokenizer_json, spec)
+        self.train_windows = self.encoder.encode_batch(self.data.train.texts, first_window_only=True)[0]
+        self.val = _eval_set(self.encoder, self.data.val.texts, self.data.val.y)
+        self.timings["data"] = round(time.perf_counter() - t0, 1)
+
+    def run(self) -> RunResult:
+        from modelprep.train import predict_texts
+        from textsort.bundle import write_bundle
+        from textsort.engine import Classifier
+
+        self._prepare()
+        teacher_record = self._teacher_stage()
+        transfer = self._transfer_stage(teacher_record["config_hash"])
+        student_record, student_key = self._student_stage(transfer)
+        tflite = self._export_stage(student_key)
+
+        t0 = time.perf_counter()
+        manifest = self._core_manifest()
+        candidate = write_bundle(self.work / "export" / "candidate.textsort", model_bytes=tflite,
+                                 tokenizer_json=self.source.tokenizer_json, manifest=manifest)
+        runtime = Classifier(candidate)
+        int8_probs = runtime.predict_proba(list(self.data.val.texts))
+        fp32_probs = predict_texts(self._student, self.val, 128, self.source.pad_id)
+        metrics = {
+            "teacher": teacher_record["metrics"],
+            "student_fp32": classification_metrics(self.val.y, fp32_probs, self.labels, "validation"),
+            "student_int8": classification_metrics(self.val.y, int8_probs, self.labels, "validation"),
+        }
+        try:
+            manifest["guard"] = guard(self.val.y, fp32_probs, int8_probs, self.cfg.quant)
+        finally:
+            self.timings["guard"] = round(time.perf_counter() - t0, 1)
+        metrics["agreement"] = {"keras_litert_top1": manifest["guard"]["agreement"]}
+        if self.data.test is not None:
+            metrics.update(self._test_metrics(runtime))
+        manifest.update(metrics=metrics, timings_s=dict(self.timings), stages_run=list(self.stages_run))
+        self.out.parent.mkdir(parents=True, exist_ok=True)
+        report = self._write_report(manifest)
+        bundle = write_bundle(self.out, model_bytes=tflite, tokenizer_json=self.source.tokenizer_json,
+                              manifest=manifest, extra={"report.md": report} if report else None)
+        log.info("wrote %s (%d bytes)", bundle, bundle.stat().st_size)
+        return RunResult(bundle, manifest, list(self.stages_run), self.work)
+
+    def _test_metrics(self, runtime) -> dict:
+        from modelprep.train import predict_texts
+
+        test = _eval_set(self.encoder, self.data.test.texts, self.data.test.y)
+        out = {}
+        for key, model in (("teacher_test", self.teacher), ("student_fp32_test", self._student)):
+            probs = predict_texts(model, test, 128, self.source.pad_id, f"{key} on the test file")
+            out[key] = classification_metrics(test.y, probs, self.labels, "test")
+        out["student_int8_test"] = classification_metrics(
+            test.y, runtime.predict_proba(list(self.data.test.texts)), self.labels, "test")
+        return out
+
+    def _language(self) -> str:
+        if self.source.languages == "en":
+            return "en"
+        return "zh" if cjk_share(self.data.train.texts) > self.cfg.teacher.cjk_threshold else "multi"
+
+    def _core_manifest(self) -> dict:
+        lang = self._language()
+        name = self.name or f"{self.data_path.stem}-{lang}"
+        sc = self.cfg.student
+        return {
+            "name": name,
+            "description": f"{name}: {', '.join(self.labels)} ({self.source.name} distilled into a "
+                           f"{sc.arch.upper()}, {self.cfg.quant.mode})",
+            "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "language": lang,
+            "labels": self.labels,
+            "tokenizer": self.encoder.spec.to_dict(),
+            "model": {"file": "model.tflite", "signature": "serving_default", "quantization": self.cfg.quant.mode,
+                      "architecture": f"{sc.arch}: embeddings {sc.embed_dim}, Conv1D widths "
+                                      f"{list(sc.conv_widths)} x {sc.filters}, masked max-pool"},
+            "data": self.data.summary,
+            "config": {"data": asdict(self.cfg.data), "teacher": asdict(self.cfg.teacher),
+                       "student": asdict(self.cfg.student), "quantization": asdict(self.cfg.quant)},
+            "teacher": {**self.source.card(), "reason": self.reason},
+            "versions": versions(),
+            "licenses": {"model": f"student distilled from {self.source.name} "
+                                  f"({self.source.license or 'see the teacher'})",
+                         "data": "as the training data's own licence"},
+        }
+
+    def _write_report(self, manifest: dict) -> str | None:
+        try:
+            from modelprep.report import write_report
+        except ImportError:
+            return None
+        return write_report(manifest, self.out.with_suffix(".md"))
+
+
+def train(data_path, out_path, cfg: PipelineConfig = PipelineConfig(), **kw) -> RunResult:
+    """Run the whole pipeline; see `Pipeline` for the keyword arguments."""
+    return Pipeline(data_path, out_path, cfg, **kw).run()

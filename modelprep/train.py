@@ -1,0 +1,215 @@
+"""One training loop for the teacher fine-tune and the student distillation.
+
+Loss per example: `has_soft * alpha * T^2 * KL(teacher_T || student_T)` plus
+`ce_weight * CE(y, student)`, where `ce_weight` folds in class weights, `1 - alpha`
+for rows with soft targets, and 0 for rows without a hard label. The teacher is the
+case with no soft targets. AdamW, warmup + linear decay, length-bucketed batches padded
+per batch, early stopping on the validation macro-F1 (texts windowed as in the app).
+"""
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import tensorflow as tf
+import tf_keras
+from sklearn.metrics import f1_score
+from tqdm.auto import tqdm
+
+from textsort.encoding import aggregate, softmax
+
+log = logging.getLogger(__name__)
+SPEC = tf.TensorSpec([None, None], tf.int32)
+
+
+@dataclass(frozen=True)
+class LoopSettings:
+    batch_size: int
+    learning_rate: float
+    epochs: int
+    weight_decay: float = 0.01
+    warmup_fraction: float = 0.1
+    patience: int = 1
+    max_steps: int | None = None
+    time_budget_s: float | None = None
+    class_weights: bool = False
+    temperature: float = 1.0
+    alpha: float = 0.0
+    seed: int = 0
+
+
+@dataclass
+class Examples:
+    windows: list[np.ndarray]        # one token window per example ([cls] ... [sep])
+    y: np.ndarray                    # int hard label, -1 where there is none
+    soft: np.ndarray | None = None   # teacher logits [n, k] (nan rows: no soft target)
+
+
+@dataclass
+class EvalSet:
+    windows: list[np.ndarray]        # every window of every text
+    owner: np.ndarray                # text index of each window
+    y: np.ndarray                    # true label per text
+
+
+def device_name() -> str:
+    return "GPU" if tf.config.list_physical_devices("GPU") else "CPU"
+
+
+class WarmupLinear(tf_keras.optimizers.schedules.LearningRateSchedule):
+    """Linear warmup to `peak`, then linear decay to 0 at `total` (a variable: it can shrink)."""
+
+    def __init__(self, peak: float, warmup: int, total: int):
+        self.peak = peak
+        self.warmup = tf.Variable(float(max(warmup, 1)), trainable=False)
+        self.total = tf.Variable(float(max(total, 1)), trainable=False)
+
+    def __call__(self, step):
+        step = tf.cast(step, tf.float32) + 1.0
+        up = step / self.warmup
+        down = tf.maximum(0.0, (self.total - step) / tf.maximum(self.total - self.warmup, 1.0))
+        return self.peak * tf.minimum(up, down)
+
+    def get_config(self):
+        return {"peak": self.peak}
+
+
+def pad_batch(windows: list[np.ndarray], pad_id: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    length = max(len(w) for w in windows)
+    ids = np.full((len(windows), length), pad_id, np.int32)
+    mask = np.zeros((len(windows), length), np.int32)
+    for i, w in enumerate(windows):
+        ids[i, : len(w)], mask[i, : len(w)] = w, 1
+    return ids, mask
+
+
+def bucketed_batches(lengths: np.ndarray, batch_size: int, rng: np.random.Generator | None) -> list[np.ndarray]:
+    """Index batches of similar length (shuffled within pools of 50 batches) -> little padding."""
+    order = rng.permutation(len(lengths)) if rng is not None else np.arange(len(lengths))
+    pool = batch_size * 50
+    batches = []
+    for start in range(0, len(order), pool):
+        chunk = order[start : start + pool]
+        chunk = chunk[np.argsort(lengths[chunk], kind="stable")]
+        batches += [chunk[i : i + batch_size] for i in range(0, len(chunk), batch_size)]
+    if rng is not None:
+        batches = [batches[i] for i in rng.permutation(len(batches))]
+    return batches
+
+
+def predict_logits(model, windows: list[np.ndarray], batch_size: int = 64, pad_id: int = 0,
+                   desc: str | None = None) -> np.ndarray:
+    """Logits of each window (eval mode), batched by length."""
+    fn = getattr(model, "_textsort_predict", None)
+    if fn is None:
+        fn = tf.function(lambda ids, mask: model({"input_ids": ids, "attention_mask": mask}, training=False),
+                         input_signature=[SPEC, SPEC])
+        model._textsort_predict = fn
+    lengths = np.array([len(w) for w in windows])
+    out = None
+    for idx in tqdm(bucketed_batches(lengths, batch_size, None), desc=desc, disable=desc is None, leave=False):
+        logits = fn(*pad_batch([windows[i] for i in idx], pad_id)).numpy()
+        if out is None:
+            out = np.zeros((len(windows), logits.shape[1]), np.float32)
+        out[idx] = logits
+    return out
+
+
+def predict_texts(model, ev: EvalSet, batch_size: int = 64, pad_id: int = 0, desc: str | None = None) -> np.ndarray:
+    """Per-text probabilities: mean of window softmaxes (textsort.encoding.aggregate)."""
+    logits = predict_logits(model, ev.windows, batch_size, pad_id, desc)
+    return aggregate(softmax(logits), ev.owner, len(ev.y))[0]
+
+
+def macro_f1(y: np.ndarray, probs: np.ndarray) -> float:
+    return float(f1_score(y, probs.argmax(1), average="macro", zero_division=0))
+
+
+def _ce_weights(y: np.ndarray, has_soft: np.ndarray, n_labels: int, s: LoopSettings) -> np.ndarray:
+    w = np.ones(len(y), np.float32)
+    if s.class_weights:
+        hard = y[y >= 0]
+        counts = np.bincount(hard, minlength=n_labels).astype(np.float32)
+        per_class = len(hard) / (n_labels * np.maximum(counts, 1))
+        w = per_class[np.maximum(y, 0)].astype(np.float32)
+    w[has_soft > 0] *= 1.0 - s.alpha
+    w[y < 0] = 0.0
+    return w
+
+
+def fit(model, train: Examples, val: EvalSet, n_labels: int, s: LoopSettings,
+        pad_id: int = 0, desc: str = "train") -> tuple[dict, np.ndarray]:
+    """Train in place and restore the best epoch's weights.
+
+    Returns (history, validation probabilities of the best epoch [n_val_texts, k])."""
+    rng = np.random.default_rng(s.seed)
+    tf.random.set_seed(s.seed)
+    n = len(train.windows)
+    soft = train.soft if train.soft is not None else np.full((n, n_labels), np.nan, np.float32)
+    has_soft = (~np.isnan(soft).any(axis=1)).astype(np.float32)
+    soft = np.nan_to_num(soft).astype(np.float32)
+    ce_w = _ce_weights(train.y, has_soft, n_labels, s)
+    y = np.maximum(train.y, 0).astype(np.int32)
+    lengths = np.array([len(w) for w in train.windows])
+
+    per_epoch = -(-n // s.batch_size)
+    planned = per_epoch * s.epochs if s.max_steps is None else min(per_epoch * s.epochs, s.max_steps)
+    schedule = WarmupLinear(s.learning_rate, int(planned * s.warmup_fraction), planned)
+    opt = tf_keras.optimizers.AdamW(learning_rate=schedule, weight_decay=s.weight_decay, epsilon=1e-6)
+    opt.exclude_from_weight_decay(var_names=["gamma", "beta", "bias"])
+    T, alpha = float(s.temperature), float(s.alpha)
+
+    @tf.function(input_signature=[SPEC, SPEC, tf.TensorSpec([None], tf.int32),
+                                  tf.TensorSpec([None, n_labels], tf.float32),
+                                  tf.TensorSpec([None], tf.float32), tf.TensorSpec([None], tf.float32)])
+    def step(ids, mask, yb, soft_b, has_soft_b, ce_b):
+        with tf.GradientTape() as tape:
+            logits = model({"input_ids": ids, "attention_mask": mask}, training=True)
+            ce = tf.nn.sparse_softmax_cross_entropy_with_logits(yb, logits) * ce_b
+            p_t = tf.nn.softmax(soft_b / T)
+            kl = tf.reduce_sum(p_t * (tf.math.log(p_t + 1e-9) - tf.nn.log_softmax(logits / T)), -1)
+            loss = tf.reduce_mean(ce + alpha * T * T * kl * has_soft_b)
+        grads = tape.gradient(loss, model.trainable_variables)
+        opt.apply_gradients(zip(grads, model.trainable_variables))
+        return loss
+
+    log.info("%s: %d examples, %d steps planned, batch %d, on %s", desc, n, planned, s.batch_size, device_name())
+    start, steps, history = time.perf_counter(), 0, []
+    best_f1, best_epoch, best_weights, stale, out_of_time = -1.0, -1, None, 0, False
+    for epoch in range(s.epochs):
+        bar = tqdm(bucketed_batches(lengths, s.batch_size, rng), desc=f"{desc} epoch {epoch + 1}/{s.epochs}",
+                   leave=False)
+        losses = []
+        for idx in bar:
+            ids, mask = pad_batch([train.windows[i] for i in idx], pad_id)
+            losses.append(float(step(ids, mask, y[idx], soft[idx], has_soft[idx], ce_w[idx])))
+            steps += 1
+            elapsed = time.perf_counter() - start
+            if steps == 20 and s.time_budget_s:  # shrink the schedule to what the budget allows
+                fits = int(0.85 * s.time_budget_s / (elapsed / steps))
+                if fits < planned:
+                    planned = max(fits, steps + 1)
+                    schedule.total.assign(float(planned))
+                    schedule.warmup.assign(float(max(1, min(schedule.warmup.numpy(), planned * s.warmup_fraction))))
+                    log.info("%s: time budget allows about %d steps", desc, planned)
+            if steps % 10 == 0:
+                bar.set_postfix(loss=f"{np.mean(losses[-10:]):.4f}")
+            out_of_time = steps >= planned or bool(s.time_budget_s and elapsed > s.time_budget_s)
+            if out_of_time:
+                break
+        probs = predict_texts(model, val, 2 * s.batch_size, pad_id)
+        f1 = macro_f1(val.y, probs)
+        history.append({"epoch": epoch + 1, "steps": steps, "loss": float(np.mean(losses)), "val_macro_f1": f1,
+                        "elapsed_s": round(time.perf_counter() - start, 1)})
+        log.info("%s epoch %d: loss %.4f, validation macro-F1 %.4f", desc, epoch + 1, np.mean(losses), f1)
+        if f1 > best_f1:
+            best_f1, best_epoch, best_weights, best_probs, stale = f1, epoch + 1, model.get_weights(), probs, 0
+        else:
+            stale += 1
+        if out_of_time or stale >= s.patience:
+            break
+    model.set_weights(best_weights)
+    return {"history": history, "best_epoch": best_epoch, "best_val_macro_f1": best_f1, "steps": steps,
+            "device": device_name(), "seconds": round(time.perf_counter() - start, 1)}, best_probs

@@ -1,0 +1,56 @@
+"""Stage folders in the work directory: a stage is done when its `stage.json` exists
+with the same config hash; it is written last, so a crash leaves the stage to redo."""
+from __future__ import annotations
+
+import importlib.metadata
+import json
+import platform
+from dataclasses import dataclass
+from pathlib import Path
+
+
+def versions() -> dict:
+    out = {}
+    for key, dist in (("textsort", "textsort"), ("tensorflow", "tensorflow-cpu"), ("tf_keras", "tf-keras"),
+                      ("ai_edge_litert", "ai-edge-litert"), ("tokenizers", "tokenizers"), ("numpy", "numpy"),
+                      ("scikit_learn", "scikit-learn")):
+        try:
+            out[key] = importlib.metadata.version(dist)
+        except importlib.metadata.PackageNotFoundError:
+            if key == "tensorflow":
+                import tensorflow as tf
+                out[key] = tf.__version__
+    out["python"] = platform.python_version()
+    return out
+
+
+@dataclass
+class Stage:
+    folder: Path
+    key: str            # config hash of this stage and everything it depends on
+    config: dict
+
+    @property
+    def record_path(self) -> Path:
+        return self.folder / "stage.json"
+
+    def done(self) -> dict | None:
+        """The stored record when this stage already ran with the same config."""
+        try:
+            record = json.loads(self.record_path.read_text("utf-8"))
+        except (OSError, ValueError):
+            return None
+        return record if record.get("config_hash") == self.key else None
+
+    def start(self) -> Path:
+        self.record_path.unlink(missing_ok=True)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        return self.folder
+
+    def finish(self, seconds: float, **extra) -> dict:
+        record = {"stage": self.folder.name, "config_hash": self.key, "config": self.config,
+                  "seconds": round(seconds, 1), "versions": versions(), **extra}
+        tmp = self.record_path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(record, indent=2, ensure_ascii=False, default=str), "utf-8")
+        tmp.replace(self.record_path)
+        return record
