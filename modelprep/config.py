@@ -49,6 +49,7 @@ class StudentConfig:
     alpha: float = 0.7              # weight of T^2 * KL(teacher || student); 1 - alpha on CE
     augment_copies: int = 3         # augmented copies per real row in the transfer set
     max_transfer_texts: int = 40000  # teacher-labelled texts (real rows first), caps labelling time
+    label_time_budget_s: float = 240.0  # labelling stops here; augmented rows come last
     time_budget_s: float = 300.0
     seed: int = 0
 

@@ -28,7 +28,8 @@ from textsort.encoding import TextEncoder, TokenizerSpec
 
 log = logging.getLogger(__name__)
 WORD_EMBEDDINGS = "embeddings.word_embeddings.weight"
-PRUNE_ABOVE = 60000  # Unigram vocabularies larger than this are pruned to the data's pieces
+PRUNE_ABOVE = 60000
+LABEL_CHUNK = 2048  # texts labelled between two looks at the labelling time budget  # Unigram vocabularies larger than this are pruned to the data's pieces
 
 
 @dataclass
@@ -102,7 +103,7 @@ class Pipeline:
         from modelprep.train import predict_logits
 
         sc = self.cfg.student
-        cfg = {"augment_copies": sc.augment_copies, "max_transfer_texts": sc.max_transfer_texts, "seed": sc.seed}
+        cfg = {k: getattr(sc, k) for k in ("augment_copies", "max_transfer_texts", "label_time_budget_s", "seed")}
         stage = Stage(self.work / "transfer", config_hash(teacher_key, cfg), cfg)
         record = stage.done()
         if record:
@@ -119,18 +120,27 @@ class Pipeline:
             all_texts = texts + extra
             all_y = np.concatenate([y, np.full(len(extra), -1)])
             to_label = np.concatenate([labelled, np.arange(len(texts), len(all_texts))]).astype(np.int64)
-            windows, _ = self.encoder.encode_batch([all_texts[i] for i in to_label], first_window_only=True)
             logits = np.full((len(all_texts), len(self.labels)), np.nan, np.float32)
-            logits[to_label] = predict_logits(self.teacher, windows, 64, self.source.pad_id, "teacher labelling")
+            labelling_start, done = time.perf_counter(), 0
+            for chunk in np.array_split(to_label, max(1, len(to_label) // LABEL_CHUNK)):
+                if time.perf_counter() - labelling_start > sc.label_time_budget_s:
+                    log.warning("teacher labelling stopped by its time budget after %d of %d texts",
+                                done, len(to_label))
+                    break
+                windows, _ = self.encoder.encode_batch([all_texts[i] for i in chunk], first_window_only=True)
+                logits[chunk] = predict_logits(self.teacher, windows, 64, self.source.pad_id,
+                                               f"teacher labelling {done}/{len(to_label)}")
+                done += len(chunk)
             (folder / "texts.json").write_text(json.dumps(all_texts, ensure_ascii=False), "utf-8")
             np.savez_compressed(folder / "soft_targets.npz", y=all_y, logits=logits)
             record = stage.finish(time.perf_counter() - t0, counts={
-                "real": len(texts), "real_labelled": len(labelled), "augmented": len(extra), "copies": copies})
+                "real": len(texts), "real_labelled": len(labelled), "augmented": len(extra), "copies": copies,
+                "teacher_labelled": done})
             self.stages_run.append("transfer")
         self.timings["transfer"] = record["seconds"]
         saved = np.load(stage.folder / "soft_targets.npz")
         texts = json.loads((stage.folder / "texts.json").read_text("utf-8"))
-        return texts, saved["y"], saved["logits"], stage.key
+        return texts, saved["y"], saved["logits"], Stage.identity(record)
 
     @property
     def teacher(self):
@@ -154,8 +164,9 @@ class Pipeline:
         else:
             t0 = time.perf_counter()
             folder = stage.start()
-            windows, _ = self.encoder.encode_batch(texts, first_window_only=True)
-            history, probs = fit(model, Examples(windows, y, logits), self.val, len(self.labels),
+            useful = np.flatnonzero((y >= 0) | ~np.isnan(logits).any(axis=1))  # drop unlabelled copies
+            windows, _ = self.encoder.encode_batch([texts[i] for i in useful], first_window_only=True)
+            history, probs = fit(model, Examples(windows, y[useful], logits[useful]), self.val, len(self.labels),
                                  self._loop(sc, teacher=False), self.source.pad_id, "student")
             model.save_weights(str(folder / "weights"))
             record = stage.finish(time.perf_counter() - t0, training=history,
@@ -163,7 +174,7 @@ class Pipeline:
             self.stages_run.append("student")
         self._student = model
         self.timings["distill"] = record["seconds"]
-        return record, stage.key
+        return record, Stage.identity(record)
 
     def _export_stage(self, student_key: str) -> bytes:
         from modelprep.export import to_tflite
@@ -199,7 +210,8 @@ class Pipeline:
         self.labels = list(self.data.labels)
         self.fingerprint = _fingerprint(self.data)
         self.source, self.reason = choose_teacher(self.data.train.texts, tc.name, tc.cjk_threshold)
-        if '"Unigram"' in self.source.tokenizer_json[:5000] and self.source.config.vocab_size > PRUNE_ABOVE:
+        if (self.source.config.vocab_size > PRUNE_ABOVE
+                and json.loads(self.source.tokenizer_json)["model"].get("type") == "Unigram"):
             from modelprep.vocab import prune_source
 
             self.source = prune_source(self.source, list(self.data.train.texts) + list(self.data.val.texts))
@@ -220,7 +232,7 @@ class Pipeline:
 
         self._prepare()
         teacher_record = self._teacher_stage()
-        transfer = self._transfer_stage(teacher_record["config_hash"])
+        transfer = self._transfer_stage(Stage.identity(teacher_record))
         student_record, student_key = self._student_stage(transfer)
         tflite = self._export_stage(student_key)
 

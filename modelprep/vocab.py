@@ -45,8 +45,8 @@ def prune_source(source: TeacherSource, texts: list[str],
     spec = json.loads(source.tokenizer_json)
     model = spec.get("model") or {}
     if model.get("type") != "Unigram":
-        raise ValueError(f"prune_source needs a Unigram (SentencePiece) tokenizer; "
-                         f"{source.name} has {model.get('type')!r}")
+        raise ValueError(f"{source.name}: vocabulary pruning needs a Unigram (SentencePiece) "
+                         f"tokenizer, not {model.get('type')!r}")
     vocab: list[list] = model["vocab"]
     table = source.weights[WORD_EMBEDDINGS]
     if table.shape[0] < len(vocab):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.metadata
 import json
 import platform
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,6 +31,11 @@ class Stage:
     key: str            # config hash of this stage and everything it depends on
     config: dict
 
+    @staticmethod
+    def identity(record: dict) -> str:
+        """What a downstream stage's key includes: this run of the stage, not only its config."""
+        return f"{record['config_hash']}@{record.get('finished', '')}"
+
     @property
     def record_path(self) -> Path:
         return self.folder / "stage.json"
@@ -49,7 +55,7 @@ class Stage:
 
     def finish(self, seconds: float, **extra) -> dict:
         record = {"stage": self.folder.name, "config_hash": self.key, "config": self.config,
-                  "seconds": round(seconds, 1), "versions": versions(), **extra}
+                  "finished": time.time(), "seconds": round(seconds, 1), "versions": versions(), **extra}
         tmp = self.record_path.with_suffix(".tmp")
         tmp.write_text(json.dumps(record, indent=2, ensure_ascii=False, default=str), "utf-8")
         tmp.replace(self.record_path)

@@ -35,6 +35,7 @@ MAX_TOTAL_BYTES = 512 * 1024 * 1024
 SIGNATURE = "serving_default"
 INPUT_NAMES = ("input_ids", "attention_mask")
 OUTPUT_NAME = "logits"
+MAX_MEMBERS = 16  # checked before the ZIP directory is parsed (a directory can be huge)
 _READ_CHUNK = 1024 * 1024
 
 
@@ -224,6 +225,17 @@ def _check_model(bundle: Bundle, where: str) -> None:
         )
 
 
+def _declared_member_count(path: Path) -> int | None:
+    """Entry count from the ZIP's end-of-central-directory record, or None if not found."""
+    with open(path, "rb") as fh:
+        fh.seek(0, os.SEEK_END)
+        size = fh.tell()
+        fh.seek(max(0, size - 65557))
+        tail = fh.read()
+    at = tail.rfind(b"PK\x05\x06")
+    return int.from_bytes(tail[at + 10 : at + 12], "little") if at >= 0 and len(tail) >= at + 22 else None
+
+
 def load_bundle(path: str | os.PathLike) -> Bundle:
     """Open and validate a bundle; raises BundleError with a plain message."""
     path = Path(path)
@@ -231,6 +243,11 @@ def load_bundle(path: str | os.PathLike) -> Bundle:
     if not path.is_file():
         raise BundleError(f"{where}: no such model file" if not path.exists() else f"{where}: not a file")
     try:
+        if path.stat().st_size > MAX_TOTAL_BYTES + 1024 * 1024:
+            raise BundleError(f"{where}: file is too large to be a model bundle ({path.stat().st_size} bytes)")
+        count = _declared_member_count(path)
+        if count is not None and count > MAX_MEMBERS:
+            raise BundleError(f"{where}: not a Textsort bundle ({count} members; a bundle has at most 4)")
         zf = zipfile.ZipFile(path)
     except zipfile.BadZipFile:
         raise BundleError(f"{where}: not a Textsort bundle (not a ZIP file, or the file is truncated)") from None

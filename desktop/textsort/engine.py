@@ -8,8 +8,10 @@ predicted label's probability drops when that word is removed.
 from __future__ import annotations
 
 import os
+import sys
 import threading
 import unicodedata
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -98,6 +100,25 @@ def word_units(text: str, offsets: list[tuple[int, int]]) -> list[tuple[int, int
     return [(s, e, idx) for s, e, idx in units]
 
 
+@contextmanager
+def _quiet_native_stderr():
+    """Silence LiteRT's native "INFO: Created XNNPACK delegate" line (fd 2) for a moment."""
+    try:
+        fd = sys.stderr.fileno()
+        sys.stderr.flush()
+    except (AttributeError, OSError, ValueError):  # no real stderr (pytest capture, GUI app)
+        yield
+        return
+    saved, devnull = os.dup(fd), os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, fd)
+        yield
+    finally:
+        os.dup2(saved, fd)
+        os.close(saved)
+        os.close(devnull)
+
+
 class Classifier:
     """A loaded bundle ready to classify texts. Thread-safe (one model call at a time)."""
 
@@ -118,6 +139,8 @@ class Classifier:
         self.limits = limits
         self._runner = self.bundle.interpreter(threads).get_signature_runner(self.bundle.signature)
         self._lock = threading.Lock()
+        with _quiet_native_stderr():  # the first call sets up the CPU delegate
+            self.window_logits(self.encoder.encode(""))
 
     # -- raw model ---------------------------------------------------------
     def logits(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> np.ndarray:
@@ -128,13 +151,12 @@ class Classifier:
             out = self._runner(input_ids=ids, attention_mask=mask)["logits"]
         return np.array(out, dtype=np.float32, copy=True)
 
-    def window_probs(self, windows: list[np.ndarray]) -> np.ndarray:
-        """Softmax probabilities of each window.
+    def window_logits(self, windows: list[np.ndarray]) -> np.ndarray:
+        """Logits of each window [n, k].
 
         Windows are batched only with windows of the same length, so nothing is ever
         padded and a text's scores never depend on what else is in the batch."""
-        k = len(self.labels)
-        out = np.zeros((len(windows), k), dtype=np.float32)
+        out = np.zeros((len(windows), len(self.labels)), dtype=np.float32)
         if not windows:
             return out
         lengths = np.fromiter((len(w) for w in windows), dtype=np.int64, count=len(windows))
@@ -146,8 +168,12 @@ class Classifier:
             for i in range(0, len(group), step):
                 idx = group[i : i + step]
                 ids = np.stack([windows[t] for t in idx]).astype(np.int32, copy=False)
-                out[idx] = softmax(self.logits(ids, np.ones_like(ids)))
+                out[idx] = self.logits(ids, np.ones_like(ids))
         return out
+
+    def window_probs(self, windows: list[np.ndarray]) -> np.ndarray:
+        """Softmax probabilities of each window [n, k]."""
+        return softmax(self.window_logits(windows))
 
     # -- texts -------------------------------------------------------------
     def _proba_and_windows(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -186,7 +212,8 @@ class Classifier:
         i.e. the drop of the text's probability when the word is removed in place."""
         toks = self.encoder.tokens(text)
         windows = self.encoder.windows_of(toks.ids)
-        base_w = self.window_probs(windows)
+        # float64 softmax: confident texts keep small but real differences between words
+        base_w = softmax(self.window_logits(windows).astype(np.float64))
         probs = base_w.mean(axis=0)
         pred = self._prediction(probs, len(windows))
         target = self.labels.index(pred.label)
@@ -207,7 +234,7 @@ class Classifier:
                 content = np.delete(windows[w][1:-1], inside)
                 variants.append(np.concatenate(([spec.cls_id], content, [spec.sep_id])).astype(np.int32))
                 jobs.append((u, w))
-        occluded = self.window_probs(variants)
+        occluded = softmax(self.window_logits(variants).astype(np.float64))
         scores = np.zeros(len(units), dtype=np.float64)
         scored = np.zeros(len(units), dtype=bool)
         for (u, w), p in zip(jobs, occluded):

@@ -86,6 +86,28 @@ def _decode_cut(data: bytes, encoding: str, truncated: bool) -> str:
         raise
 
 
+# Short texts are ambiguous; among equally plausible guesses prefer the common ones.
+_PREFERRED = ("gb18030", "big5", "cp932", "shift_jis", "euc_jp", "euc_jis_2004", "cp949", "euc_kr", "cp1252")
+_MULTIBYTE = set(_PREFERRED[:-1]) | {"utf_8", "utf_16", "utf_16_le", "utf_16_be", "utf_32", "hz", "iso2022_jp"}
+
+
+def _guess_encoding(data: bytes):
+    """charset-normalizer's candidates, ties broken towards common encodings."""
+    from charset_normalizer import from_bytes  # imported only for files that are not UTF-8
+
+    results = sorted(from_bytes(data), key=lambda m: m.chaos)
+    if not results:
+        return None
+    floor = results[0].chaos
+    rank = {enc: i for i, enc in enumerate(_PREFERRED)}
+    ties = [m for m in results if m.chaos <= floor + 0.01]
+    pick = min(ties, key=lambda m: rank.get(m.encoding, len(rank)))
+    if pick.encoding not in _MULTIBYTE:  # a Western single-byte page: Windows-1252 unless clearly not
+        western = [m for m in results if m.encoding == "cp1252" and m.chaos <= floor + 0.1]
+        pick = western[0] if western else pick
+    return pick
+
+
 def decode_bytes(data: bytes, truncated: bool = False) -> tuple[str | None, str | None, str | None]:
     """bytes -> (text, encoding, problem)."""
     for bom, enc in _BOMS:
@@ -108,9 +130,7 @@ def decode_bytes(data: bytes, truncated: bool = False) -> tuple[str | None, str 
         return _decode_cut(data, "utf-8", truncated), "utf-8", None
     except UnicodeDecodeError:
         pass
-    from charset_normalizer import from_bytes  # only for files that are not UTF-8
-
-    best = from_bytes(data).best()
+    best = _guess_encoding(data)
     if best is None:
         return None, None, "binary file or unknown text encoding"
     text = str(best)

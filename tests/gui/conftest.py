@@ -10,7 +10,7 @@ import pytest  # noqa: E402
 
 pytest.importorskip("PySide6")
 
-from PySide6.QtCore import QMimeData, QPoint, QPointF, QSettings, Qt, QUrl  # noqa: E402
+from PySide6.QtCore import QMimeData, QPointF, QSettings, Qt, QUrl  # noqa: E402
 from PySide6.QtGui import QDragEnterEvent, QDropEvent  # noqa: E402
 from PySide6.QtWidgets import QApplication, QMessageBox  # noqa: E402
 
@@ -69,4 +69,6 @@ def drop_paths(widget, paths) -> None:
     assert drop.isAccepted(), "the widget refused the drop"
 
 
-__all__ = ["drop_paths", "QPoint"]
+@pytest.fixture
+def drop():
+    return drop_paths

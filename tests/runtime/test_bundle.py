@@ -138,3 +138,9 @@ def test_missing_path_and_directory(tmp_path):
         load_bundle(tmp_path / "nope.textsort")
     with pytest.raises(BundleError, match="not a file"):
         load_bundle(tmp_path)
+
+
+def test_many_members_refused_before_parsing(tmp_path):
+    p = rezip(tmp_path / "many.textsort", [(f"f{i}", b"") for i in range(100)])
+    with pytest.raises(BundleError, match="100 members"):
+        load_bundle(p)

@@ -84,3 +84,11 @@ def test_word_units_groups_wordpieces_punctuation_and_cjk():
     text = "hello world"
     units = word_units(text, [(0, 5), (5, 11)])
     assert [(s, e) for s, e, _ in units] == [(0, 5), (6, 11)]
+
+
+def test_explain_budget_marks_partial(tiny_bundle):
+    from textsort.engine import EngineLimits
+
+    clf = Classifier(tiny_bundle, limits=EngineLimits(max_explain_windows=3))
+    e = clf.explain("free prize for you and me today", top_n=0)
+    assert not e.complete and len(e.words) == 3

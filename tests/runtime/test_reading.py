@@ -127,3 +127,25 @@ def test_iter_paths_recursive_globs_and_loops(tmp_path):
     assert list(iter_paths([root / "b.md"], include=["*.txt"])) == [root / "b.md"]  # named files always
     assert list(iter_paths([tmp_path / "missing"])) == [(tmp_path / "missing", "not found (or a broken link)")]
     assert [p.name for p in iter_paths([root], exclude=["sub/*", "skip", "*.md"])] == ["a.txt"]
+
+
+def test_bundled_samples_read_cleanly():
+    samples = Path(__file__).resolve().parents[2] / "assets" / "samples"
+    files = sorted(samples.glob("*.txt"))
+    assert len(files) >= 8
+    got = {p.name: read_file(p) for p in files}
+    assert all(ft.problem is None and ft.text.strip() for ft in got.values())
+    assert got["review-zh-gbk.txt"].encoding == "gb18030" and "外卖" in got["review-zh-gbk.txt"].text
+    assert got["review-zh-utf16.txt"].encoding == "utf-16" and "手机" in got["review-zh-utf16.txt"].text
+
+
+@pytest.mark.parametrize("text, codec", [("质量不错", "gbk"), ("好吃", "gbk"), ("ありがとう", "shift_jis"),
+                                         ("Grüße aus Köln", "latin-1")])
+def test_short_legacy_texts_decode(text, codec):
+    assert decode_bytes(text.encode(codec))[0] == text
+
+
+def test_default_cap_is_4_mib(tmp_path):
+    p = write(tmp_path / "huge.txt", b"free prize\n" * 500_000)  # 5.5 MB
+    ft = read_file(p)
+    assert ft.truncated and len(ft.text) == 4 * 1024 * 1024 and ft.size == 5_500_000

@@ -8,7 +8,9 @@ import time
 from pathlib import Path
 
 ICON_NAME = "textsort.png"
-STARTUP_PROBE_ENV = "TEXTSORT_STARTUP_PROBE"  # set: print "ready <epoch seconds>" and quit when idle
+# Start-up probe (bench/gui_startup.py): "window" prints "ready <epoch s>" when the event
+# loop is first idle after show(); "model" prints it when the model has loaded. Then quits.
+STARTUP_PROBE_ENV = "TEXTSORT_STARTUP_PROBE"
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -31,30 +33,49 @@ def icon_path() -> Path | None:
 
 
 def self_test(model: Path | None = None) -> int:
-    try:
-        from textsort.cli import self_test as cli_self_test
-    except ImportError:
-        print("textsort-app: the CLI's self-test is not available in this build", file=sys.stderr)
-        return 1
-    rc = cli_self_test(model) if model else cli_self_test()
+    """The CLI's self-test (versions + one real inference), then the Qt version."""
+    from textsort.cli import main as cli_main
+
+    rc = cli_main(["self-test"] + (["--model", str(model)] if model else []))
     try:
         import PySide6
         from PySide6.QtCore import qVersion
-
-        print(f"Qt {qVersion()} (PySide6 {PySide6.__version__})")
+        from PySide6.QtWidgets import QApplication  # noqa: F401  (the widgets library loads)
     except ImportError as e:
-        print(f"Qt not available: {e}", file=sys.stderr)
+        print(f"Qt is not usable: {e}", file=sys.stderr)
         return 1
-    return int(rc or 0)
+    print(f"  Qt {qVersion()} (PySide6 {PySide6.__version__})")
+    return 0 if rc == 0 else 1
+
+
+def dark_palette():
+    from PySide6.QtGui import QColor, QPalette
+
+    p = QPalette()
+    roles = QPalette.ColorRole
+    for role, rgb in ((roles.Window, (45, 45, 48)), (roles.WindowText, (230, 230, 230)),
+                      (roles.Base, (30, 30, 32)), (roles.AlternateBase, (40, 40, 44)),
+                      (roles.Text, (230, 230, 230)), (roles.Button, (55, 55, 60)),
+                      (roles.ButtonText, (230, 230, 230)), (roles.ToolTipBase, (60, 60, 64)),
+                      (roles.ToolTipText, (230, 230, 230)), (roles.PlaceholderText, (150, 150, 150)),
+                      (roles.Highlight, (42, 110, 200)), (roles.HighlightedText, (255, 255, 255)),
+                      (roles.Link, (110, 170, 255)), (roles.Mid, (90, 90, 96)), (roles.Dark, (25, 25, 27)),
+                      (roles.Light, (80, 80, 86)), (roles.Midlight, (70, 70, 75)), (roles.Shadow, (10, 10, 10))):
+        p.setColor(role, QColor(*rgb))
+    for role in (roles.Text, roles.WindowText, roles.ButtonText):
+        p.setColor(QPalette.ColorGroup.Disabled, role, QColor(120, 120, 120))
+    return p
 
 
 def apply_theme(app, theme: str) -> None:
+    """"system" leaves the platform's look; "light"/"dark" use Fusion with a fixed palette."""
     if theme == "system":
         return
     from PySide6.QtCore import Qt
 
     app.setStyle("Fusion")
     app.styleHints().setColorScheme(Qt.ColorScheme.Dark if theme == "dark" else Qt.ColorScheme.Light)
+    app.setPalette(dark_palette() if theme == "dark" else app.style().standardPalette())
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -81,13 +102,18 @@ def main(argv: list[str] | None = None) -> int:
     window.show()
     if args.paths:
         window.classify_paths(args.paths)
-    if os.environ.get(STARTUP_PROBE_ENV):
-        def ready() -> None:
+    probe = os.environ.get(STARTUP_PROBE_ENV)
+    if probe:
+        def ready(*_) -> None:
             print(f"ready {time.time():.6f}", flush=True)
             window.close()
             app.quit()
 
-        QTimer.singleShot(0, ready)
+        if probe == "model":
+            window.modelLoaded.connect(ready)
+            window.modelFailed.connect(ready)
+        else:
+            QTimer.singleShot(0, ready)
     return app.exec()
 
 

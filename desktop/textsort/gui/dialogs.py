@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import html
 import platform
+from pathlib import Path
 from importlib import metadata
 
 from PySide6.QtWidgets import (QCheckBox, QDialog, QDialogButtonBox, QFileDialog, QHBoxLayout, QLabel,
@@ -52,29 +53,20 @@ class SortDialog(QDialog):
         self.accept()
 
 
-def _count(value) -> int:
-    if isinstance(value, int):
-        return value
-    try:
-        return len(value)
-    except TypeError:
-        return 0
-
-
 def sort_summary_text(summary, dest, move: bool) -> str:
     """Plain-words summary of a textsort.session.SortSummary."""
-    lines = [f"{'Moved' if move else 'Copied'} {_count(summary.moved if move else summary.copied)} "
-             f"files into {dest}."]
-    if _count(summary.renamed):
-        lines.append(f"{_count(summary.renamed)} got a new name because a file with that name was already there.")
-    if _count(summary.skipped):
-        lines.append(f"{_count(summary.skipped)} skipped (no label: unreadable, binary or empty files).")
-    problems = summary.problems if isinstance(summary.problems, (list, tuple)) else []
-    if problems:
-        lines.append(f"{len(problems)} could not be {'moved' if move else 'copied'}:")
-        lines += [f"  • {p}" for p in problems[:10]]
-        if len(problems) > 10:
-            lines.append(f"  … and {len(problems) - 10} more")
+    verb = "Moved" if move else "Copied"
+    lines = [f"{verb} {summary.moved if move else summary.copied} files into {dest}, one folder per label."]
+    if summary.uncertain:
+        lines.append(f"{summary.uncertain} of them were uncertain and went into the “_uncertain” folder.")
+    if summary.renamed:
+        lines.append(f"{summary.renamed} got a new name, e.g. “name (1).txt”, because the name was taken "
+                     "(nothing was overwritten).")
+    if summary.problems:
+        lines.append(f"{len(summary.problems)} files were not {verb.lower()}:")
+        lines += [f"  • {Path(path).name}: {why}" for path, why in summary.problems[:10]]
+        if len(summary.problems) > 10:
+            lines.append(f"  … and {len(summary.problems) - 10} more")
     return "\n".join(lines)
 
 

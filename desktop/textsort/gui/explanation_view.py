@@ -7,9 +7,16 @@ from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLab
                                QTableWidgetItem, QTextEdit, QVBoxLayout, QWidget)
 
 from .delegates import ConfidenceBarDelegate
-from .highlight import display_text, show_highlighted
+from .highlight import AGAINST, MIN_STRENGTH, TOWARDS, display_text, show_highlighted
 from .results_model import SORT_ROLE
 from .settings import DEFAULTS, GuiDefaults
+
+
+def effect_text(score: float, strongest: float, width: int = 10) -> str:
+    """'▲ towards ██████' : direction and strength relative to the strongest word."""
+    blocks = max(1, round(width * abs(score) / strongest)) if strongest > 0 and score else 0
+    direction = "▲ towards" if score > 0 else "▼ against" if score < 0 else "· neutral"
+    return f"{direction}  {'█' * blocks}"
 
 
 def _table(headers: list[str]) -> QTableWidget:
@@ -87,12 +94,18 @@ class ExplanationView(QWidget):
         words = sorted(explanation.words, key=lambda w: abs(w.score), reverse=True)
         painted = show_highlighted(self.text, text, words[: self.defaults.explain_top_n],
                                    self.defaults.max_display_chars)
-        shown = words[: self.defaults.top_words_shown]
+        strongest = max((abs(w.score) for w in words), default=0.0)
+        shown = [w for w in words if abs(w.score) > MIN_STRENGTH * strongest][: self.defaults.top_words_shown]
+        if not shown:
+            self.legend.setText("No single word changed the decision on its own: "
+                                "the label comes from the text as a whole.")
         self.words.setRowCount(len(shown))
         for i, w in enumerate(shown):
             self.words.setItem(i, 0, QTableWidgetItem(w.text))
-            effect = QTableWidgetItem(f"{'▲ towards' if w.score > 0 else '▼ against'}  {w.score * 100:+.1f} pts")
-            effect.setToolTip("How many percentage points the label's probability drops without this word")
+            effect = QTableWidgetItem(effect_text(w.score, strongest))
+            effect.setForeground(TOWARDS if w.score > 0 else AGAINST)
+            effect.setToolTip(f"Without this word the probability of “{p.label}” changes by {-w.score:+.3g} "
+                              "(the bar is relative to the strongest word)")
             self.words.setItem(i, 1, effect)
         self.scores.setRowCount(len(p.scores))
         for i, (name, prob) in enumerate(sorted(p.scores.items(), key=lambda kv: -kv[1])):

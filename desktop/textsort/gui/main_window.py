@@ -18,8 +18,8 @@ from .delegates import ConfidenceBarDelegate
 from .dialogs import SortDialog, about_html, sort_summary_text
 from .drop_zone import MODEL_SUFFIX, DropZone, local_paths
 from .explanation_view import ExplanationView
-from .results_model import (COL_CONFIDENCE, COL_FILE, COL_LABEL, COL_PROBLEM, COLUMNS, PROBLEMS, RESULT_ROLE,
-                            UNCERTAIN, ResultsFilterProxy, ResultsTableModel, problem_text)
+from .results_model import (COL_CONFIDENCE, COL_FILE, COL_LABEL, COL_PROBLEM, COL_WINDOWS, COLUMNS, PROBLEMS,
+                            RESULT_ROLE, UNCERTAIN, ResultsFilterProxy, ResultsTableModel, problem_text)
 from .settings import DEFAULTS, AppSettings, GuiDefaults
 from .workers import CallTask, ClassifyFilesTask, Task
 
@@ -137,12 +137,15 @@ class MainWindow(QMainWindow):
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.table.setAlternatingRowColors(True)
+        self.table.setWordWrap(False)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.table.verticalHeader().hide()
         self.table.setItemDelegateForColumn(COL_CONFIDENCE, ConfidenceBarDelegate(self.table))
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
-        for col, width in ((COL_FILE, 200), (COL_LABEL, 130), (COL_CONFIDENCE, 100), (COL_PROBLEM, 190)):
+        for col, width in ((COL_FILE, 170), (COL_LABEL, 110), (COL_CONFIDENCE, 90), (COL_WINDOWS, 56),
+                           (COL_PROBLEM, 170)):
             self.table.setColumnWidth(col, width)
         self.table.selectionModel().currentRowChanged.connect(lambda cur, _: self._explain_row(cur))
         for sig in (self.proxy.rowsInserted, self.proxy.rowsRemoved, self.proxy.modelReset,

@@ -19,6 +19,10 @@ def _pct(value) -> str:
     return f"{value:.1%}" if isinstance(value, (int, float)) else "—"
 
 
+def human_size(n: int) -> str:
+    return f"{n / 1e6:.1f} MB" if n >= 1e6 else f"{n / 1e3:.1f} KB"
+
+
 def _nested(value, depth: int = 0) -> str:
     """A dict/list from the manifest as a nested HTML list (shown as found)."""
     if isinstance(value, dict):
@@ -68,9 +72,9 @@ def model_card_html(manifest: dict, path: Path | None = None, model_bytes: int |
     model = m.get("model", {}) if isinstance(m.get("model"), dict) else {}
     size = []
     if path is not None and Path(path).is_file():
-        size.append(f"file {Path(path).stat().st_size / 1e6:.1f} MB")
+        size.append(f"file {human_size(Path(path).stat().st_size)}")
     if model_bytes:
-        size.append(f"network {model_bytes / 1e6:.1f} MB")
+        size.append(f"network {human_size(model_bytes)}")
     facts = [
         ("Labels", ", ".join(str(x) for x in m.get("labels", []))),
         ("Language", m.get("language", "—")),

@@ -7,8 +7,16 @@ from pathlib import Path
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSortFilterProxyModel, Qt
 
-COLUMNS = ("File", "Label", "Confidence", "Windows", "Problem", "Folder")
+COLUMNS = ("File", "Label", "Confidence", "Pieces", "Problem", "Folder")
 COL_FILE, COL_LABEL, COL_CONFIDENCE, COL_WINDOWS, COL_PROBLEM, COL_FOLDER = range(len(COLUMNS))
+HEADER_TIPS = (
+    "The file's name (hover a row for its full path)",
+    "What the model thinks the file is; “uncertain” when it is less sure than the threshold",
+    "How sure the model is about the label",
+    "How many overlapping pieces (windows) of the text the model read",
+    "Why a file could not be classified, or what to know about it",
+    "The folder the file is in",
+)
 SORT_ROLE = Qt.ItemDataRole.UserRole           # numbers for numeric columns
 RESULT_ROLE = Qt.ItemDataRole.UserRole + 1     # the FileResult itself
 UNCERTAIN = "uncertain"
@@ -17,12 +25,7 @@ PROBLEMS = "problems"  # filter key: rows without a prediction
 
 def problem_text(result) -> str:
     """The file's problem in plain words, or "" when there is none."""
-    if result.problem:
-        return str(result.problem)
-    file = getattr(result, "file", None)
-    if file is not None and getattr(file, "truncated", False):
-        return "too large: only the first part was read"
-    return ""
+    return result.note
 
 
 class ResultsTableModel(QAbstractTableModel):
@@ -92,8 +95,12 @@ class ResultsTableModel(QAbstractTableModel):
         return 0 if parent.isValid() else len(COLUMNS)
 
     def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+        if orientation != Qt.Orientation.Horizontal:
+            return None
+        if role == Qt.ItemDataRole.DisplayRole:
             return COLUMNS[section]
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return HEADER_TIPS[section]
         return None
 
     def data(self, index, role=Qt.ItemDataRole.DisplayRole):
@@ -131,7 +138,8 @@ class ResultsTableModel(QAbstractTableModel):
                        if self.is_uncertain(r) else "")
                 return f"{why}Scores: {scores}"
             if col == COL_WINDOWS and p is not None:
-                return "How many overlapping pieces of the text the model read (long texts need several)."
+                return ("How many overlapping pieces (windows) of the text the model read; "
+                        "long texts need several, and all of them count.")
             return str(path)
         if role == Qt.ItemDataRole.TextAlignmentRole and col in (COL_CONFIDENCE, COL_WINDOWS):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)

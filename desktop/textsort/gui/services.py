@@ -50,18 +50,14 @@ def bundled_entries() -> list[tuple[str, Path]]:
     """(name, path) of the models that ship with the app."""
     from textsort.models import bundled_models
 
-    out = []
-    for m in bundled_models():
-        path = Path(getattr(m, "path", m))
-        out.append((str(getattr(m, "name", path.stem)), path))
-    return out
+    return [(path.stem, path) for path in bundled_models()]
 
 
 def default_model() -> Path | None:
     from textsort.models import default_model_path
 
     path = default_model_path()
-    return Path(path) if path else None
+    return path if path.is_file() else None
 
 
 def bundled_licences() -> list[tuple[str, dict]]:

@@ -82,34 +82,24 @@ class ClassifyFilesTask(Task):
         self.batch_s = batch_ms / 1000.0
         self.done = 0
 
-    def _count(self) -> int:
-        from textsort.reading import iter_paths
-
-        total = 0
-        for _ in iter_paths(self.paths):
-            total += 1
-            if total % 256 == 0 and self.cancelled():
-                break
-        return total
-
     def work(self) -> None:
         from textsort.session import Session
 
-        total = self._count()
+        session = Session(self.classifier)
+        items = session.expand(self.paths)  # counted first, so progress has a total
+        total = len(items)
         self.signals.progress.emit(0, total)
         batch: list = []
         last = time.monotonic()
-        for result in Session(self.classifier).run(self.paths, cancel=self.cancelled):
+        for result in session.run_items(items, cancel=self.cancelled):
             batch.append(result)
             self.done += 1
             now = time.monotonic()
             if now - last >= self.batch_s:
                 self.signals.result.emit(batch)
-                self.signals.progress.emit(self.done, max(total, self.done))
+                self.signals.progress.emit(self.done, total)
                 batch, last = [], now
-            if self.cancelled():
-                break
         if batch:
             self.signals.result.emit(batch)
-        self.signals.progress.emit(self.done, max(total, self.done))
+        self.signals.progress.emit(self.done, total)
         return None

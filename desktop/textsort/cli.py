@@ -1,0 +1,271 @@
+"""The `textsort` command.
+
+  textsort classify PATH... [--model BUNDLE] [--format table|json|jsonl|csv] [--explain]
+                   [--threshold P] [--top-k K] [--threads N] [--include GLOB] [--exclude GLOB]
+                   [--max-bytes N] [--sort-into DIR [--move]] [--no-progress]
+  textsort models          bundled models and their cards
+  textsort self-test       one real inference on the default model, plus versions
+  textsort --version
+
+Exit codes: 0 ok; 1 some files had problems (or self-test failed its check);
+2 usage error; 3 the model could not be loaded.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import unicodedata
+from pathlib import Path
+
+from textsort import __version__
+
+EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_MODEL = 0, 1, 2, 3
+PROGRESS_MIN_FILES = 50  # show a progress bar (stderr is a terminal) from this many files
+
+
+def display_width(s: str) -> int:
+    """Terminal columns: wide/full-width characters (Chinese, Japanese) take two."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 0 if unicodedata.combining(c) else 1 for c in s)
+
+
+def pad(s: str, width: int) -> str:
+    return s + " " * max(0, width - display_width(s))
+
+
+def _shown_path(p: Path) -> str:
+    try:
+        return os.path.relpath(p)
+    except ValueError:  # another drive on Windows
+        return str(p)
+
+
+def _one_line(s: str) -> str:
+    return " ".join(s.split())
+
+
+# -- classify ----------------------------------------------------------------
+def _load_classifier(args):
+    from textsort.bundle import BundleError
+    from textsort.engine import Classifier
+    from textsort.models import require_default_model
+
+    try:
+        path = Path(args.model) if args.model else require_default_model()
+        return Classifier(path, threads=args.threads, threshold=args.threshold, top_k=args.top_k)
+    except BundleError as e:
+        print(f"textsort: model error: {e}", file=sys.stderr)
+        return None
+
+
+class TableWriter:
+    """An aligned table streamed line by line: LABEL, CONF, FILE, then notes or words."""
+
+    def __init__(self, labels: list[str], out, explain: bool, top_k: int | None):
+        self.out, self.explain, self.top_k = out, explain, top_k
+        self.w = max([display_width(x) for x in labels] + [display_width("uncertain"), 5])
+        print(f"{pad('LABEL', self.w)}  {'CONF':>6}  FILE", file=out)
+
+    def write(self, r) -> None:
+        p = r.prediction
+        if p is None:
+            print(f"{pad('-', self.w)}  {'-':>6}  {_shown_path(r.path)}  [problem: {r.problem}]", file=self.out)
+            return
+        label = "uncertain" if p.uncertain else p.label
+        notes = [f"best guess {p.label}"] if p.uncertain else []
+        if self.top_k and self.top_k > 1:
+            notes.append(", ".join(f"{lab} {s:.1%}" for lab, s in p.top))
+        if r.file.truncated:
+            notes.append(r.note)
+        extra = f"  [{'; '.join(notes)}]" if notes else ""
+        print(f"{pad(label, self.w)}  {p.score:>6.1%}  {_shown_path(r.path)}{extra}", file=self.out)
+        if self.explain and r.explanation is not None:
+            words = [w for w in r.explanation.words if w.score > 0] or r.explanation.words
+            shown = ", ".join(f"{_one_line(w.text)} ({w.score:+.2g})" for w in words)
+            print(f"{pad('', self.w)}  {'':>6}    words: {shown or '-'}", file=self.out)
+
+
+def cmd_classify(args) -> int:
+    from textsort.session import Session, csv_header, csv_row, sort_into
+
+    clf = _load_classifier(args)
+    if clf is None:
+        return EXIT_MODEL
+    session = Session(clf, max_bytes=args.max_bytes, include=tuple(args.include), exclude=tuple(args.exclude),
+                      explain=args.explain, top_words=args.top_words)
+    items = session.expand(args.paths)
+    out = sys.stdout
+    results = []
+    stream = session.run_items(items)
+    if not args.no_progress and len(items) >= PROGRESS_MIN_FILES and sys.stderr.isatty():
+        from tqdm import tqdm
+
+        stream = tqdm(stream, total=len(items), unit="file", file=sys.stderr, leave=False)
+    writer = None
+    if args.format == "table":
+        writer = TableWriter(clf.labels, out, args.explain, args.top_k)
+    elif args.format == "csv":
+        import csv
+
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(csv_header(clf.labels))
+    for r in stream:
+        results.append(r)
+        if args.format == "table":
+            writer.write(r)
+        elif args.format == "csv":
+            writer.writerow(csv_row(r, clf.labels))
+        elif args.format == "jsonl":
+            print(json.dumps(r.to_dict(), ensure_ascii=False), file=out, flush=True)
+    if args.format == "json":
+        json.dump([r.to_dict() for r in results], out, ensure_ascii=False, indent=1)
+        print(file=out)
+    problems = sum(r.problem is not None for r in results)
+    if args.format == "table":
+        done = len(results) - problems
+        print(f"\n{done} file(s) classified, {problems} with problems, model {clf.bundle.name}", file=sys.stderr)
+    if args.sort_into:
+        s = sort_into(results, args.sort_into, move=args.move)
+        verb = "moved" if args.move else "copied"
+        print(f"{s.moved if args.move else s.copied} file(s) {verb} into {args.sort_into} "
+              f"({s.renamed} renamed to avoid overwriting, {s.uncertain} uncertain, {s.skipped} not sorted)",
+              file=sys.stderr)
+        for path, why in s.problems:
+            print(f"  not sorted: {_shown_path(path)}: {why}", file=sys.stderr)
+        problems += len([1 for _, why in s.problems if why.startswith("could not")])
+    if not results:
+        print("textsort: no files found", file=sys.stderr)
+        return EXIT_PROBLEMS
+    return EXIT_PROBLEMS if problems else EXIT_OK
+
+
+# -- models and self-test ------------------------------------------------------
+def _metric_line(metrics: dict) -> str:
+    for key in ("student_int8", "student_fp32", "teacher"):
+        m = metrics.get(key)
+        if isinstance(m, dict) and "accuracy" in m:
+            f1 = f", macro-F1 {m['macro_f1']:.3f}" if isinstance(m.get("macro_f1"), (int, float)) else ""
+            split = f" on {m['split']}" if m.get("split") else ""
+            return f"{key}: accuracy {m['accuracy']:.3f}{f1}{split}"
+    return "no metrics in manifest"
+
+
+def cmd_models(args) -> int:
+    from textsort.models import bundled_models, default_model_path, model_card, models_dirs
+
+    paths = bundled_models()
+    if not paths:
+        print(f"No bundled models in {', '.join(map(str, models_dirs()))}")
+        return EXIT_OK
+    default = default_model_path().resolve()
+    bad = 0
+    for p in paths:
+        c = model_card(p)
+        mark = "  (default)" if p.resolve() == default else ""
+        print(f"{p.name}{mark}  [{c.size / 1e6:.1f} MB]")
+        if c.problem:
+            bad += 1
+            print(f"  unusable: {c.problem}")
+            continue
+        print(f"  {c.name}: {c.description}" + (f" (language: {c.language})" if c.language else ""))
+        print(f"  labels: {', '.join(c.labels)}")
+        print(f"  {_metric_line(c.metrics)}")
+    return EXIT_PROBLEMS if bad else EXIT_OK
+
+
+def cmd_self_test(args) -> int:
+    import platform
+    import time
+    from importlib.metadata import PackageNotFoundError, version
+
+    print(f"textsort {__version__}, Python {platform.python_version()} ({platform.system()} {platform.machine()})")
+    for pkg in ("numpy", "tokenizers", "ai-edge-litert"):
+        try:
+            print(f"  {pkg} {version(pkg)}")
+        except PackageNotFoundError:
+            print(f"  {pkg} not installed")
+    t0 = time.perf_counter()
+    clf = _load_classifier(args)
+    if clf is None:
+        return EXIT_MODEL
+    t1 = time.perf_counter()
+    text = "Hello! Are we still meeting for lunch tomorrow?"
+    p = clf.predict(text)
+    t2 = time.perf_counter()
+    print(f"model {clf.bundle.path} ({clf.bundle.name}; labels {', '.join(clf.labels)})")
+    print(f"  loaded in {(t1 - t0) * 1000:.0f} ms; {text!r} -> {p.label} ({p.score:.1%}) in {(t2 - t1) * 1000:.1f} ms")
+    ok = abs(sum(p.scores.values()) - 1.0) < 1e-3 and p.label in clf.labels
+    print("self-test passed" if ok else "self-test FAILED: the model's probabilities do not add up")
+    return EXIT_OK if ok else EXIT_PROBLEMS
+
+
+# -- argument parsing ----------------------------------------------------------
+def _probability(s: str) -> float:
+    v = float(s)
+    if not 0.0 <= v <= 1.0:
+        raise argparse.ArgumentTypeError("must be between 0 and 1")
+    return v
+
+
+def _positive_int(s: str) -> int:
+    v = int(s)
+    if v < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return v
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from textsort.reading import DEFAULT_MAX_BYTES
+
+    parser = argparse.ArgumentParser(
+        prog="textsort", description="Offline text classifier: files in, labels out.",
+        epilog="Exit codes: 0 ok, 1 some files had problems, 2 usage error, 3 model error.")
+    parser.add_argument("--version", action="version", version=f"textsort {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    c = sub.add_parser("classify", help="classify files and folders")
+    c.add_argument("paths", nargs="+", metavar="PATH", help="files or folders (searched recursively)")
+    c.add_argument("--model", help="a .textsort bundle (default: the bundled default model)")
+    c.add_argument("--format", choices=["table", "json", "jsonl", "csv"], default="table")
+    c.add_argument("--explain", action="store_true", help="show the words that decided")
+    c.add_argument("--top-words", type=_positive_int, default=5, help="words shown with --explain (default 5)")
+    c.add_argument("--threshold", type=_probability, default=0.0,
+                   help="below this confidence a file is 'uncertain' (default 0)")
+    c.add_argument("--top-k", type=_positive_int, default=None, help="also show the K most likely labels")
+    c.add_argument("--threads", type=_positive_int, default=None, help="CPU threads for the model")
+    c.add_argument("--include", action="append", default=[], metavar="GLOB", help="only files matching (repeatable)")
+    c.add_argument("--exclude", action="append", default=[], metavar="GLOB", help="skip files/folders (repeatable)")
+    c.add_argument("--max-bytes", type=_positive_int, default=DEFAULT_MAX_BYTES,
+                   help=f"read at most this much of each file (default {DEFAULT_MAX_BYTES})")
+    c.add_argument("--sort-into", metavar="DIR", help="copy files into DIR/<label>/ (never overwrites)")
+    c.add_argument("--move", action="store_true", help="with --sort-into: move instead of copy")
+    c.add_argument("--no-progress", action="store_true", help="no progress bar")
+    c.set_defaults(func=cmd_classify)
+
+    m = sub.add_parser("models", help="list bundled models and their cards")
+    m.set_defaults(func=cmd_models)
+
+    t = sub.add_parser("self-test", help="check the installation with one real inference")
+    t.add_argument("--model", help="a .textsort bundle (default: the bundled default model)")
+    t.set_defaults(func=cmd_self_test, threads=None, threshold=0.0, top_k=None)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "move", False) and not args.sort_into:
+        parser.error("--move needs --sort-into DIR")
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:
+        print("textsort: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # e.g. `textsort classify . | head`: stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,238 @@
+"""Classify many files: a stream of FileResult, CSV/JSON export, sorting into folders.
+
+Sorting rule (docs/runtime.md): a file goes to DEST/<label>/; uncertain predictions
+(below the threshold) go to DEST/_uncertain/; files with problems go nowhere and are
+listed in SortSummary.problems. Nothing is ever overwritten: a clash becomes
+"name (1).txt". Originals are only removed with move=True.
+"""
+from __future__ import annotations
+
+import csv
+import errno
+import json
+import os
+import re
+import shutil
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from textsort.engine import Classifier, Explanation, Prediction
+from textsort.reading import DEFAULT_MAX_BYTES, FileText, iter_paths, read_file
+
+UNCERTAIN_FOLDER = "_uncertain"
+
+
+@dataclass
+class FileResult:
+    path: Path
+    file: FileText
+    prediction: Prediction | None = None
+    explanation: Explanation | None = None
+    problem: str | None = None  # plain words; None when the file was classified
+
+    @property
+    def label(self) -> str | None:
+        return self.prediction.label if self.prediction else None
+
+    @property
+    def note(self) -> str:
+        """What a user should know besides the label: the problem, or truncation."""
+        if self.problem:
+            return self.problem
+        if self.file.truncated:
+            return "file over the size limit: only its beginning was read"
+        return ""
+
+    def to_dict(self) -> dict:
+        p = self.prediction
+        d = {
+            "path": str(self.path),
+            "label": p.label if p else None,
+            "confidence": round(p.score, 6) if p else None,
+            "uncertain": p.uncertain if p else None,
+            "scores": {k: round(v, 6) for k, v in p.scores.items()} if p else {},
+            "windows": p.windows if p else 0,
+            "truncated": self.file.truncated,
+            "encoding": self.file.encoding,
+            "kind": self.file.kind,
+            "bytes": self.file.size,
+            "problem": self.problem,
+        }
+        if p and p.top and len(p.top) < len(p.scores):
+            d["top"] = [[lab, round(s, 6)] for lab, s in p.top]
+        if self.explanation is not None:
+            d["top_words"] = [
+                {"text": w.text, "start": w.start, "end": w.end, "score": round(w.score, 6)}
+                for w in self.explanation.words
+            ]
+        return d
+
+
+@dataclass
+class Session:
+    classifier: Classifier
+    max_bytes: int = DEFAULT_MAX_BYTES
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    explain: bool = False
+    top_words: int = 5
+    batch_files: int = 128  # files read before one batched model call
+
+    def expand(self, paths: Iterable[str | os.PathLike]) -> list[Path | tuple[Path, str]]:
+        """Every file to classify (and every unreadable folder), in order."""
+        return list(iter_paths(paths, self.include, self.exclude))
+
+    def run(self, paths: Iterable[str | os.PathLike], cancel: Callable[[], bool] = lambda: False) -> Iterator[FileResult]:
+        """Stream one FileResult per file found under `paths`, in order; stops soon after
+        cancel() returns True."""
+        return self.run_items(iter_paths(paths, self.include, self.exclude), cancel)
+
+    def run_items(
+        self, items: Iterable[Path | tuple[Path, str]], cancel: Callable[[], bool] = lambda: False
+    ) -> Iterator[FileResult]:
+        """Like run(), for the items of expand() (lets a caller count them first)."""
+        pending: list[FileText] = []
+        for item in items:
+            if cancel():
+                return
+            if isinstance(item, tuple):
+                path, why = item
+                pending.append(FileText(path=Path(path), text=None, problem=why))
+            else:
+                pending.append(read_file(item, self.max_bytes))
+            if len(pending) >= (1 if self.explain else self.batch_files):
+                yield from self._classify(pending, cancel)
+                pending = []
+        if pending and not cancel():
+            yield from self._classify(pending, cancel)
+
+    def _classify(self, files: list[FileText], cancel: Callable[[], bool]) -> Iterator[FileResult]:
+        ok = [f for f in files if f.problem is None and f.text is not None]
+        preds = iter(self.classifier.predict_batch([f.text for f in ok])) if ok and not self.explain else None
+        for f in files:
+            if f.problem is not None or f.text is None:
+                yield FileResult(path=f.path, file=f, problem=f.problem or "no text")
+            elif self.explain:
+                if cancel():
+                    return
+                e = self.classifier.explain(f.text, top_n=self.top_words)
+                yield FileResult(path=f.path, file=f, prediction=e.prediction, explanation=e)
+            else:
+                yield FileResult(path=f.path, file=f, prediction=next(preds))
+
+
+# -- export ----------------------------------------------------------------
+def _labels_of(results: list[FileResult]) -> list[str]:
+    for r in results:
+        if r.prediction:
+            return list(r.prediction.scores)
+    return []
+
+
+def csv_header(labels: list[str]) -> list[str]:
+    return ["path", "label", "confidence", "uncertain", *[f"score_{lab}" for lab in labels],
+            "windows", "truncated", "encoding", "problem", "top_words"]
+
+
+def csv_row(r: FileResult, labels: list[str]) -> list:
+    d = r.to_dict()
+    words = " ".join(f"{w['text']}:{w['score']:+.3f}" for w in d.get("top_words", []))
+    return [d["path"], d["label"] or "", "" if d["confidence"] is None else f"{d['confidence']:.4f}",
+            "" if d["uncertain"] is None else str(d["uncertain"]).lower(),
+            *["" if lab not in d["scores"] else f"{d['scores'][lab]:.4f}" for lab in labels],
+            d["windows"], str(d["truncated"]).lower(), d["encoding"] or "", d["problem"] or "", words]
+
+
+def export_csv(results: Iterable[FileResult], path: str | os.PathLike) -> Path:
+    """UTF-8 CSV (with BOM, so spreadsheet programs read Chinese), one row per file."""
+    results = list(results)
+    labels = _labels_of(results)
+    path = Path(path)
+    with open(path, "w", newline="", encoding="utf-8-sig") as fh:
+        w = csv.writer(fh)
+        w.writerow(csv_header(labels))
+        w.writerows(csv_row(r, labels) for r in results)
+    return path
+
+
+def export_json(results: Iterable[FileResult], path: str | os.PathLike) -> Path:
+    path = Path(path)
+    path.write_text(json.dumps([r.to_dict() for r in results], ensure_ascii=False, indent=1), encoding="utf-8")
+    return path
+
+
+# -- sorting into folders --------------------------------------------------
+@dataclass
+class SortSummary:
+    copied: int = 0
+    moved: int = 0
+    renamed: int = 0  # placed under a new name because the name was taken
+    skipped: int = 0  # files with problems: not placed anywhere
+    uncertain: int = 0  # placed in the _uncertain folder
+    problems: list[tuple[Path, str]] = field(default_factory=list)
+    placed: list[tuple[Path, Path]] = field(default_factory=list)  # (source, destination)
+
+
+def folder_name(label: str) -> str:
+    """A label as a folder name that is valid on Windows, macOS and Linux."""
+    name = re.sub(r'[<>:"/\\|?*\x00-\x1f]', "_", label).strip(" .")
+    return name or "_"
+
+
+def _free_name(folder: Path, name: str, n: int) -> Path:
+    if n == 0:
+        return folder / name
+    stem, suffix = os.path.splitext(name)
+    return folder / f"{stem} ({n}){suffix}"
+
+
+def _place(src: Path, folder: Path, move: bool) -> tuple[Path, bool]:
+    """Copy (or move) src into folder under a name nobody uses; returns (dest, renamed)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for n in range(100000):
+        dest = _free_name(folder, src.name, n)
+        if move:
+            try:
+                os.link(src, dest)  # fails if dest exists: never overwrites
+                os.unlink(src)
+                return dest, n > 0
+            except FileExistsError:
+                continue
+            except OSError as e:
+                if e.errno not in (errno.EXDEV, errno.EPERM, errno.ENOTSUP, errno.EMLINK):
+                    raise
+        try:
+            with open(src, "rb") as fin, open(dest, "xb") as fout:  # "x": never overwrites
+                shutil.copyfileobj(fin, fout, 1024 * 1024)
+        except FileExistsError:
+            continue
+        shutil.copystat(src, dest)
+        if move:
+            os.unlink(src)
+        return dest, n > 0
+    raise OSError(f"no free name for {src.name} in {folder}")
+
+
+def sort_into(results: Iterable[FileResult], dest: str | os.PathLike, move: bool = False) -> SortSummary:
+    dest = Path(dest)
+    summary = SortSummary()
+    for r in results:
+        if r.prediction is None:
+            summary.skipped += 1
+            summary.problems.append((r.path, r.problem or "not classified"))
+            continue
+        uncertain = r.prediction.uncertain
+        folder = dest / (UNCERTAIN_FOLDER if uncertain else folder_name(r.prediction.label))
+        try:
+            placed, renamed = _place(r.path, folder, move)
+        except OSError as e:
+            summary.skipped += 1
+            summary.problems.append((r.path, f"could not {'move' if move else 'copy'}: {e.strerror or e}"))
+            continue
+        summary.moved += move
+        summary.copied += not move
+        summary.renamed += renamed
+        summary.uncertain += uncertain
+        summary.placed.append((r.path, placed))
+    return summary

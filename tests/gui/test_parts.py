@@ -1,0 +1,112 @@
+"""The GUI's pure parts: colours, UTF-16 spans, the model card, summaries, settings."""
+from __future__ import annotations
+
+from pathlib import Path
+from types import SimpleNamespace
+
+from PySide6.QtCore import QSettings
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QTextEdit
+
+from textsort.gui.dialogs import about_html, sort_summary_text
+from textsort.gui.highlight import show_highlighted, utf16_positions, word_colour
+from textsort.gui.model_card import model_card_html
+from textsort.gui.settings import AppSettings
+
+
+def test_word_colours_keep_direction_and_strength_on_light_and_dark():
+    for base in (QColor("white"), QColor(30, 30, 30)):
+        towards, against = word_colour(1.0, 1.0, base), word_colour(-1.0, 1.0, base)
+        weak = word_colour(0.1, 1.0, base)
+        assert towards.green() > towards.red() and against.red() > against.green()
+        # the stronger word is further from the background
+        dist = lambda c: sum(abs(a - b) for a, b in zip(c.getRgb()[:3], base.getRgb()[:3]))  # noqa: E731
+        assert dist(towards) > dist(weak) > 0
+
+
+def test_utf16_positions_only_when_needed():
+    assert utf16_positions("纯中文和English") is None
+    pos = utf16_positions("a😀好")
+    assert pos == [0, 1, 3, 4]
+
+
+def test_highlight_spans_after_emoji_land_on_the_right_characters(qtbot):
+    view = QTextEdit()
+    qtbot.addWidget(view)
+    text = "😀😀 很好 bad"
+    words = [SimpleNamespace(start=text.index("好"), end=text.index("好") + 1, text="好", score=0.5),
+             SimpleNamespace(start=text.index("bad"), end=text.index("bad") + 3, text="bad", score=-0.2)]
+    assert show_highlighted(view, text, words, limit=1000) == 2
+    doc = view.document()
+    good = doc.find("好")
+    fmt = good.charFormat()
+    assert fmt.background().color().green() > fmt.background().color().red()
+    bad = doc.find("bad")
+    assert bad.charFormat().background().color().red() > bad.charFormat().background().color().green()
+
+
+def test_model_card_shows_metrics_per_class_and_licences(tmp_path):
+    manifest = {
+        "name": "sms_spam-en", "description": "SMS spam filter", "labels": ["ham", "spam"], "language": "en",
+        "model": {"architecture": "cnn", "quantization": "dynamic-int8"},
+        "teacher": {"name": "all-MiniLM-L6-v2"}, "created": "2026-11-29T20:00:00Z",
+        "metrics": {"teacher": {"accuracy": 0.991, "macro_f1": 0.981, "split": "test", "n": 1115},
+                    "student_int8": {"accuracy": 0.985, "macro_f1": 0.97, "split": "test", "n": 1115,
+                                     "per_class": {"spam": {"precision": 0.95, "recall": 0.9, "f1": 0.92,
+                                                            "support": 150}}}},
+        "licenses": {"model": "Apache-2.0", "data": "CC BY 4.0"},
+        "versions": {"textsort": "0.1.0"},
+    }
+    html = model_card_html(manifest, tmp_path / "missing.textsort", 4_000_000)
+    for needle in ("sms_spam-en", "99.1%", "98.5%", "97.0%", "95.0%", "all-MiniLM-L6-v2", "CC BY 4.0", "4.0 MB"):
+        assert needle in html
+    assert "No metrics" in model_card_html({"name": "x", "labels": ["a", "b"]})
+
+
+def test_sort_summary_in_plain_words():
+    from textsort.session import SortSummary
+
+    summary = SortSummary(copied=3, renamed=1, skipped=2, uncertain=1,
+                          problems=[(Path("/in/x.bin"), "binary file (not text)"), (Path("/in/e.txt"), "empty file")])
+    text = sort_summary_text(summary, "/dest", move=False)
+    assert text.startswith("Copied 3 files into /dest")
+    assert "1 got a new name" in text and "_uncertain" in text
+    assert "2 files were not copied" in text and "x.bin: binary file" in text
+
+
+def test_about_lists_versions_and_licences():
+    html = about_html([("sms_spam-en", {"model": "MIT", "data": "CC BY 4.0"})])
+    for needle in ("Textsort", "Qt", "LiteRT", "tokenizers", "sms_spam-en", "CC BY 4.0"):
+        assert needle in html
+
+
+def test_settings_round_trip_and_bad_values(tmp_path):
+    q = QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat)
+    s = AppSettings(q)
+    assert s.threshold == 0.0 and s.last_model == "" and s.geometry is None
+    s.threshold, s.last_folder = 0.4, str(tmp_path)
+    s.sync()
+    again = AppSettings(QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat))
+    assert again.threshold == 0.4 and again.last_folder == str(tmp_path)
+    q.setValue("results/threshold", "not a number")
+    assert AppSettings(q).threshold == 0.0
+
+
+def test_self_test_runs_one_real_inference_without_a_window(tiny_bundle, tmp_path, capsys):
+    from textsort.gui.app import main
+
+    assert main(["--self-test", "--model", str(tiny_bundle)]) == 0
+    out = capsys.readouterr().out
+    assert "self-test passed" in out and "Qt " in out
+    bad = tmp_path / "bad.textsort"
+    bad.write_bytes(b"not a model")
+    assert main(["--self-test", "--model", str(bad)]) == 1
+
+
+def test_icon_is_found_and_renders():
+    from PySide6.QtGui import QIcon
+
+    from textsort.gui.app import icon_path
+
+    path = icon_path()
+    assert path is not None and not QIcon(str(path)).isNull()

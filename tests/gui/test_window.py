@@ -1,0 +1,262 @@
+"""The real main window, driven offscreen with real drop events, the tiny real models
+and real files (English, Chinese in UTF-8 and GBK, binary, empty)."""
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QGuiApplication, QPalette, QTextCursor
+
+from textsort.gui.results_model import (COL_CONFIDENCE, COL_FILE, COL_LABEL, COL_PROBLEM, PROBLEMS, SORT_ROLE,
+                                        UNCERTAIN)
+
+SPAM_TEXT = "you won a prize, call now"  # one keyword: its removal changes the prediction
+HAM_TEXT = "thanks mom see you at lunch tonight at home"
+
+
+@pytest.fixture
+def inbox(tmp_path) -> Path:
+    """A folder of mixed files, with a subfolder (drops are recursive)."""
+    d = tmp_path / "inbox"
+    (d / "sub").mkdir(parents=True)
+    (d / "offer.txt").write_text(SPAM_TEXT, encoding="utf-8")
+    (d / "sub" / "note.txt").write_text(HAM_TEXT, encoding="utf-8")
+    (d / "review_utf8.txt").write_text("这个东西很好，我很爱", encoding="utf-8")
+    (d / "review_gbk.txt").write_bytes("这个东西很差，太慢了".encode("gbk"))
+    (d / "image.bin").write_bytes(bytes(range(256)) * 40)
+    (d / "empty.txt").write_bytes(b"")
+    return d
+
+
+def rows(w) -> dict[str, dict[str, str]]:
+    """Shown rows by file name: {column title: text}."""
+    out = {}
+    for r in range(w.proxy.rowCount()):
+        name = w.proxy.index(r, COL_FILE).data()
+        out[name] = {"label": w.proxy.index(r, COL_LABEL).data(), "problem": w.proxy.index(r, COL_PROBLEM).data(),
+                     "confidence": w.proxy.index(r, COL_CONFIDENCE).data()}
+    return out
+
+
+def classify_by_drop(qtbot, w, drop, paths) -> None:
+    with qtbot.waitSignal(w.runFinished, timeout=20000):
+        drop(w.drop_zone, paths)
+
+
+def digests(folder: Path) -> dict[str, str]:
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_drop_folder_fills_table_with_labels_and_problems(qtbot, window, drop, inbox):
+    classify_by_drop(qtbot, window, drop, [inbox])
+    shown = rows(window)
+    assert set(shown) == {"offer.txt", "note.txt", "review_utf8.txt", "review_gbk.txt", "image.bin", "empty.txt"}
+    assert shown["offer.txt"]["label"] == "spam"
+    assert shown["note.txt"]["label"] == "ham"
+    assert "binary" in shown["image.bin"]["problem"]
+    assert "empty" in shown["empty.txt"]["problem"]
+    assert shown["image.bin"]["label"] == ""
+    assert shown["review_gbk.txt"]["problem"] == ""  # GBK was decoded, so it was classified
+    assert window.count_label.text() == "6 files"
+
+
+def test_dropping_the_same_folder_again_does_not_duplicate_rows(qtbot, window, drop, inbox):
+    classify_by_drop(qtbot, window, drop, [inbox])
+    classify_by_drop(qtbot, window, drop, [inbox / "offer.txt"])
+    assert window.results.rowCount() == 6
+
+
+def test_threshold_filter_and_search_work_without_rerunning(qtbot, window, drop, inbox):
+    for i, text in enumerate(["cash home thanks", "free lunch with mom", "prize mom", "free lunch"]):
+        (inbox / f"mixed{i}.txt").write_text(text, encoding="utf-8")  # mixed keywords: less sure
+    classify_by_drop(qtbot, window, drop, [inbox])
+    calls = []
+    window.classifier.predict_batch = lambda *a, **k: calls.append(a)  # any re-run would show here
+    scores = {window.proxy.index(r, COL_FILE).data(): window.proxy.index(r, COL_CONFIDENCE).data(SORT_ROLE)
+              for r in range(window.proxy.rowCount())}
+    labelled = {n: s for n, s in scores.items() if s >= 0}
+    percent = next(p for p in range(100, 0, -1) if any(s < p / 100 for s in labelled.values()))
+    unsure = {n for n, s in labelled.items() if s < percent / 100}
+    assert unsure and len(unsure) < len(labelled)
+    window.threshold_spin.setValue(percent)
+    shown = rows(window)
+    for name in labelled:
+        assert shown[name]["label"].startswith(UNCERTAIN) == (name in unsure)
+    window.label_filter.setCurrentIndex(window.label_filter.findData(UNCERTAIN))
+    assert set(rows(window)) == unsure
+    window.threshold_spin.setValue(0)
+    assert window.proxy.rowCount() == 0
+    window.label_filter.setCurrentIndex(window.label_filter.findData("spam"))
+    assert "offer.txt" in rows(window) and "note.txt" not in rows(window)
+    window.label_filter.setCurrentIndex(window.label_filter.findData(PROBLEMS))
+    assert set(rows(window)) == {"image.bin", "empty.txt"}
+    window.label_filter.setCurrentIndex(0)
+    window.search.setText("REVIEW")
+    assert set(rows(window)) == {"review_utf8.txt", "review_gbk.txt"}
+    assert calls == []
+
+
+def test_confidence_sorts_numerically(qtbot, window, drop, inbox):
+    classify_by_drop(qtbot, window, drop, [inbox])
+    window.table.sortByColumn(COL_CONFIDENCE, Qt.SortOrder.DescendingOrder)
+
+    values = [window.proxy.index(r, COL_CONFIDENCE).data(SORT_ROLE) for r in range(window.proxy.rowCount())]
+    assert values == sorted(values, reverse=True)
+
+
+def test_export_csv_and_json_round_trip(qtbot, window, drop, inbox, tmp_path):
+    classify_by_drop(qtbot, window, drop, [inbox])
+    before = digests(inbox)
+    out = tmp_path / "out" / "results.csv"
+    out.parent.mkdir()
+    with qtbot.waitSignal(window.exported, timeout=10000):
+        window.export_results(out)
+    with open(out, newline="", encoding="utf-8-sig") as fh:
+        table = list(csv.DictReader(fh))
+    assert len(table) == 6
+    by_name = {Path(r["path"]).name: r for r in table}
+    assert by_name["offer.txt"]["label"] == "spam"
+    assert by_name["note.txt"]["label"] == "ham"
+    assert "binary" in by_name["image.bin"]["problem"]
+    with qtbot.waitSignal(window.exported, timeout=10000):
+        window.export_results(tmp_path / "out" / "results.json")
+    data = json.loads((tmp_path / "out" / "results.json").read_text(encoding="utf-8"))
+    assert len(data["results"] if isinstance(data, dict) else data) == 6
+    assert digests(inbox) == before
+
+
+def test_sort_into_folders_copies_and_leaves_originals(qtbot, window, drop, inbox, tmp_path, messages):
+    classify_by_drop(qtbot, window, drop, [inbox])
+    before = digests(inbox)
+    dest = tmp_path / "sorted"
+    with qtbot.waitSignal(window.sorted, timeout=10000):
+        window.sort_results(dest)
+    assert (dest / "spam" / "offer.txt").read_text(encoding="utf-8") == SPAM_TEXT
+    assert (dest / "ham" / "note.txt").read_text(encoding="utf-8") == HAM_TEXT
+    assert not list(dest.rglob("image.bin"))
+    assert digests(inbox) == before
+    kind, title, text = messages[-1]
+    assert kind == "information" and "Copied" in text
+    # again: nothing is overwritten, the second copy gets a new name
+    with qtbot.waitSignal(window.sorted, timeout=10000):
+        window.sort_results(dest)
+    assert len(list((dest / "spam").iterdir())) == 2
+    assert (dest / "spam" / "offer.txt").read_text(encoding="utf-8") == SPAM_TEXT
+
+
+def test_cancel_stops_a_large_run(qtbot, window, tmp_path):
+    big = tmp_path / "big"
+    big.mkdir()
+    for i in range(3000):
+        (big / f"m{i:04d}.txt").write_text(f"{SPAM_TEXT} {i}" if i % 2 else f"{HAM_TEXT} {i}", encoding="utf-8")
+    with qtbot.waitSignal(window.runFinished, timeout=30000) as finished:
+        window.classify_paths([big])
+        qtbot.waitUntil(lambda: window.results.rowCount() > 0, timeout=20000)
+        assert window.cancel_button.isVisible() and window.progress.isVisible()
+        window.cancel_button.click()
+    done, cancelled = finished.args
+    assert cancelled
+    assert 0 < done < 3000
+    assert window.results.rowCount() == done
+    assert not window.cancel_button.isVisible()
+
+
+def test_corrupt_model_shows_a_message_and_keeps_the_old_model(qtbot, window, messages, tmp_path):
+    bad = tmp_path / "broken.textsort"
+    bad.write_bytes(b"PK\x03\x04 this is not really a zip")
+    old = window.classifier
+    with qtbot.waitSignal(window.modelFailed, timeout=10000):
+        window.load_model(bad)
+    kind, title, text = messages[-1]
+    assert kind == "critical"
+    assert "broken.textsort" in text and "tiny-spam" in text
+    assert window.classifier is old
+
+
+def test_dropping_a_model_file_switches_model_and_reclassifies(qtbot, window, drop, inbox, tiny_zh_bundle):
+    classify_by_drop(qtbot, window, drop, [inbox])
+    with qtbot.waitSignal(window.runFinished, timeout=20000):
+        drop(window.drop_zone, [tiny_zh_bundle])
+    assert window.classifier.labels == ["正面", "负面", "neutral"]
+    shown = rows(window)
+    assert shown["review_utf8.txt"]["label"] == "正面"
+    assert shown["review_gbk.txt"]["label"] == "负面"
+    assert window.label_filter.findData("负面") > 0
+
+
+def _background_at(view, pos: int):
+    cursor = QTextCursor(view.document())
+    cursor.setPosition(pos + 1)
+    return cursor.charFormat().background().color()
+
+
+def test_selecting_a_row_highlights_the_keyword(qtbot, window, drop, inbox):
+    classify_by_drop(qtbot, window, drop, [inbox / "offer.txt"])
+    window.table.clearSelection()
+    with qtbot.waitSignal(window.explanationShown, timeout=10000) as shown:
+        window.table.selectRow(0)
+    assert shown.args[0] > 0
+    text = window.file_view.text.toPlainText()
+    assert text == SPAM_TEXT
+    base = window.file_view.text.palette().color(QPalette.ColorRole.Base)
+    colour = _background_at(window.file_view.text, text.index("prize"))
+    assert colour != base and colour.green() > colour.red()
+    assert "spam" in window.file_view.header.text()
+    words = [window.file_view.words.item(r, 0).text() for r in range(window.file_view.words.rowCount())]
+    assert words[0] == "prize"
+
+
+def test_chinese_gbk_file_explanation_highlights_characters(qtbot, window, drop, inbox, tiny_zh_bundle):
+    with qtbot.waitSignal(window.modelLoaded, timeout=10000):
+        window.load_model(tiny_zh_bundle)
+    classify_by_drop(qtbot, window, drop, [inbox / "review_gbk.txt"])
+    window.table.clearSelection()
+    with qtbot.waitSignal(window.explanationShown, timeout=10000) as shown:
+        window.table.selectRow(0)
+    assert shown.args[0] > 0
+    text = window.file_view.text.toPlainText()
+    assert text == "这个东西很差，太慢了"
+    colour = _background_at(window.file_view.text, text.index("差"))
+    assert colour.green() > colour.red()
+
+
+def test_typed_text_is_classified_as_you_type(qtbot, window):
+    window.tabs.setCurrentIndex(1)
+    with qtbot.waitSignal(window.typedShown, timeout=10000):
+        window.typed_input.setPlainText("claim your free prize")
+    assert window.typed_view.header.text().startswith("spam")
+    with qtbot.waitSignal(window.typedShown, timeout=10000):
+        window.typed_input.setPlainText("see you at lunch mom")
+    assert window.typed_view.header.text().startswith("ham")
+
+
+def test_copy_selected_rows_as_tsv(qtbot, window, drop, inbox):
+    classify_by_drop(qtbot, window, drop, [inbox])
+    window.table.selectAll()
+    text = window.copy_selected_rows()
+    lines = text.splitlines()
+    assert lines[0].split("\t")[:3] == ["File", "Label", "Confidence"]
+    assert len(lines) == 7
+    assert QGuiApplication.clipboard().text() == text
+
+
+def test_settings_persist_threshold_model_and_geometry(qtbot, window, gui_settings, tiny_bundle):
+    from textsort.gui.main_window import MainWindow
+
+    window.threshold_spin.setValue(73)
+    window.resize(760, 650)
+    window.close()
+    assert gui_settings.threshold == pytest.approx(0.73)
+    assert Path(gui_settings.last_model) == tiny_bundle
+    again = MainWindow(gui_settings)
+    qtbot.addWidget(again)
+    assert again.threshold_spin.value() == 73
+    assert (again.size().width(), again.size().height()) == (760, 650)
+    with qtbot.waitSignal(again.modelLoaded, timeout=10000):
+        pass
+    assert again.classifier.bundle.path == tiny_bundle

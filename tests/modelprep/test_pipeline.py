@@ -1,0 +1,117 @@
+"""The whole pipeline on a tiny random BERT: manifest, runtime parity, guard, resuming."""
+from __future__ import annotations
+
+import shutil
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from modelprep.evaluate import GuardError
+from modelprep.pipeline import Pipeline
+from textsort.bundle import load_bundle
+from textsort.engine import Classifier
+
+from tiny_bert_teacher import synthetic_rows, tiny_config, write_csv, write_teacher
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    root = tmp_path_factory.mktemp("pipeline")
+    teacher = write_teacher(root / "teacher")
+    train_csv = write_csv(root / "train.csv", synthetic_rows(360))
+    test_csv = write_csv(root / "test.csv", synthetic_rows(90, seed=1))
+    cfg = tiny_config(teacher)
+    pipe = Pipeline(train_csv, root / "out" / "tiny.textsort", cfg, work=root / "work", test_path=test_csv,
+                    name="tiny-topics")
+    result = pipe.run()
+    return {"root": root, "cfg": cfg, "pipe": pipe, "result": result, "train": train_csv, "test": test_csv}
+
+
+def _rerun(trained, tmp_path, **cfg_changes):
+    """Run again on a copy of the work folder (the module's run stays untouched)."""
+    work = tmp_path / "work"
+    if not work.exists():
+        shutil.copytree(trained["root"] / "work", work)
+    cfg = trained["cfg"]
+    for section, values in cfg_changes.items():
+        cfg = replace(cfg, **{section: replace(getattr(cfg, section), **values)})
+    pipe = Pipeline(trained["train"], tmp_path / "again.textsort", cfg, work=work, name="tiny-topics")
+    return pipe, work
+
+
+def test_manifest_is_complete(trained):
+    result = trained["result"]
+    assert result.stages_run == ["teacher", "transfer", "student", "export"]
+    bundle = load_bundle(result.bundle)
+    m = bundle.manifest
+    assert m["name"] == "tiny-topics" and m["labels"] == ["food", "sport", "tech"] and m["language"] == "en"
+    assert m["tokenizer"]["max_length"] == 16 and m["tokenizer"]["cls_id"] == 2
+    assert m["model"]["quantization"] == "dynamic-int8"
+    assert set(m["config"]) == {"data", "teacher", "student", "quantization"}
+    assert m["teacher"]["name"] == "teacher" and m["teacher"]["parameters"] > 10000 and m["teacher"]["reason"]
+    for key in ("teacher", "student_fp32", "student_int8", "teacher_test", "student_fp32_test", "student_int8_test"):
+        metrics = m["metrics"][key]
+        assert set(metrics) >= {"accuracy", "macro_precision", "macro_recall", "macro_f1", "per_class",
+                                "confusion_matrix", "split", "n"}
+        assert np.asarray(metrics["confusion_matrix"]).sum() == metrics["n"]
+    assert m["metrics"]["student_int8"]["split"] == "validation" and m["metrics"]["student_int8_test"]["n"] == 90
+    assert m["metrics"]["student_int8_test"]["accuracy"] > 0.7  # keywords are learnable; chance is 1/3
+    assert m["guard"]["passed"] and not m["guard"]["overridden"]
+    assert m["metrics"]["agreement"]["keras_litert_top1"] >= 0.995
+    assert set(m["timings_s"]) >= {"teacher", "transfer", "distill", "export", "guard"}
+    assert m["versions"]["tensorflow"].startswith("2.") and "data" in m and "report.md" in m["files"]
+    assert result.bundle.with_suffix(".md").is_file()
+
+
+def test_runtime_matches_keras(trained):
+    """LiteRT int8 logits (through the app's Classifier) track the fp32 Keras student."""
+    pipe = trained["pipe"]
+    clf = Classifier(trained["result"].bundle)
+    texts = [t for t, _ in synthetic_rows(40, seed=7)]
+    windows, _ = clf.encoder.encode_batch(texts)
+    ids, mask = clf.encoder.pad(windows)
+    keras_logits = pipe._student({"input_ids": ids, "attention_mask": mask}).numpy()
+    lite_logits = clf.logits(ids, mask)
+    assert (keras_logits.argmax(1) == lite_logits.argmax(1)).mean() >= 0.95
+    assert np.abs(keras_logits - lite_logits).max() < 0.1 * np.abs(keras_logits).max() + 0.05
+
+
+def test_tampered_export_is_refused(trained, tmp_path):
+    """An int8 file whose classes are scrambled (a wrong-labels model) fails the guard."""
+    from modelprep.export import to_tflite
+
+    student = trained["pipe"]._student
+    kernel, bias = student.head.get_weights()
+    student.head.set_weights([np.roll(kernel, 1, axis=1), np.roll(bias, 1)])
+    try:
+        scrambled = to_tflite(student)
+    finally:
+        student.head.set_weights([kernel, bias])
+    pipe, work = _rerun(trained, tmp_path)
+    (work / "export" / "model.tflite").write_bytes(scrambled)
+    with pytest.raises(GuardError, match=r"agreement 0\.\d+ \(required 0.995\)"):
+        pipe.run()
+    assert not (tmp_path / "again.textsort").exists()
+    assert pipe.stages_run == []  # nothing retrained: the guard judged the tampered file
+
+    pipe, _ = _rerun(trained, tmp_path, quant={"allow_failed_guard": True})
+    m = pipe.run().manifest
+    assert m["guard"]["passed"] is False and m["guard"]["overridden"] is True
+    assert m["metrics"]["agreement"]["keras_litert_top1"] < 0.5
+
+
+def test_resume_after_crash_in_distillation(trained, tmp_path):
+    pipe, work = _rerun(trained, tmp_path)
+    teacher_weights = sorted((work / "teacher").glob("weights*"))
+    mtimes = [p.stat().st_mtime_ns for p in teacher_weights]
+    (work / "student" / "stage.json").unlink()  # as if distillation had died half-way
+    result = pipe.run()
+    assert result.stages_run == ["student", "export"]
+    assert [p.stat().st_mtime_ns for p in teacher_weights] == mtimes
+    assert load_bundle(result.bundle).labels == ["food", "sport", "tech"]
+
+
+def test_changed_student_config_reruns_only_the_student(trained, tmp_path):
+    pipe, _ = _rerun(trained, tmp_path, student={"epochs": 2})
+    assert pipe.run().stages_run == ["student", "export"]

@@ -1,0 +1,78 @@
+"""Student architecture, PCA init, LiteRT export signature and parity, metrics, guard."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from modelprep.config import QuantConfig, StudentConfig
+from modelprep.evaluate import GuardError, classification_metrics, guard
+from modelprep.export import to_tflite
+from modelprep.student import build_student, pca_embeddings
+
+CFG = StudentConfig(embed_dim=8, filters=8, conv_widths=(2, 3))
+
+
+def _ids(rows, length):
+    ids = np.zeros((len(rows), length), np.int32)
+    mask = np.zeros_like(ids)
+    for i, r in enumerate(rows):
+        ids[i, : len(r)], mask[i, : len(r)] = r, 1
+    return ids, mask
+
+
+def test_padding_does_not_change_logits():
+    model = build_student(30, 3, CFG)
+    rows = [[2, 7, 9, 11, 3], [2, 3]]
+    short = model({"input_ids": _ids(rows, 5)[0], "attention_mask": _ids(rows, 5)[1]}).numpy()
+    ids, mask = _ids(rows, 12)
+    ids[mask == 0] = 17  # whatever sits in the padding must not matter
+    long = model({"input_ids": ids, "attention_mask": mask}).numpy()
+    assert np.allclose(short, long, atol=1e-6)
+
+
+def test_pca_embeddings_keep_the_main_directions():
+    rng = np.random.default_rng(0)
+    table = rng.normal(size=(500, 2)) @ np.array([[5.0, 0, 0, 0], [0, 1.0, 0, 0]]) + rng.normal(0, 0.01, (500, 4))
+    out = pca_embeddings(table, 3)
+    assert out.shape == (500, 3) and out.dtype == np.float32
+    var = out.var(axis=0)
+    assert var[0] > 10 * var[1] > 10 * var[2]
+    assert abs(np.corrcoef(out[:, 0], table[:, 0])[0, 1]) > 0.99
+    assert pca_embeddings(table, 6).shape == (500, 6)  # wider than the teacher: padded
+
+
+def test_export_signature_and_float_parity():
+    from ai_edge_litert.interpreter import Interpreter
+
+    model = build_student(30, 3, CFG, teacher_table=np.random.default_rng(0).normal(size=(30, 12)))
+    ids, mask = _ids([[2, 7, 9, 11, 3], [2, 5, 3]], 5)
+    keras = model({"input_ids": ids, "attention_mask": mask}).numpy()
+    for mode, tol in (("float32", 1e-5), ("dynamic-int8", 0.05)):
+        flat = to_tflite(model, QuantConfig(mode=mode))
+        runner = Interpreter(model_content=flat).get_signature_runner("serving_default")
+        out = runner(input_ids=ids, attention_mask=mask)
+        assert set(out) == {"logits"}
+        assert np.abs(out["logits"] - keras).max() < tol * max(1.0, np.abs(keras).max())
+    assert len(to_tflite(model)) < len(to_tflite(model, QuantConfig(mode="float32")))
+    with pytest.raises(ValueError, match="unknown quantization"):
+        to_tflite(model, QuantConfig(mode="int4"))
+
+
+def test_metrics_shape():
+    probs = np.array([[0.9, 0.1], [0.2, 0.8], [0.6, 0.4], [0.3, 0.7]])
+    m = classification_metrics(np.array([0, 1, 1, 1]), probs, ["ham", "spam"], "validation")
+    assert m["accuracy"] == 0.75 and m["confusion_matrix"] == [[1, 0], [1, 2]]
+    assert m["per_class"]["spam"]["recall"] == pytest.approx(2 / 3) and m["per_class"]["ham"]["support"] == 1
+    assert m["split"] == "validation" and m["n"] == 4
+
+
+def test_guard_numbers():
+    y = np.array([0] * 100 + [1] * 100)
+    fp32 = np.eye(2)[y]
+    int8 = fp32.copy()
+    assert guard(y, fp32, int8, QuantConfig())["passed"]
+    int8[:2] = [0, 1]  # 2 of 200 flipped: 1 point, agreement 0.99
+    with pytest.raises(GuardError, match=r"drop 1.00 points.*agreement 0.9900"):
+        guard(y, fp32, int8, QuantConfig())
+    g = guard(y, fp32, int8, QuantConfig(allow_failed_guard=True))
+    assert not g["passed"] and g["overridden"] and g["int8_drop_points"] == pytest.approx(1.0)

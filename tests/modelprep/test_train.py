@@ -1,0 +1,84 @@
+"""The training loop's parts: batching, loss weights, schedule, distillation."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from modelprep.config import StudentConfig
+from modelprep.student import build_student
+from modelprep.train import (EvalSet, Examples, LoopSettings, WarmupLinear, _ce_weights, bucketed_batches, fit,
+                             pad_batch, predict_texts)
+
+
+def test_bucketed_batches_cover_everything_once_with_little_padding():
+    rng = np.random.default_rng(0)
+    lengths = rng.integers(2, 100, size=1000)
+    batches = bucketed_batches(lengths, 32, np.random.default_rng(1))
+    flat = np.concatenate(batches)
+    assert sorted(flat.tolist()) == list(range(1000))
+    waste = sum(len(b) * lengths[b].max() - lengths[b].sum() for b in batches) / lengths.sum()
+    assert waste < 0.1  # random batches would pad about 90 %
+
+
+def test_pad_batch():
+    ids, mask = pad_batch([np.array([2, 5, 3]), np.array([2, 3])], pad_id=0)
+    assert ids.tolist() == [[2, 5, 3], [2, 3, 0]] and mask.tolist() == [[1, 1, 1], [1, 1, 0]]
+
+
+def test_warmup_then_linear_decay():
+    s = WarmupLinear(1.0, warmup=10, total=100)
+    lr = [float(s(i)) for i in range(100)]
+    assert lr[0] == pytest.approx(0.1) and lr[9] == pytest.approx(1.0)
+    assert lr[50] == pytest.approx(49 / 90) and lr[99] == pytest.approx(0.0)
+    s.total.assign(50.0)  # the time budget can shorten a run
+    assert float(s(49)) == pytest.approx(0.0)
+
+
+def test_ce_weights():
+    y = np.array([0, 0, 0, 1, -1])
+    has_soft = np.array([0, 0, 1, 0, 1], np.float32)
+    s = LoopSettings(batch_size=2, learning_rate=1e-3, epochs=1, class_weights=True, alpha=0.7)
+    w = _ce_weights(y, has_soft, 2, s)
+    # inverse frequency: class 0 -> 4 / (2 * 3), class 1 -> 4 / (2 * 1)
+    assert w.tolist() == pytest.approx([2 / 3, 2 / 3, 0.3 * 2 / 3, 2.0, 0.0])
+
+
+def _toy(n, rng):
+    """Windows of random 'words' 5..24; the label is whether word 5 appears."""
+    windows, y = [], []
+    for _ in range(n):
+        body = rng.integers(6, 25, size=rng.integers(1, 8))
+        if rng.random() < 0.5:
+            body[rng.integers(len(body))] = 5
+        windows.append(np.concatenate(([2], body, [3])).astype(np.int32))
+        y.append(int(5 in body))
+    return windows, np.array(y)
+
+
+def test_distillation_learns_from_soft_targets_alone():
+    """No hard labels at all (y = -1): the student must learn the teacher's rule from KL."""
+    rng = np.random.default_rng(0)
+    windows, truth = _toy(600, rng)
+    teacher_logits = np.stack([-3.0 * truth, 3.0 * truth], axis=1).astype(np.float32)
+    val_windows, val_y = _toy(200, rng)
+    val = EvalSet(val_windows, np.arange(200), val_y)
+    cfg = StudentConfig(embed_dim=16, filters=16, dropout=0.0)
+    model = build_student(25, 2, cfg)
+    s = LoopSettings(batch_size=32, learning_rate=1e-2, epochs=4, patience=4, temperature=2.0, alpha=1.0)
+    history, probs = fit(model, Examples(windows, np.full(600, -1), teacher_logits), val, 2, s, desc="kd")
+    assert (probs.argmax(1) == val_y).mean() > 0.9
+    assert history["best_val_macro_f1"] > 0.9 and len(history["history"]) >= 1
+    assert np.allclose(predict_texts(model, val), probs, atol=1e-5)  # best weights restored
+
+
+def test_step_cap_and_early_stopping():
+    rng = np.random.default_rng(1)
+    windows, y = _toy(200, rng)
+    val = EvalSet(windows[:50], np.arange(50), y[:50])
+    model = build_student(25, 2, StudentConfig(embed_dim=8, filters=8))
+    capped = LoopSettings(batch_size=20, learning_rate=1e-3, epochs=50, max_steps=25, patience=50)
+    history, _ = fit(model, Examples(windows, y), val, 2, capped, desc="cap")
+    assert history["steps"] == 25 and len(history["history"]) == 3
+    frozen = LoopSettings(batch_size=20, learning_rate=0.0, epochs=50, patience=1, weight_decay=0.0)
+    history, _ = fit(model, Examples(windows, y), val, 2, frozen, desc="stuck")
+    assert len(history["history"]) == 2 and history["best_epoch"] == 1  # no better epoch: stop

@@ -1,0 +1,115 @@
+"""Session streaming, cancel, exports and sort_into (never overwrites, originals untouched)."""
+from __future__ import annotations
+
+import csv
+import os
+import json
+from pathlib import Path
+
+import pytest
+
+from textsort.engine import Classifier
+from textsort.session import UNCERTAIN_FOLDER, Session, export_csv, export_json, folder_name, sort_into
+
+TEXTS = {
+    "a-spam.txt": "claim your free prize now",
+    "b-ham.txt": "see you at lunch tonight",
+    "c-spam.txt": "urgent cash winner",
+    "d-ham.txt": "thanks mom see you at home",
+}
+
+
+@pytest.fixture
+def inbox(tmp_path) -> Path:
+    d = tmp_path / "inbox"
+    d.mkdir()
+    for name, text in TEXTS.items():
+        (d / name).write_text(text, encoding="utf-8")
+    (d / "e-empty.txt").write_bytes(b"")
+    (d / "f-binary.bin").write_bytes(bytes(range(256)) * 4)
+    return d
+
+
+def snapshot(folder: Path) -> dict:
+    return {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in sorted(folder.iterdir())}
+
+
+def test_run_streams_results_in_order(tiny_classifier, inbox):
+    results = list(Session(tiny_classifier, batch_files=2).run([inbox]))
+    assert [r.path.name for r in results] == sorted(TEXTS) + ["e-empty.txt", "f-binary.bin"]
+    assert [r.label for r in results[:4]] == ["spam", "ham", "spam", "ham"]
+    assert results[4].problem == "empty file" and results[4].prediction is None
+    assert "binary" in results[5].problem
+
+
+def test_cancel_stops_early(tiny_classifier, inbox):
+    calls = []
+
+    def cancel():
+        calls.append(1)
+        return len(calls) > 2
+
+    results = list(Session(tiny_classifier, batch_files=1).run([inbox], cancel=cancel))
+    assert 0 < len(results) < 6
+
+
+def test_explain_and_exports(tiny_classifier, inbox, tmp_path):
+    results = list(Session(tiny_classifier, explain=True, top_words=3).run([inbox]))
+    assert results[0].explanation.words[0].text in ("free", "prize", "claim")
+    out_csv = export_csv(results, tmp_path / "r.csv")
+    rows = list(csv.DictReader(out_csv.open(encoding="utf-8-sig")))
+    assert len(rows) == 6 and rows[0]["label"] == "spam" and float(rows[0]["score_spam"]) > 0.5
+    assert rows[0]["top_words"] and rows[4]["problem"] == "empty file" and rows[4]["label"] == ""
+    data = json.loads(export_json(results, tmp_path / "r.json").read_text(encoding="utf-8"))
+    assert data[0]["top_words"][0]["text"] in ("free", "prize", "claim")
+    assert set(data[0]["scores"]) == {"ham", "spam"} and data[0]["windows"] == 1 and data[0]["truncated"] is False
+
+
+def test_truncated_file_is_reported(tiny_classifier, tmp_path):
+    (tmp_path / "long.txt").write_text("free prize " * 500)
+    r = next(Session(tiny_classifier, max_bytes=100).run([tmp_path / "long.txt"]))
+    assert r.file.truncated and r.problem is None and "size limit" in r.note and r.to_dict()["truncated"]
+
+
+def test_sort_into_copies_never_overwrites(tiny_classifier, inbox, tmp_path):
+    before = snapshot(inbox)
+    dest = tmp_path / "sorted"
+    (dest / "spam").mkdir(parents=True)
+    (dest / "spam" / "a-spam.txt").write_text("an older file that must survive")
+    results = list(Session(tiny_classifier).run([inbox]))
+    s = sort_into(results, dest)
+    assert (s.copied, s.moved, s.renamed, s.skipped) == (4, 0, 1, 2)
+    assert (dest / "spam" / "a-spam.txt").read_text() == "an older file that must survive"
+    assert (dest / "spam" / "a-spam (1).txt").read_text() == TEXTS["a-spam.txt"]
+    assert sorted(p.name for p in (dest / "ham").iterdir()) == ["b-ham.txt", "d-ham.txt"]
+    assert {p.name for p, _ in s.problems} == {"e-empty.txt", "f-binary.bin"}
+    assert snapshot(inbox) == before  # originals untouched
+    s2 = sort_into(results, dest)  # again: everything renamed, nothing lost
+    assert s2.renamed == 4 and (dest / "spam" / "a-spam (2).txt").exists()
+
+
+def test_sort_into_move_and_uncertain(tiny_bundle, inbox, tmp_path):
+    clf = Classifier(tiny_bundle, threshold=0.9999999)
+    results = list(Session(clf).run([inbox / "a-spam.txt", inbox / "b-ham.txt"]))
+    results[1].prediction.uncertain = True  # force one uncertain regardless of the model
+    results[0].prediction.uncertain = False
+    s = sort_into(results, tmp_path / "out", move=True)
+    assert s.moved == 2 and s.uncertain == 1
+    assert not (inbox / "a-spam.txt").exists() and (tmp_path / "out" / "spam" / "a-spam.txt").exists()
+    assert (tmp_path / "out" / UNCERTAIN_FOLDER / "b-ham.txt").read_text() == TEXTS["b-ham.txt"]
+
+
+def test_folder_name_is_safe():
+    assert folder_name("a/b:c?") == "a_b_c_" and folder_name("..") == "_" and folder_name("正面") == "正面"
+
+
+def test_hostile_folder_does_not_stop_the_run(tiny_classifier, inbox):
+    os.mkfifo(inbox / "pipe.txt")
+    (inbox / "loop1.txt").symlink_to(inbox / "loop2.txt")
+    (inbox / "loop2.txt").symlink_to(inbox / "loop1.txt")
+    (inbox / "folder.txt").mkdir()
+    (inbox / "folder.txt" / "z-spam.txt").write_text("free cash")
+    results = {r.path.name: r for r in Session(tiny_classifier).run([inbox])}
+    assert "not a regular file" in results["pipe.txt"].problem
+    assert results["loop1.txt"].problem == "symbolic link loop"
+    assert results["z-spam.txt"].label == "spam" and results["a-spam.txt"].label == "spam"
