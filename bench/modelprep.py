@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import logging
 import os
 import random
 import resource
@@ -47,6 +48,9 @@ def subsample(src: Path, n: int, dest: Path) -> Path:
 def run_one(name: str, out_dir: Path, sample: int | None) -> dict:
     """Runs in a child process: the pipeline with default settings, then own peak RSS."""
     sys.path[:0] = [str(REPO / "desktop"), str(REPO)]
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
+    logging.getLogger("modelprep").setLevel(logging.INFO)
     from modelprep.config import PipelineConfig
     from modelprep.pipeline import train
 

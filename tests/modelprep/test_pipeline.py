@@ -115,3 +115,11 @@ def test_resume_after_crash_in_distillation(trained, tmp_path):
 def test_changed_student_config_reruns_only_the_student(trained, tmp_path):
     pipe, _ = _rerun(trained, tmp_path, student={"epochs": 2})
     assert pipe.run().stages_run == ["student", "export"]
+
+
+def test_default_name(tmp_path):
+    from modelprep.pipeline import default_name
+
+    assert default_name(tmp_path / "sms_spam" / "train.csv", "en") == "sms_spam-en"
+    assert default_name(tmp_path / "reviews.csv", "zh") == "reviews-zh"
+    assert default_name(tmp_path / "mails", "multi") == "mails-multi"

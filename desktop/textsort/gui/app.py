@@ -22,14 +22,39 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
+def asset_dirs(kind: str) -> list[Path]:
+    """assets/<kind> in a frozen (PyInstaller) app and in a source checkout."""
+    roots = [Path(sys._MEIPASS)] if getattr(sys, "_MEIPASS", None) else []
+    roots.append(Path(__file__).resolve().parents[3])
+    return [root / "assets" / kind for root in roots if (root / "assets" / kind).is_dir()]
+
+
 def icon_path() -> Path | None:
-    """assets/icons/textsort.png in a source checkout or a frozen (PyInstaller) app."""
-    roots = [Path(getattr(sys, "_MEIPASS", "")), Path(__file__).resolve().parents[3]]
-    for root in roots:
-        candidate = root / "assets" / "icons" / ICON_NAME
-        if candidate.is_file():
-            return candidate
+    for folder in asset_dirs("icons"):
+        if (folder / ICON_NAME).is_file():
+            return folder / ICON_NAME
     return None
+
+
+def register_fonts() -> list[str]:
+    """Fonts shipped in assets/fonts (e.g. a CJK font) become fallbacks for Chinese,
+    Japanese and Korean text, so the app does not depend on the computer's fonts."""
+    from PySide6.QtGui import QFontDatabase
+
+    families: list[str] = []
+    for folder in asset_dirs("fonts"):
+        for font in sorted(folder.iterdir()):
+            if font.suffix.lower() in (".ttf", ".otf", ".ttc"):
+                font_id = QFontDatabase.addApplicationFont(str(font))
+                families += QFontDatabase.applicationFontFamilies(font_id) if font_id >= 0 else []
+    if families and hasattr(QFontDatabase, "addApplicationFallbackFontFamily"):  # Qt >= 6.8
+        from PySide6.QtCore import QChar
+
+        for script in (QChar.Script.Script_Han, QChar.Script.Script_Hiragana, QChar.Script.Script_Katakana,
+                       QChar.Script.Script_Hangul):
+            for family in families:
+                QFontDatabase.addApplicationFallbackFontFamily(script, family)
+    return families
 
 
 def self_test(model: Path | None = None) -> int:
@@ -95,6 +120,7 @@ def main(argv: list[str] | None = None) -> int:
     app.setOrganizationName(DEFAULTS.organisation)
     app.setApplicationName(DEFAULTS.application)
     apply_theme(app, args.theme)
+    register_fonts()
     icon = icon_path()
     if icon:
         app.setWindowIcon(QIcon(str(icon)))

@@ -90,7 +90,9 @@ class ExplanationView(QWidget):
         self.legend.setText(
             f"Green words pushed the model towards “{p.label}”, red words pushed it away; "
             "the stronger the colour, the stronger the push."
-            + (f" Only the first {self.defaults.max_display_chars:,} characters are shown." if cut else ""))
+            + (f" Only the first {self.defaults.max_display_chars:,} characters are shown." if cut else "")
+            + ("" if getattr(explanation, "complete", True) else
+               " The text is very long: only part of its words were scored."))
         words = sorted(explanation.words, key=lambda w: abs(w.score), reverse=True)
         painted = show_highlighted(self.text, text, words[: self.defaults.explain_top_n],
                                    self.defaults.max_display_chars)

@@ -48,6 +48,7 @@ class MainWindow(QMainWindow):
         self._roots: list[Path] = []
         self._explain_gen = 0
         self._typed_gen = 0
+        self._results_gen = 0  # bumped when the table is cleared: late batches of old runs are dropped
         self.run_pool = QThreadPool(self)          # one folder run at a time
         self.run_pool.setMaxThreadCount(1)
         self.ui_pool = QThreadPool(self)           # explanations, typed text, model loading
@@ -340,7 +341,7 @@ class MainWindow(QMainWindow):
         paths = [Path(p) for p in paths]
         if not paths:
             return
-        self._roots.extend(paths)
+        self._roots.extend(p for p in paths if p not in self._roots)
         self._pending.extend(paths)
         self.drop_zone.set_compact(True)
         if self.classifier is None:
@@ -351,6 +352,7 @@ class MainWindow(QMainWindow):
     def _start_run(self) -> None:
         paths, self._pending = self._pending, []
         task = ClassifyFilesTask(self.classifier, paths, self.defaults.batch_ms)
+        gen = self._results_gen
         self._run = task
         task.signals.progress.connect(self._run_progress)
         task.signals.finished.connect(lambda: self._run_done(task))
@@ -358,7 +360,7 @@ class MainWindow(QMainWindow):
         self.progress.show()
         self.cancel_button.show()
         self.statusBar().showMessage("Classifying…")
-        self._start(task, self.run_pool, self.results.add_results)
+        self._start(task, self.run_pool, lambda batch: gen == self._results_gen and self.results.add_results(batch))
 
     def _run_progress(self, done: int, total: int) -> None:
         self.progress.setRange(0, max(total, 1))
@@ -374,7 +376,7 @@ class MainWindow(QMainWindow):
         if self.table.currentIndex().row() < 0 and self.proxy.rowCount():
             self.table.selectRow(0)
         self.runFinished.emit(task.done, cancelled)
-        if self._pending and not cancelled:
+        if self._pending:  # paths added while this run was going (cancel_run clears older ones)
             self._start_run()
 
     def cancel_run(self) -> None:
@@ -386,6 +388,7 @@ class MainWindow(QMainWindow):
     def clear_results(self) -> None:
         self.cancel_run()
         self._roots.clear()
+        self._results_gen += 1
         self.results.clear()
         self.file_view.show_message("Select a file to see why it got its label.")
         self.drop_zone.set_compact(False)

@@ -32,17 +32,25 @@ def _nested(value, depth: int = 0) -> str:
         return f"<ul>{items}</ul>"
     if isinstance(value, list) and value and all(not isinstance(v, (dict, list)) for v in value):
         return _e(", ".join(str(v) for v in value))
+    if isinstance(value, list) and value and depth <= 3:
+        return "<ol>" + "".join(f"<li>{_nested(v, depth + 1)}</li>" for v in value) + "</ol>"
     if isinstance(value, float):
         return _e(f"{value:.4g}")
     return _e(value)
 
 
+def _metric_items(metrics: dict):
+    """(title, metrics) for teacher / fp32 / int8, on validation and on the test file."""
+    for suffix in ("", "_test"):
+        for key, title in METRIC_ROWS:
+            m = metrics.get(key + suffix)
+            if isinstance(m, dict) and "accuracy" in m:
+                yield title, m
+
+
 def _metrics_table(metrics: dict) -> str:
     rows = []
-    for key, title in METRIC_ROWS:
-        m = metrics.get(key)
-        if not isinstance(m, dict):
-            continue
+    for title, m in _metric_items(metrics):
         where = f"{m.get('split', '')} ({m.get('n', '?')} texts)" if m.get("split") else ""
         rows.append(f"<tr><td>{_e(title)}</td><td align=right>{_pct(m.get('accuracy'))}</td>"
                     f"<td align=right>{_pct(m.get('macro_f1'))}</td><td>{_e(where)}</td></tr>")
@@ -53,16 +61,19 @@ def _metrics_table(metrics: dict) -> str:
 
 
 def _per_class_table(metrics: dict) -> str:
-    m = metrics.get("student_int8") or metrics.get("student_fp32") or {}
-    per_class = m.get("per_class") if isinstance(m, dict) else None
-    if not isinstance(per_class, dict) or not per_class:
+    for key in ("student_int8_test", "student_int8", "student_fp32"):
+        m = metrics.get(key)
+        if isinstance(m, dict) and isinstance(m.get("per_class"), dict) and m["per_class"]:
+            break
+    else:
         return ""
     rows = "".join(
         f"<tr><td>{_e(label)}</td><td align=right>{_pct(v.get('precision'))}</td>"
         f"<td align=right>{_pct(v.get('recall'))}</td><td align=right>{_pct(v.get('f1'))}</td>"
         f"<td align=right>{_e(v.get('support', ''))}</td></tr>"
-        for label, v in per_class.items() if isinstance(v, dict))
-    return ("<h3>Per class (the int8 model)</h3><table border=1 cellspacing=0 cellpadding=4>"
+        for label, v in m["per_class"].items() if isinstance(v, dict))
+    return (f"<h3>Per class (the int8 model, {_e(m.get('split', ''))})</h3>"
+            "<table border=1 cellspacing=0 cellpadding=4>"
             "<tr><th>Label</th><th>Precision</th><th>Recall</th><th>F1</th><th>Texts</th></tr>"
             + rows + "</table>")
 
