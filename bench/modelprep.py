@@ -51,6 +51,8 @@ def run_one(name: str, out_dir: Path, sample: int | None) -> dict:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
     logging.getLogger("modelprep").setLevel(logging.INFO)
+    for noisy in ("tensorflow", "absl"):
+        logging.getLogger(noisy).setLevel(logging.ERROR)
     from modelprep.config import PipelineConfig
     from modelprep.pipeline import train
 

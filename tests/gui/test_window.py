@@ -310,3 +310,18 @@ def test_about_shows_versions(window, messages):
     window.show_about()
     kind, title, text = messages[-1]
     assert kind == "about" and "LiteRT" in text and "Qt" in text
+
+
+def test_model_picker_lists_bundled_models_and_about_shows_their_licences(qtbot, window, monkeypatch, messages,
+                                                                          tiny_bundle, tiny_zh_bundle):
+    monkeypatch.setenv("TEXTSORT_MODELS", str(tiny_zh_bundle.parent))
+    window._refresh_model_combo()
+    items = [window.model_combo.itemText(i) for i in range(window.model_combo.count())]
+    assert items[-1] == "Open model file…"
+    assert "tiny-reviews-zh" in items and window.model_combo.currentText() == "tiny-spam"
+    with qtbot.waitSignal(window.modelLoaded, timeout=10000):
+        window.model_combo.activated.emit(items.index("tiny-reviews-zh"))
+    assert window.classifier.labels[0] == "正面"
+    window.show_about()
+    text = messages[-1][2]
+    assert "tiny-reviews-zh" in text and "tiny-spam" in text

@@ -2,7 +2,7 @@
 so it follows the light/dark palette)."""
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QRectF, Qt
 from PySide6.QtWidgets import QApplication, QStyle, QStyledItemDelegate, QStyleOptionProgressBar
 
 from .results_model import SORT_ROLE
@@ -33,3 +33,24 @@ class ConfidenceBarDelegate(QStyledItemDelegate):
         hint = super().sizeHint(option, index)
         hint.setWidth(max(hint.width(), 90))
         return hint
+
+
+class StrengthBarDelegate(QStyledItemDelegate):
+    """Draws a word's push as a bar: SORT_ROLE holds its strength relative to the
+    strongest word, signed (> 0 green: towards the label; < 0 red: against)."""
+
+    def paint(self, painter, option, index) -> None:
+        from .highlight import AGAINST, TOWARDS
+
+        super().paint(painter, option, index)
+        value = index.data(SORT_ROLE)
+        if not isinstance(value, float) or value == 0:
+            return
+        r = option.rect.adjusted(4, 6, -4, -6)
+        bar = QRectF(r.x(), r.y(), max(2.0, r.width() * min(abs(value), 1.0)), r.height())
+        painter.save()
+        painter.setRenderHint(painter.RenderHint.Antialiasing)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(TOWARDS if value > 0 else AGAINST)
+        painter.drawRoundedRect(bar, 3, 3)
+        painter.restore()

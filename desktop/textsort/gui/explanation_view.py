@@ -6,17 +6,10 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QTableWidget,
                                QTableWidgetItem, QTextEdit, QVBoxLayout, QWidget)
 
-from .delegates import ConfidenceBarDelegate
+from .delegates import ConfidenceBarDelegate, StrengthBarDelegate
 from .highlight import AGAINST, MIN_STRENGTH, TOWARDS, display_text, show_highlighted
 from .results_model import SORT_ROLE
 from .settings import DEFAULTS, GuiDefaults
-
-
-def effect_text(score: float, strongest: float, width: int = 10) -> str:
-    """'▲ towards ██████' : direction and strength relative to the strongest word."""
-    blocks = max(1, round(width * abs(score) / strongest)) if strongest > 0 and score else 0
-    direction = "▲ towards" if score > 0 else "▼ against" if score < 0 else "· neutral"
-    return f"{direction}  {'█' * blocks}"
 
 
 def _table(headers: list[str]) -> QTableWidget:
@@ -45,8 +38,10 @@ class ExplanationView(QWidget):
         self.legend.setWordWrap(True)
         self.text = QTextEdit(readOnly=True)
         self.text.setObjectName("explanationText")
-        self.words = _table(["Word", "Effect"])
+        self.words = _table(["Word", "Pushes", "Strength"])
         self.words.setObjectName("topWords")
+        self.words.setItemDelegateForColumn(2, StrengthBarDelegate(self.words))
+        self.words.setColumnWidth(2, 120)
         self.scores = _table(["Label", "Score"])
         self.scores.setObjectName("classScores")
         self.scores.setItemDelegateForColumn(1, ConfidenceBarDelegate(self.scores))
@@ -104,11 +99,15 @@ class ExplanationView(QWidget):
         self.words.setRowCount(len(shown))
         for i, w in enumerate(shown):
             self.words.setItem(i, 0, QTableWidgetItem(w.text))
-            effect = QTableWidgetItem(effect_text(w.score, strongest))
-            effect.setForeground(TOWARDS if w.score > 0 else AGAINST)
-            effect.setToolTip(f"Without this word the probability of “{p.label}” changes by {-w.score:+.3g} "
-                              "(the bar is relative to the strongest word)")
-            self.words.setItem(i, 1, effect)
+            direction = QTableWidgetItem(f"▲ towards {p.label}" if w.score > 0 else f"▼ against {p.label}")
+            direction.setForeground(TOWARDS if w.score > 0 else AGAINST)
+            bar = QTableWidgetItem()
+            bar.setData(SORT_ROLE, float(w.score / strongest))
+            for item in (direction, bar):
+                item.setToolTip(f"Without “{w.text}” the probability of “{p.label}” changes by {-w.score:+.3g} "
+                                "(bars are relative to the strongest word)")
+            self.words.setItem(i, 1, direction)
+            self.words.setItem(i, 2, bar)
         self.scores.setRowCount(len(p.scores))
         for i, (name, prob) in enumerate(sorted(p.scores.items(), key=lambda kv: -kv[1])):
             self.scores.setItem(i, 0, QTableWidgetItem(str(name)))

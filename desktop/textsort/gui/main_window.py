@@ -62,7 +62,8 @@ class MainWindow(QMainWindow):
         self._restore()
         self._typed_timer = QTimer(self, singleShot=True, interval=defaults.debounce_ms)
         self._typed_timer.timeout.connect(self._classify_typed)
-        initial = model_path or self.settings.last_model or None
+        last = self.settings.last_model
+        initial = model_path or (last if last and Path(last).is_file() else None)  # else the default
         QTimer.singleShot(0, lambda: self.load_model(initial))
 
     # ------------------------------------------------------------------ layout
@@ -173,7 +174,7 @@ class MainWindow(QMainWindow):
 
     def _build_typed_tab(self) -> QWidget:
         self.typed_input = QPlainTextEdit(placeholderText="Type or paste text here: it is classified as you type.")
-        self.typed_input.setMaximumHeight(150)
+        self.typed_input.setMaximumHeight(110)
         self.typed_input.textChanged.connect(lambda: self._typed_timer.start())
         self.typed_view = ExplanationView(defaults=self.defaults)
         self.typed_view.show_message("Type or paste text above.")

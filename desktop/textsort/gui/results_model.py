@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSortFilterProxyModel, Qt
+from PySide6.QtGui import QFont
 
 COLUMNS = ("File", "Label", "Confidence", "Pieces", "Problem", "Folder")
 COL_FILE, COL_LABEL, COL_CONFIDENCE, COL_WINDOWS, COL_PROBLEM, COL_FOLDER = range(len(COLUMNS))
@@ -141,6 +142,10 @@ class ResultsTableModel(QAbstractTableModel):
                 return ("How many overlapping pieces (windows) of the text the model read; "
                         "long texts need several, and all of them count.")
             return str(path)
+        if role == Qt.ItemDataRole.FontRole and col == COL_LABEL and self.is_uncertain(r):
+            font = QFont()
+            font.setItalic(True)
+            return font
         if role == Qt.ItemDataRole.TextAlignmentRole and col in (COL_CONFIDENCE, COL_WINDOWS):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
