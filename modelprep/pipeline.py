@@ -29,8 +29,7 @@ from textsort.encoding import TextEncoder, TokenizerSpec
 
 log = logging.getLogger(__name__)
 WORD_EMBEDDINGS = "embeddings.word_embeddings.weight"
-PRUNE_ABOVE = 60000
-LABEL_CHUNK = 2048  # texts labelled between two looks at the labelling time budget  # Unigram vocabularies larger than this are pruned to the data's pieces
+PRUNE_ABOVE = 60000  # Unigram vocabularies larger than this are pruned to the data's pieces
 
 
 @dataclass
@@ -108,8 +107,8 @@ class Pipeline:
         return record
 
     def _transfer_stage(self, teacher_key: str) -> tuple[list[str], np.ndarray, np.ndarray, str]:
-        from modelprep.augment import augment
         from modelprep.train import predict_logits
+        from modelprep.transfer import build_transfer_set
 
         sc = self.cfg.student
         cfg = {k: getattr(sc, k) for k in ("augment_copies", "max_transfer_texts", "label_time_budget_s", "seed")}
@@ -120,31 +119,16 @@ class Pipeline:
         else:
             t0 = time.perf_counter()
             folder = stage.start()
-            texts, y = list(self.data.train.texts), self.data.train.y.astype(np.int64)
-            rng = np.random.default_rng(sc.seed)
-            labelled = np.sort(rng.permutation(len(texts))[: sc.max_transfer_texts])
-            room = max(0, sc.max_transfer_texts - len(labelled))
-            copies = min(sc.augment_copies, room // max(len(labelled), 1))
-            extra = augment([texts[i] for i in labelled], copies, sc.seed, mask_token=_mask_token(self.encoder.tokenizer))
-            all_texts = texts + extra
-            all_y = np.concatenate([y, np.full(len(extra), -1)])
-            to_label = np.concatenate([labelled, np.arange(len(texts), len(all_texts))]).astype(np.int64)
-            logits = np.full((len(all_texts), len(self.labels)), np.nan, np.float32)
-            labelling_start, done = time.perf_counter(), 0
-            for chunk in np.array_split(to_label, max(1, len(to_label) // LABEL_CHUNK)):
-                if time.perf_counter() - labelling_start > sc.label_time_budget_s:
-                    log.warning("teacher labelling stopped by its time budget after %d of %d texts",
-                                done, len(to_label))
-                    break
-                windows, _ = self.encoder.encode_batch([all_texts[i] for i in chunk], first_window_only=True)
-                logits[chunk] = predict_logits(self.teacher, windows, 64, self.source.pad_id,
-                                               f"teacher labelling {done}/{len(to_label)}")
-                done += len(chunk)
-            (folder / "texts.json").write_text(json.dumps(all_texts, ensure_ascii=False), "utf-8")
-            np.savez_compressed(folder / "soft_targets.npz", y=all_y, logits=logits)
-            record = stage.finish(time.perf_counter() - t0, counts={
-                "real": len(texts), "real_labelled": len(labelled), "augmented": len(extra), "copies": copies,
-                "teacher_labelled": done})
+
+            def label(texts: list[str]) -> np.ndarray:
+                windows, _ = self.encoder.encode_batch(texts, first_window_only=True)
+                return predict_logits(self.teacher, windows, 64, self.source.pad_id, "teacher labelling")
+
+            ts = build_transfer_set(self.data.train.texts, self.data.train.y, label, len(self.labels), sc,
+                                    _mask_token(self.encoder.tokenizer))
+            (folder / "texts.json").write_text(json.dumps(ts.texts, ensure_ascii=False), "utf-8")
+            np.savez_compressed(folder / "soft_targets.npz", y=ts.y, logits=ts.logits)
+            record = stage.finish(time.perf_counter() - t0, counts=ts.counts)
             self.stages_run.append("transfer")
         self.timings["transfer"] = record["seconds"]
         saved = np.load(stage.folder / "soft_targets.npz")

@@ -53,4 +53,5 @@ def build_student(vocab_size: int, n_labels: int, cfg: StudentConfig,
     model({"input_ids": ids, "attention_mask": tf.ones_like(ids)})
     if teacher_table is not None:
         model.embed.embeddings.assign(pca_embeddings(teacher_table, cfg.embed_dim))
+    model.embed.trainable = not cfg.freeze_embeddings
     return model

@@ -139,6 +139,20 @@ def _ce_weights(y: np.ndarray, has_soft: np.ndarray, n_labels: int, s: LoopSetti
     return w
 
 
+def _fit_budget(schedule: WarmupLinear, full_plan: int, planned: int, steps: int, elapsed: float,
+                ref: tuple[int, float], s: LoopSettings, desc: str) -> int:
+    """Re-plan the total steps so training (plus evaluations, 10 % kept) ends within the budget."""
+    per_step = (elapsed - ref[1]) / (steps - ref[0])
+    fits = steps + int((0.9 * s.time_budget_s - elapsed) / per_step)
+    new = max(steps + 1, min(full_plan, fits))
+    if abs(new - planned) > 0.05 * planned:
+        log.info("%s: %.2f s/step, the time budget allows about %d steps", desc, per_step, new)
+    if new != planned:
+        schedule.total.assign(float(new))
+        schedule.warmup.assign(float(max(1, min(int(full_plan * s.warmup_fraction), new * s.warmup_fraction))))
+    return new
+
+
 def fit(model, train: Examples, val: EvalSet, n_labels: int, s: LoopSettings,
         pad_id: int = 0, desc: str = "train") -> tuple[dict, np.ndarray]:
     """Train in place and restore the best epoch's weights.
@@ -176,7 +190,7 @@ def fit(model, train: Examples, val: EvalSet, n_labels: int, s: LoopSettings,
         return loss
 
     log.info("%s: %d examples, %d steps planned, batch %d, on %s", desc, n, planned, s.batch_size, device_name())
-    start, steps, history = time.perf_counter(), 0, []
+    start, steps, history, full_plan, ref = time.perf_counter(), 0, [], planned, (0, 0.0)
     best_f1, best_epoch, best_weights, stale, out_of_time = -1.0, -1, None, 0, False
     for epoch in range(s.epochs):
         bar = tqdm(bucketed_batches(lengths, s.batch_size, rng), desc=f"{desc} epoch {epoch + 1}/{s.epochs}",
@@ -187,13 +201,10 @@ def fit(model, train: Examples, val: EvalSet, n_labels: int, s: LoopSettings,
             losses.append(float(step(ids, mask, y[idx], soft[idx], has_soft[idx], ce_w[idx])))
             steps += 1
             elapsed = time.perf_counter() - start
-            if steps == 20 and s.time_budget_s:  # shrink the schedule to what the budget allows
-                fits = int(0.85 * s.time_budget_s / (elapsed / steps))
-                if fits < planned:
-                    planned = max(fits, steps + 1)
-                    schedule.total.assign(float(planned))
-                    schedule.warmup.assign(float(max(1, min(schedule.warmup.numpy(), planned * s.warmup_fraction))))
-                    log.info("%s: time budget allows about %d steps", desc, planned)
+            if steps == 5:
+                ref = (steps, elapsed)  # after tracing and warm-up
+            if s.time_budget_s and steps > ref[0] and steps % 25 == 0:
+                planned = _fit_budget(schedule, full_plan, planned, steps, elapsed, ref, s, desc)
             if steps % 10 == 0:
                 bar.set_postfix(loss=f"{np.mean(losses[-10:]):.4f}")
             out_of_time = steps >= planned or bool(s.time_budget_s and elapsed > s.time_budget_s)

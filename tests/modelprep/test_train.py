@@ -82,3 +82,16 @@ def test_step_cap_and_early_stopping():
     frozen = LoopSettings(batch_size=20, learning_rate=0.0, epochs=50, patience=1, weight_decay=0.0)
     history, _ = fit(model, Examples(windows, y), val, 2, frozen, desc="stuck")
     assert len(history["history"]) == 2 and history["best_epoch"] == 1  # no better epoch: stop
+
+
+def test_time_budget_replans_the_schedule():
+    from modelprep.train import _fit_budget
+
+    schedule = WarmupLinear(1.0, warmup=50, total=500)
+    s = LoopSettings(batch_size=8, learning_rate=1.0, epochs=1, warmup_fraction=0.1, time_budget_s=100.0)
+    # 1 s/step after a slow first (tracing) phase: 90 % of 100 s fits about 90 steps.
+    planned = _fit_budget(schedule, 500, 500, steps=25, elapsed=30.0, ref=(5, 10.0), s=s, desc="t")
+    assert planned == 25 + 60 and float(schedule.total.numpy()) == 85.0
+    assert float(schedule.warmup.numpy()) == pytest.approx(8.5)
+    # faster later on: the plan grows again, never beyond the full schedule
+    assert _fit_budget(schedule, 500, planned, steps=50, elapsed=31.0, ref=(5, 30.0), s=s, desc="t") == 500

@@ -1,0 +1,52 @@
+"""The distillation transfer set: real rows + augmented copies, labelled by the teacher.
+
+Real rows keep their hard label; augmented copies have none (y = -1). At most
+`max_transfer_texts` texts are sent to the teacher (real rows first, then copies) and
+labelling stops after `label_time_budget_s`; rows it did not reach keep NaN logits.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from modelprep.augment import augment
+from modelprep.config import StudentConfig
+
+log = logging.getLogger(__name__)
+LABEL_CHUNK = 2048  # texts labelled between two looks at the time budget
+
+
+@dataclass
+class TransferSet:
+    texts: list[str]
+    y: np.ndarray        # hard label, -1 for augmented copies
+    logits: np.ndarray   # teacher logits [n, k]; NaN rows were not labelled
+    counts: dict
+
+
+def build_transfer_set(texts: list[str], y: np.ndarray, label: Callable[[list[str]], np.ndarray], n_labels: int,
+                       cfg: StudentConfig, mask_token: str = "[MASK]") -> TransferSet:
+    """`label(texts) -> logits [len(texts), n_labels]` is the teacher."""
+    texts, y = list(texts), np.asarray(y, dtype=np.int64)
+    rng = np.random.default_rng(cfg.seed)
+    labelled = np.sort(rng.permutation(len(texts))[: cfg.max_transfer_texts])
+    room = max(0, cfg.max_transfer_texts - len(labelled))
+    copies = min(cfg.augment_copies, room // max(len(labelled), 1))
+    extra = augment([texts[i] for i in labelled], copies, cfg.seed, mask_token=mask_token)
+    all_texts = texts + extra
+    to_label = np.concatenate([labelled, np.arange(len(texts), len(all_texts))]).astype(np.int64)
+    logits = np.full((len(all_texts), n_labels), np.nan, np.float32)
+    start, done = time.perf_counter(), 0
+    for chunk in np.array_split(to_label, max(1, len(to_label) // LABEL_CHUNK)):
+        if time.perf_counter() - start > cfg.label_time_budget_s:
+            log.warning("teacher labelling stopped by its time budget after %d of %d texts", done, len(to_label))
+            break
+        logits[chunk] = label([all_texts[i] for i in chunk])
+        done += len(chunk)
+    counts = {"real": len(texts), "real_sent_to_teacher": len(labelled), "augmented": len(extra),
+              "copies": copies, "teacher_labelled": done}
+    return TransferSet(all_texts, np.concatenate([y, np.full(len(extra), -1)]), logits, counts)
