@@ -28,6 +28,7 @@ class TeacherConfig:
     class_weights: bool = True      # inverse-frequency weights on the cross-entropy
     max_steps: int | None = None    # hard cap on optimizer steps
     time_budget_s: float = 480.0    # stop (keeping the best epoch) after this long
+    max_eval_texts: int = 2000      # validation texts scored for early stopping (all for the metrics)
     cjk_threshold: float = 0.2      # "auto": share of CJK characters that selects e5
     seed: int = 0
 

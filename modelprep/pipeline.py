@@ -81,7 +81,7 @@ class Pipeline:
     # -- stages ------------------------------------------------------------
     def _teacher_stage(self) -> dict:
         from modelprep.bert import build_teacher
-        from modelprep.train import Examples, fit
+        from modelprep.train import Examples, fit, predict_texts
 
         tc = self.cfg.teacher
         stage = Stage(self.work / "teacher", config_hash(tc, self.source.card(), self.fingerprint), asdict(tc))
@@ -95,8 +95,11 @@ class Pipeline:
             folder = stage.start()
             model.encoder.load_hf_weights(self.source.weights)
             train = Examples(self.train_windows, self.data.train.y.astype(np.int64))
-            history, probs = fit(model, train, self.val, len(self.labels), self._loop(tc, teacher=True),
+            val = self.val.sample(tc.max_eval_texts, tc.seed)  # early stopping on at most this many
+            history, probs = fit(model, train, val, len(self.labels), self._loop(tc, teacher=True),
                                  self.source.pad_id, "teacher")
+            if val is not self.val:
+                probs = predict_texts(model, self.val, 64, self.source.pad_id, "teacher on validation")
             model.save_weights(str(folder / "weights"))
             metrics = classification_metrics(self.val.y, probs, self.labels, "validation")
             record = stage.finish(time.perf_counter() - t0, metrics=metrics, training=history,
@@ -300,11 +303,13 @@ class Pipeline:
         }
 
     def _write_report(self, manifest: dict) -> str | None:
+        from modelprep.report import write_report
+
         try:
-            from modelprep.report import write_report
-        except ImportError:
+            return write_report(manifest, self.out.with_suffix(".md"))
+        except Exception as e:  # the card is optional; never lose a trained model over it
+            log.warning("no report.md: writing the model card failed (%s: %s)", type(e).__name__, e)
             return None
-        return write_report(manifest, self.out.with_suffix(".md"))
 
 
 def train(data_path, out_path, cfg: PipelineConfig = PipelineConfig(), **kw) -> RunResult:

@@ -122,10 +122,10 @@ def choose_teacher(texts, name: str = "auto", cjk_threshold: float = 0.2) -> tup
     """Read the teacher `name` ("auto" | "minilm" | "e5" | folder) -> (source, reason)."""
     if name == "auto":
         share = cjk_share(texts)
-        if share > cjk_threshold:
-            name, reason = "e5", f"auto: {share:.0%} of the characters are CJK (> {cjk_threshold:.0%}): multilingual e5"
-        else:
-            name, reason = "minilm", f"auto: {share:.0%} of the characters are CJK (<= {cjk_threshold:.0%}): English MiniLM"
+        name = "e5" if share > cjk_threshold else "minilm"
+        reason = (f"auto: {share:.0%} of the characters are CJK "
+                  + (f"(> {cjk_threshold:.0%}): multilingual e5" if name == "e5"
+                     else f"(<= {cjk_threshold:.0%}): English MiniLM"))
     else:
         reason = f"chosen by the user ({name})"
     if name == "minilm":

@@ -121,6 +121,9 @@ def write_bundle(
             for name, data in payload.items():
                 zf.writestr(name, data)
         load_bundle(tmp)  # refuse to publish a bundle the reader would refuse
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; a bundle is for sharing
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

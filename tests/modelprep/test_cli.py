@@ -65,3 +65,16 @@ def test_train_then_inspect(tmp_path, capsys):
     assert main(["inspect", str(out)]) == 0
     shown = capsys.readouterr().out
     assert shown.startswith("topics:") and "student_int8" in shown and "guard:" in shown
+
+
+def test_guard_refusal_exits_3_with_the_numbers(tmp_path, capsys, monkeypatch):
+    import modelprep.pipeline
+    from modelprep.evaluate import GuardError
+
+    def refuse(*args, **kwargs):
+        raise GuardError("int8 export refused: validation accuracy fp32 0.9000 vs int8 0.8000 (drop 10.00 points)")
+
+    monkeypatch.setattr(modelprep.pipeline, "train", refuse)
+    data = write_csv(tmp_path / "d.csv", synthetic_rows(60))
+    assert main(["train", str(data), "--out", str(tmp_path / "m.textsort")]) == 3
+    assert "drop 10.00 points" in _error_line(capsys) and not (tmp_path / "m.textsort").exists()

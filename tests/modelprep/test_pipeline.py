@@ -56,6 +56,8 @@ def test_manifest_is_complete(trained):
                                 "confusion_matrix", "split", "n"}
         assert np.asarray(metrics["confusion_matrix"]).sum() == metrics["n"]
     assert m["metrics"]["student_int8"]["split"] == "validation" and m["metrics"]["student_int8_test"]["n"] == 90
+    # early stopping saw 20 validation texts; the reported teacher metrics cover all of them
+    assert m["metrics"]["teacher"]["n"] == m["metrics"]["student_int8"]["n"] > 20
     assert m["metrics"]["student_int8_test"]["accuracy"] > 0.7  # keywords are learnable; chance is 1/3
     assert m["guard"]["passed"] and not m["guard"]["overridden"]
     assert m["metrics"]["agreement"]["keras_litert_top1"] >= 0.995

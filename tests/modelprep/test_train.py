@@ -95,3 +95,15 @@ def test_time_budget_replans_the_schedule():
     assert float(schedule.warmup.numpy()) == pytest.approx(8.5)
     # faster later on: the plan grows again, never beyond the full schedule
     assert _fit_budget(schedule, 500, planned, steps=50, elapsed=31.0, ref=(5, 30.0), s=s, desc="t") == 500
+
+
+def test_eval_set_sample_keeps_whole_texts():
+    windows = [np.array([2, i, 3]) for i in range(7)]
+    owner = np.array([0, 0, 1, 2, 2, 2, 3])
+    ev = EvalSet(windows, owner, np.array([0, 1, 0, 1]))
+    assert ev.sample(10) is ev
+    small = ev.sample(2, seed=3)
+    assert len(small.y) == 2 and sorted(set(small.owner.tolist())) == [0, 1]
+    kept = [int(w[1]) for w in small.windows]
+    groups = {0: [0, 1], 1: [2], 2: [3, 4, 5], 3: [6]}
+    assert sorted(kept) == sorted(sum((groups[t] for t in groups if set(groups[t]) & set(kept)), []))

@@ -82,7 +82,7 @@ def tiny_config(teacher: Path) -> PipelineConfig:
     return replace(
         cfg,
         teacher=replace(cfg.teacher, name=str(teacher), max_length=16, batch_size=16, learning_rate=1e-3,
-                        epochs=2, patience=2, time_budget_s=60),
+                        epochs=2, patience=2, time_budget_s=60, max_eval_texts=20),
         student=replace(cfg.student, epochs=4, batch_size=32, learning_rate=5e-3, augment_copies=1,
                         embed_dim=16, filters=16, time_budget_s=60),
     )
