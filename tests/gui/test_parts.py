@@ -111,3 +111,37 @@ def test_icon_is_found_and_renders():
 
     path = icon_path()
     assert path is not None and not QIcon(str(path)).isNull()
+
+
+def test_log_odds_colours_keep_weaker_words_visible():
+    """Log-odds drops are unbounded: a 4x weaker word must still be clearly tinted."""
+    base = QColor("white")
+    dist = lambda c: sum(abs(a - b) for a, b in zip(c.getRgb()[:3], base.getRgb()[:3]))  # noqa: E731
+    strongest, second = word_colour(4.4, 4.4, base), word_colour(0.8, 4.4, base)
+    assert dist(strongest) > dist(second) > 0.5 * dist(strongest)
+    assert word_colour(50.0, 4.4, base) == strongest  # never past the strongest tint
+
+
+def test_word_tooltips_speak_in_odds_and_punctuation_is_quoted():
+    from textsort.gui.explanation_view import word_cell_text
+    from textsort.gui.highlight import odds_phrase
+
+    assert "odds of “spam” would be 12× lower" in odds_phrase("free", 2.485, "spam")
+    assert "higher" in odds_phrase(".", -1.0, "spam") and "probability" not in odds_phrase(".", -1.0, "spam")
+    assert word_cell_text(".") == "“.”" and word_cell_text("prize") == "prize"
+
+
+def test_language_warning_only_for_a_plain_script_mismatch():
+    from textsort.gui.explanation_view import language_warning
+
+    assert "English" in language_warning("房间干净整洁，前台服务热情，早餐种类也多。", "en")
+    assert language_warning("Hey, are we still on for lunch tomorrow?", "en") == ""
+    assert language_warning("Hey, are we still on for lunch tomorrow?", "zh") != ""
+    assert language_warning("这个东西很好 OK", "zh") == ""
+    assert language_warning("房间干净整洁，前台服务热情。", "multi") == ""
+    assert language_warning("房间干净整洁", None) == ""
+
+
+def test_model_card_says_runtime_agreement_in_words():
+    html = model_card_html({"name": "m", "labels": ["a", "b"], "metrics": {"agreement": {"keras_litert_top1": 1}}})
+    assert "keras_litert_top1" not in html and "100.0%" in html

@@ -7,9 +7,47 @@ from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLab
                                QTableWidgetItem, QTextEdit, QVBoxLayout, QWidget)
 
 from .delegates import ConfidenceBarDelegate, StrengthBarDelegate
-from .highlight import AGAINST, MIN_STRENGTH, TOWARDS, display_text, show_highlighted
+from .highlight import AGAINST, MIN_STRENGTH, TOWARDS, display_text, odds_phrase, show_highlighted
 from .results_model import SORT_ROLE
 from .settings import DEFAULTS, GuiDefaults
+
+
+def word_cell_text(word: str) -> str:
+    """How a scored piece of text is named in the list: punctuation and symbols on their
+    own ('.', '/', '!') are easy to miss, so they are quoted."""
+    w = " ".join(word.split())
+    if not w:
+        return "(space)"
+    if not any(ch.isalnum() for ch in w):
+        return f"“{w}”"
+    return w
+
+
+CJK_LANGUAGES = ("zh", "ja", "ko")
+LANGUAGE_NAMES = {"en": "English", "zh": "Chinese", "ja": "Japanese", "ko": "Korean", "de": "German",
+                  "fr": "French", "es": "Spanish"}
+
+
+def language_warning(text: str, language) -> str:
+    """A sentence when the text is plainly in another script than the model's language
+    (an English model given Chinese, or a Chinese model given English), else ''."""
+    lang = str(language or "").lower()
+    if not lang or lang in ("multi", "multilingual"):
+        return ""
+    letters = [c for c in text[:5000] if c.isalpha()]
+    if len(letters) < 4:
+        return ""
+    cjk = sum(1 for c in letters if "\u2e80" <= c <= "\u9fff" or "\uac00" <= c <= "\ud7af"
+              or "\uf900" <= c <= "\ufaff")
+    share = cjk / len(letters)
+    if lang in CJK_LANGUAGES and share < 0.2:
+        other = "not in Chinese, Japanese or Korean"
+    elif lang not in CJK_LANGUAGES and share > 0.5:
+        other = "in Chinese, Japanese or Korean"
+    else:
+        return ""
+    return (f"This model was trained on {LANGUAGE_NAMES.get(lang, repr(lang))} text and this text is {other}: "
+            "its label and colours say little here.")
 
 
 def _table(headers: list[str]) -> QTableWidget:
@@ -53,8 +91,10 @@ class ExplanationView(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.header)
         layout.addWidget(self.legend)
-        layout.addWidget(self.text, 3)
-        layout.addLayout(lists, 2)
+        # equal room: short texts (messages, reviews) leave the text box mostly empty,
+        # and the list of deciding words is what people read next
+        layout.addWidget(self.text, 1)
+        layout.addLayout(lists, 1)
         self.show_message("Select a file to see why it got its label.")
 
     @staticmethod
@@ -74,7 +114,8 @@ class ExplanationView(QWidget):
         self.words.setRowCount(0)
         self.scores.setRowCount(0)
 
-    def show_explanation(self, text: str, explanation, threshold: float = 0.0, note: str = "") -> int:
+    def show_explanation(self, text: str, explanation, threshold: float = 0.0, note: str = "",
+                         language=None) -> int:
         """Returns the number of highlighted spans."""
         p = explanation.prediction
         uncertain = p.score < threshold or bool(getattr(p, "uncertain", False))
@@ -90,22 +131,27 @@ class ExplanationView(QWidget):
                " The text is very long: only part of its words were scored."))
         words = sorted(explanation.words, key=lambda w: abs(w.score), reverse=True)
         painted = show_highlighted(self.text, text, words[: self.defaults.explain_top_n],
-                                   self.defaults.max_display_chars)
+                                   self.defaults.max_display_chars, label=str(p.label))
         strongest = max((abs(w.score) for w in words), default=0.0)
         shown = [w for w in words if abs(w.score) > MIN_STRENGTH * strongest][: self.defaults.top_words_shown]
         if not shown:
             self.legend.setText("No single word changed the decision on its own: "
                                 "the label comes from the text as a whole.")
+        warning = language_warning(text, language)
+        if warning:
+            self.legend.setText(f"⚠ {warning}\n{self.legend.text()}")
         self.words.setRowCount(len(shown))
         for i, w in enumerate(shown):
-            self.words.setItem(i, 0, QTableWidgetItem(w.text))
+            word = QTableWidgetItem(word_cell_text(w.text))
+            word.setToolTip(odds_phrase(w.text, w.score, str(p.label)))
+            self.words.setItem(i, 0, word)
             direction = QTableWidgetItem(f"▲ towards {p.label}" if w.score > 0 else f"▼ against {p.label}")
             direction.setForeground(TOWARDS if w.score > 0 else AGAINST)
             bar = QTableWidgetItem()
             bar.setData(SORT_ROLE, float(w.score / strongest))
             for item in (direction, bar):
-                item.setToolTip(f"Without “{w.text}” the probability of “{p.label}” changes by {-w.score:+.3g} "
-                                "(bars are relative to the strongest word)")
+                item.setToolTip(odds_phrase(w.text, w.score, str(p.label))
+                                + "; bars are relative to the strongest word")
             self.words.setItem(i, 1, direction)
             self.words.setItem(i, 2, bar)
         self.scores.setRowCount(len(p.scores))

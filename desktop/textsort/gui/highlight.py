@@ -8,6 +8,12 @@ from PySide6.QtWidgets import QTextEdit
 TOWARDS = QColor(40, 170, 60)   # pushed towards the predicted label: green
 AGAINST = QColor(220, 50, 50)   # pushed away from it: red
 MIN_STRENGTH = 0.03             # words weaker than this share of the strongest stay plain
+# Scores are log-odds drops: unbounded, and one word (a phone number in a spam text)
+# is often several times stronger than the rest. The colour follows the square root
+# of the share of the strongest word, so the second- and third-strongest words still
+# show clearly instead of fading into the background; the floor keeps the weakest
+# painted word visible on a dark base too.
+MIN_TINT, MAX_TINT = 0.25, 0.75
 
 
 def blend(base: QColor, tint: QColor, amount: float) -> QColor:
@@ -21,8 +27,18 @@ def blend(base: QColor, tint: QColor, amount: float) -> QColor:
 
 def word_colour(score: float, strongest: float, base: QColor) -> QColor:
     """Background for a word: direction by hue, strength by how far it is blended in."""
-    strength = abs(score) / strongest if strongest > 0 else 0.0
-    return blend(base, TOWARDS if score > 0 else AGAINST, 0.15 + 0.5 * strength)
+    share = min(abs(score) / strongest, 1.0) if strongest > 0 else 0.0
+    return blend(base, TOWARDS if score > 0 else AGAINST, MIN_TINT + (MAX_TINT - MIN_TINT) * share ** 0.5)
+
+
+def odds_phrase(word: str, score: float, label: str) -> str:
+    """A log-odds drop in words: 'Without “free” the odds of “spam” would be 12× lower'."""
+    import math
+
+    factor = math.exp(min(abs(score), 50.0))
+    times = f"{factor:,.0f}×" if factor >= 10 else f"{factor:.1f}×"
+    return (f"Without “{word}” the odds of “{label}” would be {times} "
+            f"{'lower' if score > 0 else 'higher'} (log-odds {score:+.2f})")
 
 
 def utf16_positions(text: str) -> list[int] | None:
@@ -43,7 +59,7 @@ def display_text(text: str, limit: int) -> tuple[str, bool]:
     return text[:limit].replace("\r", " "), cut
 
 
-def show_highlighted(view: QTextEdit, text: str, words, limit: int) -> int:
+def show_highlighted(view: QTextEdit, text: str, words, limit: int, label: str = "the label") -> int:
     """Puts text into view with each WordScore's span highlighted; returns how many
     spans were painted (spans past the shown part are skipped)."""
     shown, _ = display_text(text, limit)
@@ -61,7 +77,7 @@ def show_highlighted(view: QTextEdit, text: str, words, limit: int) -> int:
         cursor.setPosition(end, QTextCursor.MoveMode.KeepAnchor)
         fmt = QTextCharFormat()
         fmt.setBackground(word_colour(w.score, strongest, base))
-        fmt.setToolTip(f"{w.text}: {'towards' if w.score > 0 else 'against'} the label ({w.score:+.3f})")
+        fmt.setToolTip(odds_phrase(w.text, w.score, label))
         cursor.mergeCharFormat(fmt)
         painted += 1
     view.moveCursor(QTextCursor.MoveOperation.Start)

@@ -146,8 +146,8 @@ class MainWindow(QMainWindow):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
-        for col, width in ((COL_FILE, 170), (COL_LABEL, 110), (COL_CONFIDENCE, 90), (COL_WINDOWS, 56),
-                           (COL_PROBLEM, 170)):
+        for col, width in ((COL_FILE, 160), (COL_LABEL, 90), (COL_CONFIDENCE, 90), (COL_WINDOWS, 56),
+                           (COL_PROBLEM, 140)):
             self.table.setColumnWidth(col, width)
         self.table.selectionModel().currentRowChanged.connect(lambda cur, _: self._explain_row(cur))
         for sig in (self.proxy.rowsInserted, self.proxy.rowsRemoved, self.proxy.modelReset,
@@ -419,6 +419,9 @@ class MainWindow(QMainWindow):
             self._classify_typed()
 
     # ----------------------------------------------------------- explanations
+    def _model_language(self):
+        return self.classifier.bundle.manifest.get("language") if self.classifier else None
+
     def _explain_row(self, index) -> None:
         self._explain_gen += 1
         result = index.data(RESULT_ROLE) if index.isValid() else None
@@ -439,7 +442,8 @@ class MainWindow(QMainWindow):
             return  # the user has moved on
         text, explanation = out
         note = f" · {problem_text(result)}" if problem_text(result) else ""
-        painted = self.file_view.show_explanation(text, explanation, self.results.threshold, note)
+        painted = self.file_view.show_explanation(text, explanation, self.results.threshold, note,
+                                                  language=self._model_language())
         self.file_view.header.setText(f"{Path(result.path).name}: {self.file_view.header.text()}")
         self.explanationShown.emit(painted)
 
@@ -458,7 +462,8 @@ class MainWindow(QMainWindow):
 
     def _show_typed(self, gen: int, text: str, explanation) -> None:
         if gen == self._typed_gen:
-            self.typedShown.emit(self.typed_view.show_explanation(text, explanation, self.results.threshold))
+            self.typedShown.emit(self.typed_view.show_explanation(text, explanation, self.results.threshold,
+                                                                  language=self._model_language()))
 
     # ----------------------------------------------------- copy, export, sort
     def copy_selected_rows(self) -> str:

@@ -78,6 +78,23 @@ def _per_class_table(metrics: dict) -> str:
             + rows + "</table>")
 
 
+AGREEMENT_NAMES = {
+    "keras_litert_top1": "the app (LiteRT) picks the same label as the trained model (Keras)",
+}
+
+
+def _agreement_text(agreement: dict) -> str:
+    """metrics.agreement ({'keras_litert_top1': 1.0}) as a sentence: a share of texts."""
+    items = []
+    for key, value in agreement.items():
+        what = AGREEMENT_NAMES.get(str(key), str(key).replace("_", " "))
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value <= 1:
+            items.append(f"<li>{_e(what)}: {_e(_pct(value))} of the texts checked</li>")
+        else:
+            items.append(f"<li>{_e(what)}: {_nested(value, 1)}</li>")
+    return "<p>Same answers in training and in this app:</p><ul>" + "".join(items) + "</ul>"
+
+
 def model_card_html(manifest: dict, path: Path | None = None, model_bytes: int | None = None) -> str:
     m = manifest
     model = m.get("model", {}) if isinstance(m.get("model"), dict) else {}
@@ -104,7 +121,7 @@ def model_card_html(manifest: dict, path: Path | None = None, model_bytes: int |
     parts.append("<h3>How well it does</h3>" + _metrics_table(metrics))
     agreement = metrics.get("agreement")
     if isinstance(agreement, dict) and agreement:
-        parts.append(f"<p>Agreement between training and app runtime: {_nested(agreement)}</p>")
+        parts.append(_agreement_text(agreement))
     parts.append(_per_class_table(metrics))
     for key, title in (("data", "Data"), ("teacher", "Teacher details"), ("guard", "Accuracy guard"),
                        ("versions", "Versions"), ("licenses", "Licences")):
