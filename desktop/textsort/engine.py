@@ -83,7 +83,8 @@ def word_units(text: str, offsets: list[tuple[int, int]]) -> list[tuple[int, int
     """Group tokens into units: (start, end, token indices).
 
     Space-delimited scripts: a unit is a word (WordPiece `##` pieces and other touching
-    word pieces are merged; punctuation stands alone). CJK: one unit per token.
+    word pieces are merged; punctuation glued between words joins them, as in URLs;
+    other punctuation stands alone). CJK: one unit per token.
     """
     units: list[list] = []  # [start, end, [token indices]]
     pending: list[int] = []  # zero-width tokens, attached to the next unit
@@ -106,7 +107,29 @@ def word_units(text: str, offsets: list[tuple[int, int]]) -> list[tuple[int, int
         prev_joinable = joinable
     if pending and units:
         units[-1][2].extend(pending)
-    return [(s, e, idx) for s, e, idx in units]
+    return [(s, e, idx) for s, e, idx in _join_inner_punctuation(text, units)]
+
+
+def _join_inner_punctuation(text: str, units: list[list]) -> list[list]:
+    """Punctuation glued between two words joins them: "http://x.com", "don't",
+    "e-mail" are one unit each; a full stop or "!" after a word stays alone."""
+    out: list[list] = []
+    i = 0
+    while i < len(units):
+        u = units[i]
+        if (
+            out and i + 1 < len(units)
+            and not _is_wordish(text[u[0]:u[1]])
+            and out[-1][1] == u[0] and units[i + 1][0] == u[1]
+            and not any(_is_cjk(c) for c in text[out[-1][0]:units[i + 1][1]])
+        ):
+            nxt = units[i + 1]
+            out[-1] = [out[-1][0], nxt[1], out[-1][2] + u[2] + nxt[2]]
+            i += 2
+            continue
+        out.append(u)
+        i += 1
+    return out
 
 
 @contextmanager

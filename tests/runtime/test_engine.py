@@ -92,3 +92,24 @@ def test_explain_budget_marks_partial(tiny_bundle):
     clf = Classifier(tiny_bundle, limits=EngineLimits(max_explain_windows=3))
     e = clf.explain("free prize for you and me today", top_n=0)
     assert not e.complete and len(e.words) == 3
+
+
+def test_word_units_join_punctuation_inside_words_only():
+    text = "see http://bit.ly/x now. don't"
+    offsets = [(0, 3), (4, 8), (8, 9), (9, 10), (10, 11), (11, 14), (14, 15), (15, 17), (17, 18), (18, 19),
+               (20, 23), (23, 24), (25, 28), (28, 29), (29, 30)]
+    got = [text[s:e] for s, e, _ in word_units(text, offsets)]
+    assert got == ["see", "http://bit.ly/x", "now", ".", "don't"]
+
+
+def test_explanation_scores_are_log_odds_drops(tiny_classifier):
+    from textsort.encoding import softmax
+    from textsort.engine import log_odds
+
+    logits = np.array([[2.0, -1.0, 0.5]])
+    p = softmax(logits)[0, 0]
+    assert np.isclose(log_odds(logits, 0)[0], np.log(p / (1 - p)))
+    # saturating probabilities still give finite, ordered log-odds
+    big = np.array([[40.0, 0.0], [30.0, 0.0]])
+    lo = log_odds(big, 0)
+    assert np.allclose(lo, [40.0, 30.0])

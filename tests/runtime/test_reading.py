@@ -131,7 +131,7 @@ def test_iter_paths_recursive_globs_and_loops(tmp_path):
 
 def test_bundled_samples_read_cleanly():
     samples = Path(__file__).resolve().parents[2] / "assets" / "samples"
-    files = sorted(samples.glob("*.txt"))
+    files = sorted(samples.rglob("*.txt"))
     assert len(files) >= 8
     got = {p.name: read_file(p) for p in files}
     assert all(ft.problem is None and ft.text.strip() for ft in got.values())
