@@ -142,7 +142,7 @@ def cmd_classify(args) -> int:
 
 # -- models and self-test ------------------------------------------------------
 def _metric_line(metrics: dict) -> str:
-    for key in ("student_int8", "student_fp32", "teacher"):
+    for key in ("student_int8_test", "student_int8", "student_fp32", "teacher"):
         m = metrics.get(key)
         if isinstance(m, dict) and "accuracy" in m:
             f1 = f", macro-F1 {m['macro_f1']:.3f}" if isinstance(m.get("macro_f1"), (int, float)) else ""
