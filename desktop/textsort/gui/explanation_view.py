@@ -6,6 +6,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QTableWidget,
                                QTableWidgetItem, QTextEdit, QVBoxLayout, QWidget)
 
+from textsort.language import language_warning  # noqa: F401 (also imported from here by tests)
+
 from .delegates import ConfidenceBarDelegate, StrengthBarDelegate
 from .highlight import AGAINST, MIN_STRENGTH, TOWARDS, display_text, odds_phrase, show_highlighted
 from .results_model import SORT_ROLE
@@ -21,33 +23,6 @@ def word_cell_text(word: str) -> str:
     if not any(ch.isalnum() for ch in w):
         return f"“{w}”"
     return w
-
-
-CJK_LANGUAGES = ("zh", "ja", "ko")
-LANGUAGE_NAMES = {"en": "English", "zh": "Chinese", "ja": "Japanese", "ko": "Korean", "de": "German",
-                  "fr": "French", "es": "Spanish"}
-
-
-def language_warning(text: str, language) -> str:
-    """A sentence when the text is plainly in another script than the model's language
-    (an English model given Chinese, or a Chinese model given English), else ''."""
-    lang = str(language or "").lower()
-    if not lang or lang in ("multi", "multilingual"):
-        return ""
-    letters = [c for c in text[:5000] if c.isalpha()]
-    if len(letters) < 4:
-        return ""
-    cjk = sum(1 for c in letters if "\u2e80" <= c <= "\u9fff" or "\uac00" <= c <= "\ud7af"
-              or "\uf900" <= c <= "\ufaff")
-    share = cjk / len(letters)
-    if lang in CJK_LANGUAGES and share < 0.2:
-        other = "not in Chinese, Japanese or Korean"
-    elif lang not in CJK_LANGUAGES and share > 0.5:
-        other = "in Chinese, Japanese or Korean"
-    else:
-        return ""
-    return (f"This model was trained on {LANGUAGE_NAMES.get(lang, repr(lang))} text and this text is {other}: "
-            "its label and colours say little here.")
 
 
 def _table(headers: list[str]) -> QTableWidget:
