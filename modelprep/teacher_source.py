@@ -5,6 +5,7 @@ returns a `TeacherSource`; `modelprep.bert` builds and loads the Keras encoder f
 """
 from __future__ import annotations
 
+import hashlib
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -53,6 +54,19 @@ class TeacherSource:
     source: str = ""               # where it was read from (path / package)
     license: str = ""
     notes: dict = field(default_factory=dict)
+    _fingerprint: str | None = field(default=None, init=False, repr=False, compare=False)
+
+    def fingerprint(self) -> str:
+        """SHA-256 over the tokenizer and every weight (name, shape, bytes): a changed
+        checkpoint at the same path, or an upgraded teacher package, is a new teacher."""
+        if self._fingerprint is None:
+            h = hashlib.sha256(self.tokenizer_json.encode("utf-8"))
+            for name in sorted(self.weights):
+                w = np.ascontiguousarray(self.weights[name], dtype=np.float32)
+                h.update(f"{name}{w.shape}".encode())
+                h.update(w.data)
+            self._fingerprint = h.hexdigest()[:16]
+        return self._fingerprint
 
     def card(self) -> dict:
         """The part of the manifest's `teacher` section that describes the source."""
@@ -63,5 +77,6 @@ class TeacherSource:
             "languages": self.languages,
             "config": self.config.to_dict(),
             "parameters": int(sum(int(np.prod(w.shape)) for w in self.weights.values())),
+            "fingerprint": self.fingerprint(),
             **self.notes,
         }

@@ -14,6 +14,7 @@ import os
 import tempfile
 import zipfile
 import zlib
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
@@ -36,6 +37,8 @@ SIGNATURE = "serving_default"
 INPUT_NAMES = ("input_ids", "attention_mask")
 OUTPUT_NAME = "logits"
 MAX_MEMBERS = 16  # checked before the ZIP directory is parsed (a directory can be huge)
+MAX_MANIFEST_BYTES = 1024 * 1024
+MAX_DIRECTORY_BYTES = 64 * 1024  # the central directory of a real bundle is a few hundred bytes
 _READ_CHUNK = 1024 * 1024
 
 
@@ -218,6 +221,11 @@ def _check_model(bundle: Bundle, where: str) -> None:
     for name, d in inputs.items():
         if d["dtype"].__name__ != "int32" or len(d["shape_signature"]) != 2:
             raise BundleError(f"{where}: {MODEL} input {name!r} must be int32 [batch, length]")
+        if [int(x) for x in d["shape_signature"]] != [-1, -1]:
+            raise BundleError(
+                f"{where}: {MODEL} inputs must have dynamic batch and length "
+                f"(input {name!r} has the fixed shape {[int(x) for x in d['shape_signature']]})"
+            )
     if OUTPUT_NAME not in outputs:
         raise BundleError(f"{where}: {MODEL} has no output {OUTPUT_NAME!r} (outputs: {sorted(outputs)})")
     shape = outputs[OUTPUT_NAME]["shape_signature"]
@@ -228,15 +236,33 @@ def _check_model(bundle: Bundle, where: str) -> None:
         )
 
 
-def _declared_member_count(path: Path) -> int | None:
-    """Entry count from the ZIP's end-of-central-directory record, or None if not found."""
+def _check_zip_directory(path: Path, where: str) -> None:
+    """Refuse a ZIP whose central directory is too big, before zipfile parses it.
+
+    The end-of-central-directory record (EOCD) gives the entry count (bytes 10-12)
+    and the directory's size (bytes 12-16). The count can lie, the size bounds what
+    zipfile will read. Zip64 markers (0xFFFF / 0xFFFFFFFF) are refused: a bundle
+    never needs zip64 (it has at most 4 members and is far below 4 GiB).
+    """
     with open(path, "rb") as fh:
         fh.seek(0, os.SEEK_END)
         size = fh.tell()
         fh.seek(max(0, size - 65557))
         tail = fh.read()
     at = tail.rfind(b"PK\x05\x06")
-    return int.from_bytes(tail[at + 10 : at + 12], "little") if at >= 0 and len(tail) >= at + 22 else None
+    if at < 0 or len(tail) < at + 22:
+        return  # zipfile reports "not a ZIP file"
+    count = int.from_bytes(tail[at + 10 : at + 12], "little")
+    dir_size = int.from_bytes(tail[at + 12 : at + 16], "little")
+    dir_offset = int.from_bytes(tail[at + 16 : at + 20], "little")
+    if count == 0xFFFF or dir_size == 0xFFFFFFFF or dir_offset == 0xFFFFFFFF or b"PK\x06\x07" in tail[max(0, at - 20) : at]:
+        raise BundleError(f"{where}: not a Textsort bundle (a zip64 archive; a bundle is a small plain ZIP)")
+    if count > MAX_MEMBERS:
+        raise BundleError(f"{where}: not a Textsort bundle ({count} members; a bundle has at most 4)")
+    if dir_size > MAX_DIRECTORY_BYTES:
+        raise BundleError(
+            f"{where}: not a Textsort bundle (its ZIP directory is {dir_size} bytes; a bundle's is under {MAX_DIRECTORY_BYTES})"
+        )
 
 
 def load_bundle(path: str | os.PathLike) -> Bundle:
@@ -248,9 +274,7 @@ def load_bundle(path: str | os.PathLike) -> Bundle:
     try:
         if path.stat().st_size > MAX_TOTAL_BYTES + 1024 * 1024:
             raise BundleError(f"{where}: file is too large to be a model bundle ({path.stat().st_size} bytes)")
-        count = _declared_member_count(path)
-        if count is not None and count > MAX_MEMBERS:
-            raise BundleError(f"{where}: not a Textsort bundle ({count} members; a bundle has at most 4)")
+        _check_zip_directory(path, where)
         zf = zipfile.ZipFile(path)
     except zipfile.BadZipFile:
         raise BundleError(f"{where}: not a Textsort bundle (not a ZIP file, or the file is truncated)") from None
@@ -258,11 +282,13 @@ def load_bundle(path: str | os.PathLike) -> Bundle:
         raise BundleError(f"{where}: cannot be read ({e.strerror or e})") from None
     with zf:
         infos = zf.infolist()
+        if len(infos) > MAX_MEMBERS:
+            raise BundleError(f"{where}: not a Textsort bundle ({len(infos)} members; a bundle has at most 4)")
         names = [i.filename for i in infos]
         for name in names:
             if _bad_member_name(name):
                 raise BundleError(f"{where}: refusing member with an unsafe name {name!r}")
-        dupes = sorted({n for n in names if names.count(n) > 1})
+        dupes = sorted(n for n, c in Counter(names).items() if c > 1)
         if dupes:
             raise BundleError(f"{where}: duplicate member(s) {dupes}")
         unknown = sorted(set(names) - set(KNOWN_MEMBERS))
@@ -277,19 +303,28 @@ def load_bundle(path: str | os.PathLike) -> Bundle:
         total = sum(i.file_size for i in infos)
         if total > MAX_TOTAL_BYTES:
             raise BundleError(f"{where}: bundle is too large when unpacked ({total} bytes; limit {MAX_TOTAL_BYTES})")
-        data = {i.filename: _read_member(zf, i, where) for i in infos}
+        by_name = {i.filename: i for i in infos}
+        # The manifest first (it is small): every other member's declared size must
+        # match the manifest before a byte of it is decompressed.
+        if by_name[MANIFEST].file_size > MAX_MANIFEST_BYTES:
+            raise BundleError(f"{where}: {MANIFEST} is too large ({by_name[MANIFEST].file_size} bytes)")
+        manifest_raw = _read_member(zf, by_name[MANIFEST], where)
+        try:
+            manifest = json.loads(manifest_raw.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as e:
+            raise BundleError(f"{where}: {MANIFEST} is not valid UTF-8 JSON ({e})") from None
+        _check_manifest(manifest, where)
+        listed = set(manifest["files"])
+        present = set(by_name) - {MANIFEST}
+        if listed != present:
+            raise BundleError(
+                f"{where}: {MANIFEST} lists files {sorted(listed)} but the bundle holds {sorted(present)}"
+            )
+        for name in sorted(present):
+            if by_name[name].file_size != manifest["files"][name]["bytes"]:
+                raise BundleError(f"{where}: size mismatch for {name}: the bundle is damaged or was altered")
+        data = {name: _read_member(zf, by_name[name], where) for name in sorted(present)}
 
-    try:
-        manifest = json.loads(data[MANIFEST].decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise BundleError(f"{where}: {MANIFEST} is not valid UTF-8 JSON ({e})") from None
-    _check_manifest(manifest, where)
-    listed = set(manifest["files"])
-    present = set(data) - {MANIFEST}
-    if listed != present:
-        raise BundleError(
-            f"{where}: {MANIFEST} lists files {sorted(listed)} but the bundle holds {sorted(present)}"
-        )
     for name in sorted(present):
         entry = manifest["files"][name]
         if entry["bytes"] != len(data[name]) or entry["sha256"] != _sha256(data[name]):

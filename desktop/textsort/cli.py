@@ -53,9 +53,14 @@ def _load_classifier(args):
 
     try:
         path = Path(args.model) if args.model else require_default_model()
-        return Classifier(path, threads=args.threads, threshold=args.threshold, top_k=args.top_k)
+        clf = Classifier(path, threads=args.threads, threshold=args.threshold, top_k=args.top_k)
+        clf.predict("textsort")  # warm-up: a model that loads but cannot run fails here, not mid-run
+        return clf
     except BundleError as e:
         print(f"textsort: model error: {e}", file=sys.stderr)
+        return None
+    except Exception as e:  # anything else the runtime raises: one line, never a traceback
+        print(f"textsort: model error: {_one_line(f'{type(e).__name__}: {e}')}", file=sys.stderr)
         return None
 
 

@@ -107,3 +107,18 @@ def test_auto_picks_e5_for_chinese_and_minilm_otherwise(monkeypatch):
     assert source == "e5 source" and "multilingual" in reason
     source, reason = choose_teacher(["Free prize, call now", "see you at lunch 这"])
     assert source == "minilm source" and "MiniLM" in reason
+
+
+def test_teacher_fingerprint_changes_with_weights_and_tokenizer():
+    from dataclasses import replace
+
+    import numpy as np
+
+    from modelprep.teacher_source import BertConfig, TeacherSource
+
+    src = TeacherSource("t", BertConfig(vocab_size=4), {"w": np.zeros((2, 2), np.float32)}, '{"a": 1}', 0, 1, 2)
+    fp = src.fingerprint()
+    assert src.card()["fingerprint"] == fp
+    assert replace(src, weights={"w": np.ones((2, 2), np.float32)}).fingerprint() != fp
+    assert replace(src, tokenizer_json='{"a": 2}').fingerprint() != fp
+    assert replace(src, name="other").fingerprint() == fp

@@ -490,8 +490,12 @@ class MainWindow(QMainWindow):
             self, f"Export {len(results)} results", str(Path(self.settings.last_folder or ".") / "results.csv"),
             "CSV (*.csv);;JSON (*.json)")
         if path:
-            if not Path(path).suffix:
+            if not Path(path).suffix:  # the dialog's overwrite question saw the name without it
                 path += ".json" if "json" in chosen.lower() else ".csv"
+                if Path(path).exists() and QMessageBox.question(
+                        self, "Export", f"{Path(path).name} already exists. Replace it?") \
+                        != QMessageBox.StandardButton.Yes:
+                    return
             self.export_results(path)
 
     def export_results(self, path: str | Path) -> None:
