@@ -34,11 +34,20 @@ def pad(s: str, width: int) -> str:
     return s + " " * max(0, width - display_width(s))
 
 
+def _printable(s: str) -> str:
+    """s as is, or repr-style (quoted, with escapes) when it holds control or other
+    non-printable characters, so a file name can never fake an output line."""
+    if all(c.isprintable() or c == " " for c in s):
+        return s
+    return repr(s)
+
+
 def _shown_path(p: Path) -> str:
     try:
-        return os.path.relpath(p)
+        shown = os.path.relpath(p)
     except ValueError:  # another drive on Windows
-        return str(p)
+        shown = str(p)
+    return _printable(shown)
 
 
 def _one_line(s: str) -> str:
@@ -117,44 +126,58 @@ def cmd_classify(args) -> int:
 
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(csv_header(clf.labels))
+    # Results are kept only when needed afterwards (one JSON array, sorting); the
+    # text itself is never kept once a row is written (no output format includes it).
+    keep = args.format == "json" or bool(args.sort_into)
+    count = problems = 0
     for r in stream:
-        results.append(r)
+        count += 1
+        problems += r.problem is not None
         if args.format == "table":
             writer.write(r)
         elif args.format == "csv":
             writer.writerow(csv_row(r, clf.labels))
         elif args.format == "jsonl":
             print(json.dumps(r.to_dict(), ensure_ascii=False), file=out, flush=True)
+        r.file.text = None
+        if keep:
+            results.append(r)
     if args.format == "json":
         json.dump([r.to_dict() for r in results], out, ensure_ascii=False, indent=1)
         print(file=out)
-    problems = sum(r.problem is not None for r in results)
     if args.format == "table":
-        done = len(results) - problems
+        done = count - problems
         print(f"\n{done} file(s) classified, {problems} with problems, model {clf.bundle.name}", file=sys.stderr)
     if args.sort_into:
         s = sort_into(results, args.sort_into, move=args.move)
         verb = "moved" if args.move else "copied"
-        print(f"{s.moved if args.move else s.copied} file(s) {verb} into {args.sort_into} "
+        print(f"{s.moved if args.move else s.copied} file(s) {verb} into {_printable(str(args.sort_into))} "
               f"({s.renamed} renamed to avoid overwriting, {s.uncertain} uncertain, {s.skipped} not sorted)",
               file=sys.stderr)
         for path, why in s.problems:
-            print(f"  not sorted: {_shown_path(path)}: {why}", file=sys.stderr)
-        problems += len([1 for _, why in s.problems if why.startswith("could not")])
-    if not results:
+            print(f"  not sorted: {_shown_path(path)}: {_printable(_one_line(why))}", file=sys.stderr)
+        problems += len([1 for _, why in s.problems if why.startswith(("could not", "copied but"))])
+    if not count:
         print("textsort: no files found", file=sys.stderr)
         return EXIT_PROBLEMS
     return EXIT_PROBLEMS if problems else EXIT_OK
 
 
 # -- models and self-test ------------------------------------------------------
+def _number(v) -> str:
+    """A metric as 0.950 when it is a number, else as found (cards are written by hand too)."""
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        return f"{v:.3f}"
+    return _printable(_one_line(str(v)))
+
+
 def _metric_line(metrics: dict) -> str:
     for key in ("student_int8_test", "student_int8", "student_fp32", "teacher"):
         m = metrics.get(key)
         if isinstance(m, dict) and "accuracy" in m:
-            f1 = f", macro-F1 {m['macro_f1']:.3f}" if isinstance(m.get("macro_f1"), (int, float)) else ""
-            split = f" on {m['split']}" if m.get("split") else ""
-            return f"{key}: accuracy {m['accuracy']:.3f}{f1}{split}"
+            f1 = f", macro-F1 {_number(m['macro_f1'])}" if "macro_f1" in m else ""
+            split = f" on {_printable(str(m['split']))}" if m.get("split") else ""
+            return f"{key}: accuracy {_number(m['accuracy'])}{f1}{split}"
     return "no metrics in manifest"
 
 
@@ -170,13 +193,14 @@ def cmd_models(args) -> int:
     for p in paths:
         c = model_card(p)
         mark = "  (default)" if p.resolve() == default else ""
-        print(f"{p.name}{mark}  [{c.size / 1e6:.1f} MB]")
+        print(f"{_printable(p.name)}{mark}  [{c.size / 1e6:.1f} MB]")
         if c.problem:
             bad += 1
             print(f"  unusable: {c.problem}")
             continue
-        print(f"  {c.name}: {c.description}" + (f" (language: {c.language})" if c.language else ""))
-        print(f"  labels: {', '.join(c.labels)}")
+        print(f"  {_printable(c.name)}: {_printable(_one_line(c.description))}"
+              + (f" (language: {_printable(c.language)})" if c.language else ""))
+        print(f"  labels: {', '.join(map(_printable, c.labels))}")
         print(f"  {_metric_line(c.metrics)}")
     return EXIT_PROBLEMS if bad else EXIT_OK
 

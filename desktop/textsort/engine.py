@@ -7,6 +7,7 @@ predicted label's log-odds drop when that word is removed.
 """
 from __future__ import annotations
 
+import bisect
 import os
 import sys
 import threading
@@ -245,17 +246,28 @@ class Classifier:
         jobs: list[tuple[int, int]] = []  # (unit, window)
         variants: list[np.ndarray] = []
         complete = True
+        length = spec.content_length
+        cap = self.limits.max_explain_windows
         for u, (_, _, tok_idx) in enumerate(units):
-            for w, start in enumerate(starts):
-                inside = [t - start for t in tok_idx if start <= t < start + spec.content_length]
+            if not tok_idx:
+                continue
+            # windows holding a token t start in (t - length, t]; `starts` is ascending,
+            # so only those windows are visited (cost ~ words x windows-per-word)
+            first = bisect.bisect_right(starts, min(tok_idx) - length)
+            last = bisect.bisect_right(starts, max(tok_idx))
+            for w in range(first, last):
+                start = starts[w]
+                inside = [t - start for t in tok_idx if start <= t < start + length]
                 if not inside:
                     continue
-                if len(variants) >= self.limits.max_explain_windows:
+                if len(variants) >= cap:
                     complete = False
                     break
                 content = np.delete(windows[w][1:-1], inside)
                 variants.append(np.concatenate(([spec.cls_id], content, [spec.sep_id])).astype(np.int32))
                 jobs.append((u, w))
+            if not complete:
+                break  # the budget is spent: later words are not scored
         base_lo = log_odds(base_logits, target)
         occluded_lo = log_odds(self.window_logits(variants).astype(np.float64), target) if variants else []
         scores = np.zeros(len(units), dtype=np.float64)

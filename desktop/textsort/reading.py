@@ -109,7 +109,15 @@ def _guess_encoding(data: bytes):
 
 
 def decode_bytes(data: bytes, truncated: bool = False) -> tuple[str | None, str | None, str | None]:
-    """bytes -> (text, encoding, problem)."""
+    """bytes -> (text, encoding, problem). Whatever the path (BOM, UTF-16, UTF-8, a
+    guess), text that is mostly control characters is a binary file."""
+    text, enc, problem = _decode(data, truncated)
+    if text is not None and _looks_binary(text):
+        return None, None, "binary file (not text)"
+    return text, enc, problem
+
+
+def _decode(data: bytes, truncated: bool) -> tuple[str | None, str | None, str | None]:
     for bom, enc in _BOMS:
         if data.startswith(bom):
             try:

@@ -13,6 +13,7 @@ import json
 import os
 import re
 import shutil
+import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -81,6 +82,7 @@ class Session:
     explain: bool = False
     top_words: int = 5
     batch_files: int = 128  # files read before one batched model call
+    batch_chars: int = 1_000_000  # ... or fewer, once their text reaches this (a huge file goes alone)
 
     def expand(self, paths: Iterable[str | os.PathLike]) -> list[Path | tuple[Path, str]]:
         """Every file to classify (and every unreadable folder), in order."""
@@ -96,17 +98,24 @@ class Session:
     ) -> Iterator[FileResult]:
         """Like run(), for the items of expand() (lets a caller count them first)."""
         pending: list[FileText] = []
+        chars = 0  # text held by `pending`: bounds memory whatever the files' sizes
         for item in items:
             if cancel():
                 return
             if isinstance(item, tuple):
                 path, why = item
-                pending.append(FileText(path=Path(path), text=None, problem=why))
+                f = FileText(path=Path(path), text=None, problem=why)
             else:
-                pending.append(read_file(item, self.max_bytes))
-            if len(pending) >= (1 if self.explain else self.batch_files):
+                f = read_file(item, self.max_bytes)
+            size = len(f.text or "")
+            if pending and chars + size > self.batch_chars:
                 yield from self._classify(pending, cancel)
-                pending = []
+                pending, chars = [], 0
+            pending.append(f)
+            chars += size
+            if len(pending) >= (1 if self.explain else self.batch_files) or chars >= self.batch_chars:
+                yield from self._classify(pending, cancel)
+                pending, chars = [], 0
         if pending and not cancel():
             yield from self._classify(pending, cancel)
 
@@ -152,22 +161,60 @@ def csv_row(r: FileResult, labels: list[str]) -> list:
             d["warning"] or ""]
 
 
+class ExportError(OSError):
+    """An export that was refused (e.g. it would overwrite one of the classified files)."""
+
+
+def _refuse_input(results: list[FileResult], path: Path) -> None:
+    if not path.exists():
+        return
+    for r in results:
+        try:
+            if os.path.samefile(r.path, path):
+                raise ExportError(f"refusing to write the export over {path}: it is one of the classified files")
+        except OSError as e:
+            if isinstance(e, ExportError):
+                raise
+
+
+def _write_atomic(path: Path, write, encoding: str, newline: str | None = None) -> Path:
+    """Write via a temporary file in the same folder + os.replace: never a half-written export."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding=encoding, newline=newline) as fh:
+            write(fh)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; an export is an ordinary file
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
 def export_csv(results: Iterable[FileResult], path: str | os.PathLike) -> Path:
     """UTF-8 CSV (with BOM, so spreadsheet programs read Chinese), one row per file."""
     results = list(results)
     labels = _labels_of(results)
     path = Path(path)
-    with open(path, "w", newline="", encoding="utf-8-sig") as fh:
+    _refuse_input(results, path)
+
+    def write(fh):
         w = csv.writer(fh)
         w.writerow(csv_header(labels))
         w.writerows(csv_row(r, labels) for r in results)
-    return path
+
+    return _write_atomic(path, write, "utf-8-sig", newline="")
 
 
 def export_json(results: Iterable[FileResult], path: str | os.PathLike) -> Path:
+    results = list(results)
     path = Path(path)
-    path.write_text(json.dumps([r.to_dict() for r in results], ensure_ascii=False, indent=1), encoding="utf-8")
-    return path
+    _refuse_input(results, path)
+    return _write_atomic(
+        path, lambda fh: fh.write(json.dumps([r.to_dict() for r in results], ensure_ascii=False, indent=1)), "utf-8"
+    )
 
 
 # -- sorting into folders --------------------------------------------------
@@ -182,10 +229,38 @@ class SortSummary:
     placed: list[tuple[Path, Path]] = field(default_factory=list)  # (source, destination)
 
 
+_WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10))}
+_MAX_FOLDER_BYTES = 200  # UTF-8 bytes: under every file system's 255-byte name limit, with room for "_2"
+
+
 def folder_name(label: str) -> str:
-    """A label as a folder name that is valid on Windows, macOS and Linux."""
-    name = re.sub(r'[<>:"/\\|?*\x00-\x1f]', "_", label).strip(" .")
+    """A label as a folder name that is valid on Windows, macOS and Linux
+    (no reserved characters or names such as CON/NUL, no trailing dot or space)."""
+    name = re.sub(r'[<>:"/\\|?*\x00-\x1f\x7f]', "_", label).strip(" .")
+    while len(name.encode("utf-8")) > _MAX_FOLDER_BYTES:
+        name = name[:-1].rstrip(" .")
+    if name.split(".")[0].strip(" ").upper() in _WINDOWS_RESERVED:
+        name = f"_{name}"
     return name or "_"
+
+
+def label_folders(labels: Iterable[str]) -> dict[str, str]:
+    """label -> folder name, unique (ignoring case, as on Windows and macOS) and never
+    the uncertain folder: labels that sanitise alike ("a/b", "a_b") get "_2", "_3", ...
+    in label order; a label named "_uncertain" gets "_uncertain_2"."""
+    used = {UNCERTAIN_FOLDER.casefold()}
+    out: dict[str, str] = {}
+    for label in labels:
+        if label in out:
+            continue
+        base = name = folder_name(label)
+        n = 1
+        while name.casefold() in used:
+            n += 1
+            name = f"{base}_{n}"
+        used.add(name.casefold())
+        out[label] = name
+    return out
 
 
 def _free_name(folder: Path, name: str, n: int) -> Path:
@@ -195,29 +270,55 @@ def _free_name(folder: Path, name: str, n: int) -> Path:
     return folder / f"{stem} ({n}){suffix}"
 
 
+class OriginalNotRemoved(OSError):
+    """move=True: the file was copied (or linked) into place but the original stays."""
+
+    def __init__(self, dest: Path, err: OSError):
+        super().__init__(err.errno, err.strerror or str(err))
+        self.dest = dest
+
+
+def _remove_original(src: Path, dest: Path) -> None:
+    try:
+        os.unlink(src)
+    except OSError as e:
+        raise OriginalNotRemoved(dest, e) from None
+
+
 def _place(src: Path, folder: Path, move: bool) -> tuple[Path, bool]:
-    """Copy (or move) src into folder under a name nobody uses; returns (dest, renamed)."""
+    """Copy (or move) src into folder under a name nobody uses; returns (dest, renamed).
+
+    A copy that fails part-way is deleted (never left under the real name). With move,
+    OriginalNotRemoved means the copy is complete but the original could not be removed.
+    """
     folder.mkdir(parents=True, exist_ok=True)
     for n in range(100000):
         dest = _free_name(folder, src.name, n)
         if move:
             try:
                 os.link(src, dest)  # fails if dest exists: never overwrites
-                os.unlink(src)
-                return dest, n > 0
             except FileExistsError:
                 continue
             except OSError as e:
                 if e.errno not in (errno.EXDEV, errno.EPERM, errno.ENOTSUP, errno.EMLINK):
                     raise
-        try:
-            with open(src, "rb") as fin, open(dest, "xb") as fout:  # "x": never overwrites
-                shutil.copyfileobj(fin, fout, 1024 * 1024)
-        except FileExistsError:
-            continue
-        shutil.copystat(src, dest)
+            else:
+                _remove_original(src, dest)
+                return dest, n > 0
+        with open(src, "rb") as fin:
+            try:
+                fout = open(dest, "xb")  # "x": never overwrites
+            except FileExistsError:
+                continue
+            try:
+                with fout:
+                    shutil.copyfileobj(fin, fout, 1024 * 1024)
+                shutil.copystat(src, dest)
+            except BaseException:
+                dest.unlink(missing_ok=True)  # no partial copy under the real name
+                raise
         if move:
-            os.unlink(src)
+            _remove_original(src, dest)
         return dest, n > 0
     raise OSError(f"no free name for {src.name} in {folder}")
 
@@ -225,15 +326,26 @@ def _place(src: Path, folder: Path, move: bool) -> tuple[Path, bool]:
 def sort_into(results: Iterable[FileResult], dest: str | os.PathLike, move: bool = False) -> SortSummary:
     dest = Path(dest)
     summary = SortSummary()
+    labels: list[str] = []  # every label seen, in model order: their folders stay stable
+    folders: dict[str, str] = {}
     for r in results:
         if r.prediction is None:
             summary.skipped += 1
             summary.problems.append((r.path, r.problem or "not classified"))
             continue
         uncertain = r.prediction.uncertain
-        folder = dest / (UNCERTAIN_FOLDER if uncertain else folder_name(r.prediction.label))
+        if r.prediction.label not in folders:
+            labels += [lab for lab in [*r.prediction.scores, r.prediction.label] if lab not in labels]
+            folders = label_folders(labels)
+        folder = dest / (UNCERTAIN_FOLDER if uncertain else folders[r.prediction.label])
         try:
             placed, renamed = _place(r.path, folder, move)
+        except OriginalNotRemoved as e:
+            summary.copied += 1
+            summary.uncertain += uncertain
+            summary.placed.append((r.path, e.dest))
+            summary.problems.append((r.path, f"copied but the original could not be removed: {e.strerror or e}"))
+            continue
         except OSError as e:
             summary.skipped += 1
             summary.problems.append((r.path, f"could not {'move' if move else 'copy'}: {e.strerror or e}"))
