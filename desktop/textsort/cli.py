@@ -246,6 +246,29 @@ def _positive_int(s: str) -> int:
     return v
 
 
+def cmd_serve(args) -> int:
+    from textsort.server import make_server
+
+    clf = _load_classifier(args)
+    if clf is None:
+        return EXIT_MODEL
+    try:
+        server = make_server(clf, args.host, args.port)
+    except (ValueError, OSError) as e:
+        print(f"textsort: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    host, port = server.server_address[:2]
+    print(f"textsort: serving {clf.bundle.name} on http://{host}:{port}/ (POST /classify, GET /health); "
+          "Ctrl+C stops", file=sys.stderr, flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     from textsort.reading import DEFAULT_MAX_BYTES
 
@@ -276,6 +299,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     m = sub.add_parser("models", help="list bundled models and their cards")
     m.set_defaults(func=cmd_models)
+
+    s = sub.add_parser("serve", help="a JSON endpoint on loopback: GET /health, POST /classify")
+    s.add_argument("--model", help="a .textsort bundle (default: the bundled default model)")
+    s.add_argument("--host", default="127.0.0.1", help="a loopback address (default 127.0.0.1)")
+    s.add_argument("--port", type=int, default=8765, help="port (default 8765; 0 picks a free one)")
+    s.add_argument("--threads", type=_positive_int, default=None, help="CPU threads for the model")
+    s.add_argument("--threshold", type=_probability, default=0.0, help="below this confidence: uncertain")
+    s.set_defaults(func=cmd_serve, top_k=None)
 
     t = sub.add_parser("self-test", help="check the installation with one real inference")
     t.add_argument("--model", help="a .textsort bundle (default: the bundled default model)")
