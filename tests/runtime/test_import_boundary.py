@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-RUNTIME = ["bundle", "encoding", "engine", "reading", "session", "models", "cli"]
+RUNTIME = ["bundle", "encoding", "engine", "language", "reading", "session", "models", "server", "cli"]
 
 
 def test_runtime_imports_no_tensorflow_keras_or_qt(tiny_bundle, tmp_path):
