@@ -41,11 +41,11 @@ def language_warning(text: str, language) -> str:
     share = cjk_letter_share(text)
     if share is None:
         return ""
+    name = LANGUAGE_NAMES.get(lang, repr(lang))
     if lang in CJK_LANGUAGES and share < 0.2:
-        other = "not in Chinese, Japanese or Korean"
+        other = "not Chinese/Japanese/Korean"
     elif lang not in CJK_LANGUAGES and share > 0.5:
-        other = "in Chinese, Japanese or Korean"
+        other = "Chinese/Japanese/Korean"
     else:
         return ""
-    return (f"the model was trained on {LANGUAGE_NAMES.get(lang, repr(lang))} text and this text is {other}, "
-            "so its label says little")
+    return f"language mismatch: the model reads {name}, this text is {other}, so its label says little"

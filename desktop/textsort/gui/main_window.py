@@ -441,7 +441,8 @@ class MainWindow(QMainWindow):
         if gen != self._explain_gen:
             return  # the user has moved on
         text, explanation = out
-        note = f" · {problem_text(result)}" if problem_text(result) else ""
+        shown = problem_text(result) if problem_text(result) != (result.warning or "") else ""
+        note = f" · {shown}" if shown else ""  # the language warning has its own line below
         painted = self.file_view.show_explanation(text, explanation, self.results.threshold, note,
                                                   language=self._model_language())
         self.file_view.header.setText(f"{Path(result.path).name}: {self.file_view.header.text()}")
