@@ -61,6 +61,7 @@ class QuantConfig:
     mode: str = "dynamic-int8"      # TFLite Optimize.DEFAULT, no representative data
     max_drop_points: float = 0.5    # int8 accuracy may be at most this far below fp32
     min_agreement: float = 0.995    # Keras fp32 vs LiteRT int8 top-1 agreement
+    max_mean_prob_diff: float = 0.02  # mean |p_int8 - p_fp32|: the confidence the app shows
     allow_failed_guard: bool = False
 
 

@@ -41,7 +41,9 @@ def guard(y_true: np.ndarray, fp32_probs: np.ndarray, int8_probs: np.ndarray, cf
     acc_int8 = float(np.mean(int8_pred == y_true))
     drop = 100.0 * (acc_fp32 - acc_int8)
     agreement = float(np.mean(fp32_pred == int8_pred))
-    passed = drop <= cfg.max_drop_points and agreement >= cfg.min_agreement
+    # same labels are not enough: thresholds and the shown confidence use the probabilities
+    prob_diff = float(np.mean(np.abs(np.asarray(int8_probs) - np.asarray(fp32_probs))))
+    passed = drop <= cfg.max_drop_points and agreement >= cfg.min_agreement and prob_diff <= cfg.max_mean_prob_diff
     result = {
         "passed": bool(passed),
         "overridden": bool(not passed and cfg.allow_failed_guard),
@@ -49,11 +51,14 @@ def guard(y_true: np.ndarray, fp32_probs: np.ndarray, int8_probs: np.ndarray, cf
         "max_drop_points": cfg.max_drop_points,
         "agreement": agreement,
         "min_agreement": cfg.min_agreement,
+        "mean_prob_diff": round(prob_diff, 6),
+        "max_mean_prob_diff": cfg.max_mean_prob_diff,
         "n": int(len(y_true)),
     }
     if not passed and not cfg.allow_failed_guard:
         raise GuardError(
             f"int8 export refused: validation accuracy fp32 {acc_fp32:.4f} vs int8 {acc_int8:.4f} "
             f"(drop {drop:.2f} points, allowed {cfg.max_drop_points}); Keras/LiteRT top-1 agreement "
-            f"{agreement:.4f} (required {cfg.min_agreement}). Use --allow-failed-guard to write it anyway.")
+            f"{agreement:.4f} (required {cfg.min_agreement}); mean probability difference {prob_diff:.4f} "
+            f"(allowed {cfg.max_mean_prob_diff}). Use --allow-failed-guard to write it anyway.")
     return result

@@ -76,3 +76,12 @@ def test_guard_numbers():
         guard(y, fp32, int8, QuantConfig())
     g = guard(y, fp32, int8, QuantConfig(allow_failed_guard=True))
     assert not g["passed"] and g["overridden"] and g["int8_drop_points"] == pytest.approx(1.0)
+
+
+def test_guard_refuses_same_labels_with_squashed_probabilities():
+    y = np.array([0] * 100 + [1] * 100)
+    fp32 = np.where(np.eye(2)[y] == 1, 0.95, 0.05)
+    squashed = np.where(np.eye(2)[y] == 1, 0.55, 0.45)  # same top-1 everywhere, confidence gone
+    assert guard(y, fp32, fp32 + 0.001, QuantConfig())["mean_prob_diff"] == pytest.approx(0.001)
+    with pytest.raises(GuardError, match=r"mean probability difference 0.4000"):
+        guard(y, fp32, squashed, QuantConfig())
