@@ -131,17 +131,6 @@ def test_word_tooltips_speak_in_odds_and_punctuation_is_quoted():
     assert word_cell_text(".") == "“.”" and word_cell_text("prize") == "prize"
 
 
-def test_language_warning_only_for_a_plain_script_mismatch():
-    from textsort.gui.explanation_view import language_warning
-
-    assert "English" in language_warning("房间干净整洁，前台服务热情，早餐种类也多。", "en")
-    assert language_warning("Hey, are we still on for lunch tomorrow?", "en") == ""
-    assert language_warning("Hey, are we still on for lunch tomorrow?", "zh") != ""
-    assert language_warning("这个东西很好 OK", "zh") == ""
-    assert language_warning("房间干净整洁，前台服务热情。", "multi") == ""
-    assert language_warning("房间干净整洁", None) == ""
-
-
 def test_model_card_says_runtime_agreement_in_words():
     html = model_card_html({"name": "m", "labels": ["a", "b"], "metrics": {"agreement": {"keras_litert_top1": 1}}})
     assert "keras_litert_top1" not in html and "100.0%" in html

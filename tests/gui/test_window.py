@@ -198,12 +198,17 @@ def _background_at(view, pos: int):
     return cursor.charFormat().background().color()
 
 
-def test_selecting_a_row_highlights_the_keyword(qtbot, window, drop, inbox):
-    classify_by_drop(qtbot, window, drop, [inbox / "offer.txt"])
+def select_first_row_and_wait(qtbot, window) -> None:
+    """Select row 0 and wait until its explanation is painted (some words coloured)."""
     window.table.clearSelection()
     with qtbot.waitSignal(window.explanationShown, timeout=10000) as shown:
         window.table.selectRow(0)
     assert shown.args[0] > 0
+
+
+def test_selecting_a_row_highlights_the_keyword(qtbot, window, drop, inbox):
+    classify_by_drop(qtbot, window, drop, [inbox / "offer.txt"])
+    select_first_row_and_wait(qtbot, window)
     text = window.file_view.text.toPlainText()
     assert text == SPAM_TEXT
     base = window.file_view.text.palette().color(QPalette.ColorRole.Base)
@@ -218,10 +223,7 @@ def test_chinese_gbk_file_explanation_highlights_characters(qtbot, window, drop,
     with qtbot.waitSignal(window.modelLoaded, timeout=10000):
         window.load_model(tiny_zh_bundle)
     classify_by_drop(qtbot, window, drop, [inbox / "review_gbk.txt"])
-    window.table.clearSelection()
-    with qtbot.waitSignal(window.explanationShown, timeout=10000) as shown:
-        window.table.selectRow(0)
-    assert shown.args[0] > 0
+    select_first_row_and_wait(qtbot, window)
     text = window.file_view.text.toPlainText()
     assert text == "这个东西很差，太慢了"
     colour = _background_at(window.file_view.text, text.index("差"))

@@ -6,7 +6,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QTableWidget,
                                QTableWidgetItem, QTextEdit, QVBoxLayout, QWidget)
 
-from textsort.language import language_warning  # noqa: F401 (also imported from here by tests)
+from textsort.language import language_warning
 
 from .delegates import ConfidenceBarDelegate, StrengthBarDelegate
 from .highlight import AGAINST, MIN_STRENGTH, TOWARDS, display_text, odds_phrase, show_highlighted
