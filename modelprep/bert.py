@@ -138,11 +138,11 @@ class BertClassifier(tf_keras.Model):
         self.encoder = BertEncoder(cfg)
         self.pooling = pooling
         self.head_drop = tf_keras.layers.Dropout(dropout)
-        self.head = tf_keras.layers.Dense(n_labels, name="classifier")
+        self.head = tf_keras.layers.Dense(n_labels, name="classifier", dtype="float32")  # float32 logits
 
     def call(self, inputs, training=False):
         ids, mask = inputs["input_ids"], inputs["attention_mask"]
-        h = self.encoder(ids, mask, training=training)
+        h = tf.cast(self.encoder(ids, mask, training=training), tf.float32)  # pool in float32
         if self.pooling == "cls":
             pooled = h[:, 0]
         else:
@@ -152,8 +152,14 @@ class BertClassifier(tf_keras.Model):
 
 
 def build_teacher(source: TeacherSource, n_labels: int, pooling: str = "mean",
-                  dropout: float = 0.1, load_pretrained: bool = True) -> BertClassifier:
-    model = BertClassifier(source.config, n_labels, pooling, dropout)
+                  dropout: float = 0.1, load_pretrained: bool = True, precision: str = "float32") -> BertClassifier:
+    """`precision="mixed_bfloat16"` computes in bfloat16 and keeps float32 variables and logits."""
+    previous = tf_keras.mixed_precision.global_policy()
+    tf_keras.mixed_precision.set_global_policy(precision)  # layers take the policy when built
+    try:
+        model = BertClassifier(source.config, n_labels, pooling, dropout)
+    finally:
+        tf_keras.mixed_precision.set_global_policy(previous)
     ids = tf.zeros((1, 2), tf.int32)
     model({"input_ids": ids, "attention_mask": tf.ones_like(ids)})
     if load_pretrained:

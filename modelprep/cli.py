@@ -34,6 +34,8 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--student-epochs", type=int)
     t.add_argument("--max-length", type=int, help="tokens per window (default 128)")
     t.add_argument("--teacher-time-budget", type=float, help="seconds of teacher training at most")
+    t.add_argument("--teacher-precision", choices=["auto", "float32", "mixed_bfloat16"],
+                   help="auto (default): bfloat16 where the CPU/GPU computes it natively")
     t.add_argument("--augment-copies", type=int, help="augmented copies per row in the transfer set")
     t.add_argument("--allow-failed-guard", action="store_true", help="write the bundle even if int8 is worse")
     t.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors")
@@ -50,6 +52,7 @@ def _config(args):
     data = replace(cfg.data, text_column=args.text_column, label_column=args.label_column)
     teacher = replace(cfg.teacher, name=args.teacher, **{k: v for k, v in {
         "epochs": args.epochs, "max_length": args.max_length, "time_budget_s": args.teacher_time_budget,
+        "precision": args.teacher_precision,
     }.items() if v is not None})
     student = replace(cfg.student, **{k: v for k, v in {
         "epochs": args.student_epochs, "augment_copies": args.augment_copies}.items() if v is not None})

@@ -30,6 +30,7 @@ class TeacherConfig:
     time_budget_s: float = 480.0    # stop (keeping the best epoch) after this long
     max_eval_texts: int = 2000      # validation texts scored for early stopping (all for the metrics)
     cjk_threshold: float = 0.2      # "auto": share of CJK characters that selects e5
+    precision: str = "auto"         # "auto" (bfloat16 where the hardware has it) | "float32" | "mixed_bfloat16"
     seed: int = 0
 
 
@@ -49,6 +50,7 @@ class StudentConfig:
     patience: int = 2
     temperature: float = 2.0
     alpha: float = 0.7              # weight of T^2 * KL(teacher || student); 1 - alpha on CE
+    alpha_alternatives: tuple[float, ...] = (0.3,)  # also trained; best validation macro-F1 is kept
     augment_copies: int = 3         # augmented copies per real row in the transfer set
     max_transfer_texts: int = 40000  # teacher-labelled texts (real rows first), caps labelling time
     label_time_budget_s: float = 240.0  # labelling stops here; augmented rows come last

@@ -14,7 +14,7 @@ import hashlib
 import json
 import logging
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -81,11 +81,14 @@ class Pipeline:
     # -- stages ------------------------------------------------------------
     def _teacher_stage(self) -> dict:
         from modelprep.bert import build_teacher
-        from modelprep.train import Examples, fit, predict_texts
+        from modelprep.train import Examples, fit, predict_texts, resolve_precision
 
         tc = self.cfg.teacher
-        stage = Stage(self.work / "teacher", config_hash(tc, self.source.card(), self.fingerprint), asdict(tc))
-        model = build_teacher(self.source, len(self.labels), tc.pooling, tc.dropout, load_pretrained=False)
+        precision = resolve_precision(tc.precision)
+        stage = Stage(self.work / "teacher", config_hash(tc, self.source.card(), self.fingerprint, precision),
+                      {**asdict(tc), "precision_used": precision})
+        model = build_teacher(self.source, len(self.labels), tc.pooling, tc.dropout, load_pretrained=False,
+                              precision=precision)
         record = stage.done()
         if record:
             log.info("teacher: reusing %s", stage.folder)
@@ -162,10 +165,25 @@ class Pipeline:
             folder = stage.start()
             useful = np.flatnonzero((y >= 0) | ~np.isnan(logits).any(axis=1))  # drop unlabelled copies
             windows, _ = self.encoder.encode_batch([texts[i] for i in useful], first_window_only=True)
-            history, probs = fit(model, Examples(windows, y[useful], logits[useful]), self.val, len(self.labels),
-                                 self._loop(sc, teacher=False), self.source.pad_id, "student")
+            examples = Examples(windows, y[useful], logits[useful])
+            best, tried = None, []
+            # How much to trust the teacher depends on how good it got within its budget:
+            # each alpha is trained and the best validation macro-F1 is kept.
+            for alpha in dict.fromkeys((sc.alpha, *sc.alpha_alternatives)):
+                candidate = model if best is None else build_student(
+                    self.source.config.vocab_size, len(self.labels), sc,
+                    teacher_table=self.source.weights[WORD_EMBEDDINGS])
+                history, probs = fit(candidate, examples, self.val, len(self.labels),
+                                     replace(self._loop(sc, teacher=False), alpha=alpha), self.source.pad_id,
+                                     f"student (alpha {alpha})")
+                tried.append({"alpha": alpha, "val_macro_f1": history["best_val_macro_f1"],
+                              "seconds": history["seconds"]})
+                if best is None or history["best_val_macro_f1"] > best[0]["best_val_macro_f1"]:
+                    best = (history, probs, candidate, alpha)
+            history, probs, model, alpha = best
             model.save_weights(str(folder / "weights"))
             record = stage.finish(time.perf_counter() - t0, training=history,
+                                  distillation={"alpha": alpha, "tried": tried},
                                   metrics=classification_metrics(self.val.y, probs, self.labels, "validation"))
             self.stages_run.append("student")
         self._student = model
@@ -251,7 +269,8 @@ class Pipeline:
         metrics["agreement"] = {"keras_litert_top1": manifest["guard"]["agreement"]}
         if self.data.test is not None:
             metrics.update(self._test_metrics(runtime))
-        manifest.update(metrics=metrics, timings_s=dict(self.timings), stages_run=list(self.stages_run))
+        manifest.update(metrics=metrics, timings_s=dict(self.timings), stages_run=list(self.stages_run),
+                        distillation=student_record.get("distillation"))
         self.out.parent.mkdir(parents=True, exist_ok=True)
         report = self._write_report(manifest)
         bundle = write_bundle(self.out, model_bytes=tflite, tokenizer_json=self.source.tokenizer_json,

@@ -114,6 +114,10 @@ def _student_section(m: dict) -> list[str]:
             ["Model file size", _size(_get(m, "files", model.get("file", "model.tflite"), "bytes"))],
             ["Tokens per window", tok.get("max_length")], ["Window stride", tok.get("window_stride")]]
     rows += [[k, v] for k, v in (_get(m, "config", "student") or {}).items()]
+    dist = m.get("distillation") or {}
+    if dist.get("tried"):
+        tried = ", ".join(f"{t.get('alpha')}: {_pct(t.get('val_macro_f1'))} %" for t in dist["tried"])
+        rows.append(["alpha kept (validation macro-F1 of each tried)", f"{dist.get('alpha')} ({tried})"])
     return ["## Student", _table(["", ""], rows)]
 
 

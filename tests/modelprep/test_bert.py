@@ -122,3 +122,33 @@ def test_teacher_fingerprint_changes_with_weights_and_tokenizer():
     assert replace(src, weights={"w": np.ones((2, 2), np.float32)}).fingerprint() != fp
     assert replace(src, tokenizer_json='{"a": 2}').fingerprint() != fp
     assert replace(src, name="other").fingerprint() == fp
+
+
+def test_bfloat16_teacher_keeps_float32_weights_and_logits_close_to_float32():
+    source = read_hf_dir(FIXTURES / "bert_tiny")
+    ref = np.load(FIXTURES / "bert_tiny_reference.npz")
+    inputs = {"input_ids": ref["input_ids"].astype(np.int32), "attention_mask": ref["attention_mask"].astype(np.int32)}
+    full = build_teacher(source, n_labels=3)
+    half = build_teacher(source, n_labels=3, precision="mixed_bfloat16", load_pretrained=False)
+    half.set_weights(full.get_weights())
+    import tensorflow as tf
+    import tf_keras
+    assert tf_keras.mixed_precision.global_policy().name == "float32"  # restored after building
+    assert all(v.dtype == tf.float32 for v in half.weights)
+    assert half.encoder.blocks[0].q.compute_dtype == "bfloat16"
+    a, b = full(inputs).numpy(), half(inputs)
+    assert b.dtype == tf.float32
+    assert 0 < np.abs(a - b.numpy()).max() < 0.05  # really computed in bfloat16, and close
+
+
+def test_precision_choice():
+    from modelprep import train
+
+    assert train.resolve_precision("float32") == "float32"
+    assert train.resolve_precision("mixed_bfloat16") == "mixed_bfloat16"
+    with pytest.raises(ValueError, match="precision must be"):
+        train.resolve_precision("fp8")
+    auto = train.resolve_precision("auto")
+    if not train.tf.config.list_physical_devices("GPU"):
+        native = bool(train._cpu_flags() & set(train.BF16_CPU_FLAGS))
+        assert auto == ("mixed_bfloat16" if native else "float32")

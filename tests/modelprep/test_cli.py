@@ -80,3 +80,14 @@ def test_cli_maps_a_guard_refusal_to_exit_3_with_the_numbers(tmp_path, capsys, m
     data = write_csv(tmp_path / "d.csv", synthetic_rows(60))
     assert main(["train", str(data), "--out", str(tmp_path / "m.textsort")]) == 3
     assert "drop 10.00 points" in _error_line(capsys) and not (tmp_path / "m.textsort").exists()
+
+
+def test_teacher_precision_flag_reaches_the_config():
+    from modelprep.cli import _config, _parser
+
+    args = _parser().parse_args(["train", "d.csv", "--out", "m.textsort", "--teacher-precision", "float32"])
+    assert _config(args).teacher.precision == "float32"
+    args = _parser().parse_args(["train", "d.csv", "--out", "m.textsort"])
+    assert _config(args).teacher.precision == "auto"
+    with pytest.raises(SystemExit):
+        _parser().parse_args(["train", "d.csv", "--out", "m.textsort", "--teacher-precision", "fp8"])

@@ -62,6 +62,12 @@ def test_manifest_is_complete(trained):
     assert m["guard"]["passed"] and not m["guard"]["overridden"]
     assert m["metrics"]["agreement"]["keras_litert_top1"] >= 0.995
     assert set(m["timings_s"]) >= {"teacher", "transfer", "distill", "export", "guard"}
+    # every alpha was trained; the kept one has the best validation macro-F1, which the metrics show
+    tried = m["distillation"]["tried"]
+    assert [t["alpha"] for t in tried] == [0.7, 0.3]
+    kept = next(t for t in tried if t["alpha"] == m["distillation"]["alpha"])
+    assert kept["val_macro_f1"] == max(t["val_macro_f1"] for t in tried)
+    assert kept["val_macro_f1"] == pytest.approx(m["metrics"]["student_fp32"]["macro_f1"])
     assert m["versions"]["tensorflow"].startswith("2.") and "data" in m and "report.md" in m["files"]
     assert result.bundle.with_suffix(".md").is_file()
 

@@ -45,6 +45,8 @@ def manifest(labels=("ham", "spam"), split="test"):
         "versions": {"tensorflow": "2.21.0", "python": "3.11.7"},
         "licenses": {"model": "Apache-2.0 (teacher)", "data": "CC BY 4.0"},
         "config": {"student": {"embedding_dim": 128}},
+        "distillation": {"alpha": 0.3, "tried": [{"alpha": 0.7, "val_macro_f1": 0.885},
+                                                 {"alpha": 0.3, "val_macro_f1": 0.8953}]},
     }
 
 
@@ -61,7 +63,7 @@ def test_full_report_with_test_metrics(tmp_path):
                      "| teacher | test | 40 | 97.00 |", "| drop_duplicates | 120 | 117 | 3 |",
                      "| ham | 100 | 11 |", "class 'x' has only 5", "Texts longer than the character limit (kept): 2",
                      "| ham | 90.00 | 80.00 | 85.00 | 7 |", "| teacher | 321.5 |", "| tensorflow | 2.21.0 |",
-                     "CC BY 4.0", '"embedding_dim": 128'):
+                     "CC BY 4.0", '"embedding_dim": 128', "| 0.3 (0.7: 88.50 %, 0.3: 89.53 %) |"):
         assert expected in md, expected
     # confusion matrix as text: rows = true, cols = predicted
     assert "| true \\ predicted | ham | spam |" in md and "| spam | 1 | 7 |" in md
