@@ -154,8 +154,11 @@ class Pipeline:
         texts, y, logits, transfer_key = transfer
         sc = self.cfg.student
         stage = Stage(self.work / "student", config_hash(transfer_key, sc), asdict(sc))
-        model = build_student(self.source.config.vocab_size, len(self.labels), sc,
-                              teacher_table=self.source.weights[WORD_EMBEDDINGS])
+        def new_student():
+            return build_student(self.source.config.vocab_size, len(self.labels), sc,
+                                 teacher_table=self.source.weights[WORD_EMBEDDINGS])
+
+        model = new_student()
         record = stage.done()
         if record:
             log.info("student: reusing %s", stage.folder)
@@ -170,9 +173,7 @@ class Pipeline:
             # How much to trust the teacher depends on how good it got within its budget:
             # each alpha is trained and the best validation macro-F1 is kept.
             for alpha in dict.fromkeys((sc.alpha, *sc.alpha_alternatives)):
-                candidate = model if best is None else build_student(
-                    self.source.config.vocab_size, len(self.labels), sc,
-                    teacher_table=self.source.weights[WORD_EMBEDDINGS])
+                candidate = model if best is None else new_student()
                 history, probs = fit(candidate, examples, self.val, len(self.labels),
                                      replace(self._loop(sc, teacher=False), alpha=alpha), self.source.pad_id,
                                      f"student (alpha {alpha})")
