@@ -121,7 +121,9 @@ def test_resume_after_crash_in_distillation(trained, tmp_path):
 
 
 def test_changed_student_config_reruns_only_the_student(trained, tmp_path):
-    pipe, _ = _rerun(trained, tmp_path, student={"epochs": 2})
+    # A 2-epoch tiny student can have a near-tie that int8 flips (1 of 36 texts fails the
+    # guard); this test is about which stages re-run, so the guard may not stop it.
+    pipe, _ = _rerun(trained, tmp_path, student={"epochs": 2}, quant={"allow_failed_guard": True})
     assert pipe.run().stages_run == ["student", "export"]
 
 
