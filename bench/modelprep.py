@@ -1,13 +1,20 @@
-"""Training-pipeline benchmark: default settings, one fresh process per data set.
+"""Training-pipeline benchmark: default settings, one fresh process per data set, and the
+simple baselines (TF-IDF+LR, fastText) on the same splits in the same run.
 
     python bench/modelprep.py [sms_spam ag_news ...] [--out-dir runs/bench] [--subsample N]
+                              [--json bench/results/modelprep.json] [--readme]
 
 A data set is a name under ../shared/data or a folder holding train.csv and test.csv.
 It trains on train.csv (test.csv is only passed as --test, for the final numbers) and
-prints per data set: teacher, student fp32 and student int8 accuracy / macro-F1 on
-test.csv, retention (int8 acc / teacher acc), bundle size, per-stage wall time, peak RSS.
-Targets on a 2-core CPU: retention >= 99 %, bundle <= 5 MB, <= 15 min per data set.
-`--subsample N` trains on N random train rows (a quick smoke run, not a result).
+prints per data set: teacher (int8 BERT mixed with the n-gram model, the one that
+labelled the transfer set), the shipped int8 student and the accurate int8 BERT on
+test.csv; retention (student acc / teacher acc); test errors against TF-IDF+LR and
+fastText; bundle size, model ms per text, per-stage wall time, peak RSS.
+Results are merged into --json by data set name; `--readme` rewrites the table between
+the `bench:modelprep` markers in README.md from that file.
+Targets (issue 9): >= 10 % fewer test errors than TF-IDF+LR on the four larger sets, no
+more on sms_spam; retention >= 99 %; <= 15 min per set of <= 15k rows (<= 20 min for
+online_shopping); student <= 5 MB and <= 0.05 ms per text.
 """
 from __future__ import annotations
 
@@ -16,6 +23,7 @@ import csv
 import json
 import logging
 import os
+import platform
 import random
 import resource
 import subprocess
@@ -25,7 +33,9 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO.parent / "shared" / "data"
-DEFAULT_SETS = ["sms_spam", "ag_news"]
+DEFAULT_SETS = ["sms_spam", "ag_news", "chnsenticorp", "waimai", "online_shopping"]
+RESULTS = REPO / "bench" / "results" / "modelprep.json"
+README_MARK = ("<!-- bench:modelprep -->", "<!-- /bench:modelprep -->")
 
 
 def data_folder(name: str) -> Path:
@@ -64,26 +74,51 @@ def run_one(name: str, out_dir: Path, sample: int | None) -> dict:
     start = time.perf_counter()
     result = train(train_csv, out_dir / f"{folder.name}.textsort", PipelineConfig(),
                    work=out_dir / "work" / folder.name, test_path=folder / "test.csv", name=folder.name)
+    seconds = time.perf_counter() - start
     m = result.manifest
-    return {"name": folder.name, "seconds": time.perf_counter() - start, "timings": m["timings_s"],
-            "bytes": result.bundle.stat().st_size, "teacher": m["teacher"]["name"],
-            "metrics": {k: m["metrics"][k] for k in ("teacher_test", "student_fp32_test", "student_int8_test")},
-            "guard": m["guard"], "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+    return {"name": folder.name, "seconds": round(seconds, 1), "timings": m["timings_s"],
+            "stages_run": m["stages_run"], "bytes": result.bundle.stat().st_size, "teacher": m["teacher"]["name"],
+            "ensemble": m["teacher"].get("ensemble"), "distillation": m.get("distillation"),
+            "transfer": m.get("transfer"), "candidates": m["candidates"],
+            "metrics": {k: {x: v[x] for x in ("accuracy", "macro_f1", "n")} for k, v in m["metrics"].items()
+                        if k.endswith("_test")},
+            "guard": m["guard"], "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}
+
+
+def _errors(metric: dict) -> int:
+    return round((1 - metric["accuracy"]) * metric["n"])
 
 
 def table(results: list[dict]) -> str:
-    head = ("| data set | teacher | teacher acc / F1 | fp32 acc / F1 | int8 acc / F1 | retention | bundle MB "
-            "| stage seconds | total min | peak RSS MB |")
+    head = ("| data set | teacher acc (BERT int8 + n-grams) | int8 student acc / F1 (errors) | retention "
+            "| TF-IDF+LR acc (errors) | fastText acc (errors) | student errors vs TF-IDF+LR | accurate: int8 BERT acc, MB "
+            "| student MB, ms/text | wall min | peak RSS MB |")
     lines = [head, "|" + "---|" * (head.count("|") - 1)]
     for r in results:
-        m = r["metrics"]
-        cell = lambda k: f"{m[k]['accuracy']:.4f} / {m[k]['macro_f1']:.4f}"  # noqa: E731
-        retention = m["student_int8_test"]["accuracy"] / max(m["teacher_test"]["accuracy"], 1e-9)
-        stages = ", ".join(f"{k} {v:.0f}" for k, v in r["timings"].items())
-        lines.append(f"| {r['name']} | {r['teacher']} | {cell('teacher_test')} | {cell('student_fp32_test')} | "
-                     f"{cell('student_int8_test')} | {retention:.2%} | {r['bytes'] / 1e6:.2f} | {stages} | "
-                     f"{r['seconds'] / 60:.1f} | {r['peak_rss_mb']:.0f} |")
+        m, b = r["metrics"], r.get("baselines", {})
+        st, te = m["student_int8_test"], m["teacher_test"]
+        lr, ft = b.get("tfidf_lr", {}), b.get("fasttext", {})
+        vs = f"{_errors(st) / lr['errors'] - 1:+.1%}" if lr.get("errors") else "—"
+        bl = lambda x: f"{x['accuracy']:.4f} ({x['errors']})" if "accuracy" in x else "—"  # noqa: E731
+        acc = next((c for c in r["candidates"] if c["role"] == "accurate"), None)
+        small = next(c for c in r["candidates"] if c["role"] == "small")
+        acc_cell = f"{acc['test']['accuracy']:.4f}, {acc['bytes'] / 1e6:.1f}" if acc and acc.get("test") else "—"
+        lines.append(
+            f"| {r['name']} | {te['accuracy']:.4f} | {st['accuracy']:.4f} / {st['macro_f1']:.4f} ({_errors(st)}) | "
+            f"{st['accuracy'] / max(te['accuracy'], 1e-9):.2%} | {bl(lr)} | {bl(ft)} | {vs} | {acc_cell} | "
+            f"{small['bytes'] / 1e6:.2f}, {small['ms_per_text']:.3f} | {r['seconds'] / 60:.1f} | "
+            f"{r['peak_rss_mb']:.0f} |")
     return "\n".join(lines)
+
+
+def update_readme(results: list[dict], readme: Path = REPO / "README.md") -> bool:
+    text = readme.read_text("utf-8")
+    a, b = README_MARK
+    if a not in text or b not in text:
+        return False
+    start, end = text.index(a) + len(a), text.index(b)
+    readme.write_text(text[:start] + "\n" + table(results) + "\n" + text[end:], "utf-8")
+    return True
 
 
 def main() -> int:
@@ -91,25 +126,44 @@ def main() -> int:
     p.add_argument("datasets", nargs="*", default=DEFAULT_SETS)
     p.add_argument("--out-dir", default=str(REPO / "runs" / "bench"))
     p.add_argument("--subsample", type=int, help="train on N random rows (smoke run)")
+    p.add_argument("--json", default=str(RESULTS), help="results file, merged by data set name")
+    p.add_argument("--readme", action="store_true", help="rewrite README.md's benchmark table from --json")
     p.add_argument("--one", help=argparse.SUPPRESS)  # child mode: one data set, JSON on the last line
     args = p.parse_args()
     if args.one:
         print(json.dumps(run_one(args.one, Path(args.out_dir), args.subsample)))
         return 0
-    results = []
+    sys.path[:0] = [str(REPO / "desktop"), str(REPO)]
+    from bench.baselines import run_baselines
+
+    store = Path(args.json)
+    saved = json.loads(store.read_text("utf-8")) if store.is_file() else {"results": {}}
+    failed = 0
     for name in args.datasets:
-        data_folder(name)
+        folder = data_folder(name)
         cmd = [sys.executable, __file__, "--one", name, "--out-dir", args.out_dir]
         cmd += ["--subsample", str(args.subsample)] if args.subsample else []
         print(f"== {name}", file=sys.stderr, flush=True)
         proc = subprocess.run(cmd, stdout=subprocess.PIPE, text=True, env=dict(os.environ))
         if proc.returncode != 0:
             print(f"bench: {name} failed (exit {proc.returncode})", file=sys.stderr)
+            failed += 1
             continue
-        results.append(json.loads(proc.stdout.strip().splitlines()[-1]))
-        print(table(results[-1:]), file=sys.stderr, flush=True)
-    print(table(results))
-    return 0 if len(results) == len(args.datasets) else 1
+        result = json.loads(proc.stdout.strip().splitlines()[-1])
+        result["baselines"] = run_baselines(folder)
+        result["machine"] = {"cpus": os.cpu_count(), "processor": platform.processor() or platform.machine(),
+                             "date": time.strftime("%Y-%m-%d")}
+        if not args.subsample:
+            saved["results"][result["name"]] = result
+            store.parent.mkdir(parents=True, exist_ok=True)
+            store.write_text(json.dumps(saved, indent=1, ensure_ascii=False) + "\n", "utf-8")
+        print(table([result]), file=sys.stderr, flush=True)
+    ordered = [saved["results"][n] for n in DEFAULT_SETS if n in saved["results"]]
+    ordered += [r for n, r in saved["results"].items() if n not in DEFAULT_SETS]
+    print(table(ordered))
+    if args.readme and not update_readme(ordered):
+        print("bench: README.md has no bench:modelprep markers", file=sys.stderr)
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

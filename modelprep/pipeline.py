@@ -1,27 +1,31 @@
-"""data -> teacher fine-tune -> transfer set -> student distillation -> int8 export ->
-guard (with the runtime) -> bundle. Stages hand over files in the work folder:
+"""Labelled texts -> one `.textsort` bundle, read top to bottom in `train()`:
 
-  teacher/   weights + stage.json (config, versions, metrics)
-  transfer/  texts.json + soft_targets.npz (teacher logits per transfer text)
-  student/   weights + stage.json
-  export/    model.tflite + stage.json
+  data -> teacher (fine-tuned BERT) -> teacher int8 (LiteRT, guarded) -> n-gram model
+  -> transfer set (labelled by int8 BERT + n-grams) -> student (distilled) -> student int8
+  -> candidates verified by the runtime -> the chosen one written as the bundle
 
-A stage whose stage.json holds the same config hash is reused, not re-run.
+Each stage is a function that takes what it needs and returns a typed result. `Stages`
+owns reuse, timing and the stage record: a stage whose `stage.json` (in its folder under
+the work directory) holds the same key is reused, not re-run; the key includes the keys
+of the stages it depends on, so a changed teacher re-runs everything after it.
 """
 from __future__ import annotations
 
 import hashlib
 import json
 import logging
+import pickle
 import time
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
+from modelprep.candidates import Candidate, choose, export_candidate
 from modelprep.config import PipelineConfig, config_hash
 from modelprep.data import PreparedData, prepare
-from modelprep.evaluate import classification_metrics, guard
+from modelprep.evaluate import classification_metrics
 from modelprep.teachers import choose_teacher, cjk_share
 from modelprep.workdir import Stage, versions
 from textsort.bundle import FORMAT, FORMAT_VERSION
@@ -38,6 +42,50 @@ class RunResult:
     manifest: dict
     stages_run: list[str] = field(default_factory=list)
     work: Path | None = None
+    student: object = None        # the fp32 Keras student (tests compare it with the runtime)
+    candidates: list[Candidate] = field(default_factory=list)
+
+
+class Stages:
+    """Runs or reuses each stage; remembers which ran and how long each took."""
+
+    def __init__(self, work: Path):
+        self.work = Path(work)
+        self.ran: list[str] = []
+        self.timings: dict[str, float] = {}
+
+    def run(self, name: str, key: str, config: dict, build: Callable[[Path], dict]) -> tuple[Path, dict]:
+        """`build(folder) -> extra record fields` runs unless the stage is done with this key."""
+        stage = Stage(self.work / name, key, config)
+        record = stage.done()
+        if record:
+            log.info("%s: reusing %s", name, stage.folder)
+        else:
+            t0 = time.perf_counter()
+            extra = build(stage.start())
+            record = stage.finish(time.perf_counter() - t0, **extra)
+            self.ran.append(name)
+            log.info("%s: done in %.0f s", name, record["seconds"])
+        self.timings[name] = record["seconds"]
+        return stage.folder, record
+
+    def time(self, name: str, t0: float) -> None:
+        self.timings[name] = round(time.perf_counter() - t0, 1)
+
+
+# ---------------------------------------------------------------- data
+
+@dataclass
+class Prepared:
+    data: PreparedData
+    labels: list[str]
+    fingerprint: str
+    source: object                # TeacherSource (pruned where large)
+    reason: str                   # why this teacher
+    encoder: TextEncoder
+    train_windows: list[np.ndarray]
+    val: object                   # train.EvalSet
+    test: object | None
 
 
 def _fingerprint(data: PreparedData) -> str:
@@ -48,6 +96,214 @@ def _fingerprint(data: PreparedData) -> str:
     return h.hexdigest()[:16]
 
 
+def eval_set(encoder: TextEncoder, texts, y):
+    from modelprep.train import EvalSet
+
+    windows, owner = encoder.encode_batch(list(texts))
+    return EvalSet(windows, owner, np.asarray(y))
+
+
+def prepare_data(stages: Stages, data_path, cfg: PipelineConfig, test_path) -> Prepared:
+    t0, tc = time.perf_counter(), cfg.teacher
+    data = prepare(data_path, cfg.data, test_path)
+    source, reason = choose_teacher(data.train.texts, tc.name, tc.cjk_threshold)
+    if (source.config.vocab_size > PRUNE_ABOVE
+            and json.loads(source.tokenizer_json)["model"].get("type") == "Unigram"):
+        from modelprep.vocab import prune_source
+
+        source = prune_source(source, list(data.train.texts) + list(data.val.texts))
+    if tc.max_length > source.config.max_position_embeddings:
+        raise ValueError(f"max_length {tc.max_length} exceeds the teacher's "
+                         f"{source.config.max_position_embeddings} positions")
+    spec = TokenizerSpec(max_length=tc.max_length, cls_id=source.cls_id, sep_id=source.sep_id, pad_id=source.pad_id)
+    encoder = TextEncoder.from_json(source.tokenizer_json, spec)
+    prepared = Prepared(
+        data, list(data.labels), _fingerprint(data), source, reason, encoder,
+        encoder.encode_batch(data.train.texts, first_window_only=True)[0],
+        eval_set(encoder, data.val.texts, data.val.y),
+        eval_set(encoder, data.test.texts, data.test.y) if data.test is not None else None)
+    stages.time("data", t0)
+    return prepared
+
+
+# ---------------------------------------------------------------- teacher
+
+@dataclass
+class Teacher:
+    model: object                 # tf-keras BertClassifier
+    key: str                      # this run of the stage (what later stages' keys include)
+    record: dict
+    val_probs: np.ndarray         # the Keras teacher on validation
+
+
+def teacher_stage(stages: Stages, p: Prepared, cfg: PipelineConfig) -> Teacher:
+    from modelprep.bert import build_teacher
+    from modelprep.train import Examples, LoopSettings, fit, predict_texts, resolve_precision
+
+    tc = cfg.teacher
+    precision = resolve_precision(tc.precision)
+    model = build_teacher(p.source, len(p.labels), tc.pooling, tc.dropout, load_pretrained=False,
+                          precision=precision)
+
+    def build(folder: Path) -> dict:
+        model.encoder.load_hf_weights(p.source.weights)
+        train = Examples(p.train_windows, p.data.train.y.astype(np.int64))
+        val = p.val.sample(tc.max_eval_texts, tc.seed)  # early stopping on at most this many
+        history, probs = fit(model, train, val, len(p.labels), LoopSettings.of(tc), p.source.pad_id, "teacher")
+        if val is not p.val:
+            probs = predict_texts(model, p.val, 64, p.source.pad_id, "teacher on validation")
+        model.save_weights(str(folder / "weights"))
+        np.save(folder / "val_probs.npy", probs)
+        return {"metrics": classification_metrics(p.val.y, probs, p.labels, "validation"), "training": history,
+                "teacher": p.source.card(), "reason": p.reason}
+
+    folder, record = stages.run("teacher", config_hash(tc, p.source.card(), p.fingerprint, precision),
+                                {**asdict(tc), "precision_used": precision}, build)
+    if "teacher" not in stages.ran:
+        model.load_weights(str(folder / "weights")).expect_partial()
+    probs_file = folder / "val_probs.npy"
+    val_probs = np.load(probs_file) if probs_file.is_file() else predict_texts(model, p.val, 64, p.source.pad_id)
+    return Teacher(model, Stage.identity(record), record, val_probs)
+
+
+def float32_teacher(teacher: Teacher, p: Prepared, cfg: PipelineConfig):
+    """The same weights in a float32 model (a bfloat16-computing model does not export)."""
+    from modelprep.bert import build_teacher
+
+    if teacher.model.compute_dtype == "float32":
+        return teacher.model
+    model = build_teacher(p.source, len(p.labels), cfg.teacher.pooling, cfg.teacher.dropout, load_pretrained=False)
+    model.set_weights(teacher.model.get_weights())
+    return model
+
+
+# ---------------------------------------------------------------- n-gram half of the teacher
+
+@dataclass
+class Ngram:
+    model: object | None          # baselines.NgramModel (None when disabled)
+    weight: float                 # BERT's share in the mix (1.0: BERT alone)
+    key: str
+    record: dict
+
+
+def ngram_stage(stages: Stages, p: Prepared, teacher: Teacher, cfg: PipelineConfig) -> Ngram:
+    from modelprep.baselines import fit_ngram_model
+    from modelprep.ensemble import choose_weight
+
+    nc = cfg.ngram
+
+    def build(folder: Path) -> dict:
+        if not nc.enabled:
+            return {"weight": 1.0}
+        model = fit_ngram_model(p.data.train.texts, p.data.train.y, p.data.val.texts, p.data.val.y,
+                                len(p.labels), nc)
+        probs = model.predict_proba(p.data.val.texts)
+        weight, tried = choose_weight(p.val.y, teacher.val_probs, probs, nc)
+        with (folder / "ngram.pkl").open("wb") as fh:
+            pickle.dump(model, fh)
+        return {"weight": weight, "weights_tried": tried, "analyzer": model.analyzer, "C": model.C,
+                "selection": model.selection,
+                "metrics": classification_metrics(p.val.y, probs, p.labels, "validation")}
+
+    folder, record = stages.run("ngram", config_hash(nc, teacher.key), asdict(nc), build)
+    model = None
+    if nc.enabled:
+        with (folder / "ngram.pkl").open("rb") as fh:
+            model = pickle.load(fh)  # written by this stage in this work folder
+    return Ngram(model, float(record["weight"]), Stage.identity(record), record)
+
+
+# ---------------------------------------------------------------- transfer set
+
+@dataclass
+class Transfer:
+    texts: list[str]
+    y: np.ndarray
+    logits: np.ndarray            # the mixed teacher's logits (NaN: not labelled)
+    key: str
+    record: dict
+
+
+def _mask_token(tokenizer) -> str:
+    return next((t for t in ("[MASK]", "<mask>") if tokenizer.token_to_id(t) is not None), "[UNK]")
+
+
+def transfer_stage(stages: Stages, p: Prepared, bert_label: Callable, bert_key: str, ngram: Ngram,
+                   cfg: PipelineConfig) -> Transfer:
+    from modelprep.baselines import out_of_fold_probs
+    from modelprep.ensemble import mix_logits
+    from modelprep.transfer import build_transfer_set
+
+    tc = cfg.transfer
+
+    def build(folder: Path) -> dict:
+        train = p.data.train
+        ts = build_transfer_set(train.texts, train.y, bert_label, len(p.labels), tc, _mask_token(p.encoder.tokenizer))
+        logits = ts.logits
+        if ngram.model is not None and ngram.weight < 1.0:
+            labelled = np.flatnonzero(~np.isnan(ts.logits).any(axis=1))
+            ngram_probs = out_of_fold_probs(ngram.model, train.texts, train.y, [ts.texts[i] for i in labelled],
+                                            ts.source[labelled], cfg.ngram)
+            logits = ts.logits.copy()
+            logits[labelled] = mix_logits(ts.logits[labelled], ngram_probs, ngram.weight)
+        (folder / "texts.json").write_text(json.dumps(ts.texts, ensure_ascii=False), "utf-8")
+        np.savez_compressed(folder / "soft_targets.npz", y=ts.y, logits=logits, bert_logits=ts.logits,
+                            source=ts.source)
+        return {"counts": ts.counts, "teacher_weight": ngram.weight}
+
+    folder, record = stages.run("transfer", config_hash(bert_key, ngram.key, tc), asdict(tc), build)
+    saved = np.load(folder / "soft_targets.npz")
+    texts = json.loads((folder / "texts.json").read_text("utf-8"))
+    return Transfer(texts, saved["y"], saved["logits"], Stage.identity(record), record)
+
+
+# ---------------------------------------------------------------- student
+
+@dataclass
+class Student:
+    model: object
+    key: str
+    record: dict
+
+
+def student_stage(stages: Stages, p: Prepared, transfer: Transfer, cfg: PipelineConfig) -> Student:
+    from modelprep.distill import distill
+    from modelprep.student import build_student
+    from modelprep.train import Examples
+
+    def new_student():
+        return build_student(p.source.config.vocab_size, len(p.labels), cfg.student,
+                             teacher_table=p.source.weights[WORD_EMBEDDINGS])
+
+    model = new_student()
+
+    def build(folder: Path) -> dict:
+        nonlocal model
+        useful = np.flatnonzero((transfer.y >= 0) | ~np.isnan(transfer.logits).any(axis=1))  # drop unlabelled copies
+        windows, _ = p.encoder.encode_batch([transfer.texts[i] for i in useful], first_window_only=True)
+        result = distill(new_student, Examples(windows, transfer.y[useful], transfer.logits[useful]), p.val,
+                         len(p.labels), cfg.distill, p.source.pad_id)
+        model = result.model
+        model.save_weights(str(folder / "weights"))
+        return {"training": result.history, "distillation": {"alpha": result.alpha, "tried": result.tried},
+                "metrics": classification_metrics(p.val.y, result.val_probs, p.labels, "validation")}
+
+    folder, record = stages.run("student", config_hash(transfer.key, cfg.student, cfg.distill),
+                                {"student": asdict(cfg.student), "distill": asdict(cfg.distill)}, build)
+    if "student" not in stages.ran:
+        model.load_weights(str(folder / "weights")).expect_partial()
+    return Student(model, Stage.identity(record), record)
+
+
+# ---------------------------------------------------------------- the bundle
+
+def language(p: Prepared, cfg: PipelineConfig) -> str:
+    if p.source.languages == "en":
+        return "en"
+    return "zh" if cjk_share(p.data.train.texts) > cfg.teacher.cjk_threshold else "multi"
+
+
 def default_name(data_path: Path, language: str) -> str:
     """`sms_spam/train.csv` -> `sms_spam-en`; `reviews.csv` -> `reviews-en`."""
     stem = data_path.stem if data_path.suffix else data_path.name
@@ -56,282 +312,134 @@ def default_name(data_path: Path, language: str) -> str:
     return f"{stem}-{language}"
 
 
-def _eval_set(encoder: TextEncoder, texts, y):
-    from modelprep.train import EvalSet
+def core_manifest(p: Prepared, cfg: PipelineConfig, name: str, architecture: str, description: str) -> dict:
+    return {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "name": name,
+        "description": description,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "language": language(p, cfg),
+        "labels": p.labels,
+        "tokenizer": p.encoder.spec.to_dict(),
+        "model": {"file": "model.tflite", "signature": "serving_default", "quantization": cfg.quant.mode,
+                  "architecture": architecture},
+        "data": p.data.summary,
+        "config": {k: asdict(v) for k, v in (
+            ("data", cfg.data), ("teacher", cfg.teacher), ("ngram", cfg.ngram), ("transfer", cfg.transfer),
+            ("student", cfg.student), ("distill", cfg.distill), ("quantization", cfg.quant), ("ship", cfg.ship))},
+        "teacher": {**p.source.card(), "reason": p.reason},
+        "versions": versions(),
+        "licenses": {"model": f"trained from {p.source.name} ({p.source.license or 'see the teacher'})",
+                     "data": "as the training data's own licence"},
+    }
 
-    windows, owner = encoder.encode_batch(list(texts))
-    return EvalSet(windows, owner, np.asarray(y))
+
+def student_architecture(cfg: PipelineConfig) -> str:
+    sc = cfg.student
+    wide = f"; hashed token-bigram bag {sc.ngram_buckets} x {sc.ngram_dim}" if sc.ngram_buckets else ""
+    return (f"{sc.arch}: embeddings {sc.embed_dim}, Conv1D widths {list(sc.conv_widths)} x {sc.filters}, "
+            f"masked max-pool{wide}")
 
 
-def _mask_token(tokenizer) -> str:
-    return next((t for t in ("[MASK]", "<mask>") if tokenizer.token_to_id(t) is not None), "[UNK]")
+def train(data_path, out_path, cfg: PipelineConfig = PipelineConfig(), work=None, test_path=None,
+          name: str | None = None) -> RunResult:
+    """Run the whole pipeline, reusing finished stages in `work` (default runs/<name>)."""
+    from modelprep.report import write_report
+    from modelprep.train import predict_logits
+    from textsort.bundle import load_bundle, write_bundle
+
+    out, data_path = Path(out_path), Path(data_path)
+    stages = Stages(Path(work) if work else Path("runs") / (name or out.stem))
+    p = prepare_data(stages, data_path, cfg, test_path)
+    name = name or default_name(data_path, language(p, cfg))
+
+    teacher = teacher_stage(stages, p, cfg)
+    bert_int8 = None
+    if cfg.quant.teacher_candidate:
+        bert_int8 = export_candidate(
+            stages, "teacher_int8", teacher.key, lambda: float32_teacher(teacher, p, cfg), teacher.val_probs, p, cfg,
+            core_manifest(p, cfg, name, f"{p.source.name} fine-tuned (BERT, {p.source.config.num_hidden_layers} "
+                                        f"layers x {p.source.config.hidden_size})",
+                          f"Classifies text as {', '.join(p.labels)} ({p.source.name} fine-tuned, int8)"))
+    if bert_int8 is not None and bert_int8.labels_as_well:  # the runtime's int8 BERT, on both cores
+        bert_key = bert_int8.key
+        bert_label = lambda texts: bert_int8.classifier.window_logits(  # noqa: E731
+            p.encoder.encode_batch(texts, first_window_only=True)[0])
+    else:
+        bert_key = teacher.key
+        bert_label = lambda texts: predict_logits(  # noqa: E731
+            teacher.model, p.encoder.encode_batch(texts, first_window_only=True)[0], 64, p.source.pad_id,
+            "teacher labelling")
+    ngram = ngram_stage(stages, p, teacher, cfg)
+    transfer = transfer_stage(stages, p, bert_label, bert_key, ngram, cfg)
+    student = student_stage(stages, p, transfer, cfg)
+    student_val = student.record["metrics"]
+    small = export_candidate(
+        stages, "student_int8", student.key, lambda: student.model, None, p, cfg,
+        core_manifest(p, cfg, name, student_architecture(cfg),
+                      f"Classifies text as {', '.join(p.labels)} ({p.source.name} and an n-gram model distilled "
+                      f"into a {cfg.student.arch.upper()}, {cfg.quant.mode})"),
+        fp32_val_metrics=student_val)
+
+    candidates = [c for c in (small, bert_int8) if c is not None]
+    chosen = choose(candidates, cfg.ship)
+    manifest = chosen.manifest
+    manifest["metrics"] = teacher_and_candidate_metrics(p, teacher, ngram, small, student.model, bert_int8,
+                                                       chosen)
+    manifest["guard"] = chosen.guard
+    manifest["candidates"] = [c.summary() for c in candidates]
+    manifest["shipped"] = chosen.role
+    manifest["teacher"]["ensemble"] = {"bert_weight": ngram.weight,
+                                       "weights_tried": ngram.record.get("weights_tried"),
+                                       "ngram": {k: ngram.record.get(k) for k in ("analyzer", "C")}}
+    manifest["distillation"] = student.record.get("distillation")
+    manifest["transfer"] = transfer.record.get("counts")
+    manifest.update(timings_s=dict(stages.timings), stages_run=list(stages.ran))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        report = write_report(manifest, out.with_suffix(".md"))
+    except Exception as e:  # the card is optional; never lose a trained model over it
+        log.warning("no report.md: writing the model card failed (%s: %s)", type(e).__name__, e)
+        report = None
+    bundle = write_bundle(out, model_bytes=chosen.model_bytes, tokenizer_json=p.source.tokenizer_json,
+                          manifest=manifest, extra={"report.md": report} if report else None)
+    log.info("wrote %s (%d bytes, the %s model)", bundle, bundle.stat().st_size, chosen.role)
+    return RunResult(bundle, load_bundle(bundle).manifest, list(stages.ran), stages.work, student.model, candidates)
 
 
-class Pipeline:
-    def __init__(self, data_path, out_path, cfg: PipelineConfig = PipelineConfig(), work=None,
-                 test_path=None, name: str | None = None):
-        self.data_path, self.out = Path(data_path), Path(out_path)
-        self.cfg, self.test_path = cfg, test_path
-        self.name = name
-        self.work = Path(work) if work else Path("runs") / (name or self.out.stem)
-        self.stages_run: list[str] = []
-        self.timings: dict[str, float] = {}
-        self._teacher = self._student = None
+def teacher_and_candidate_metrics(p: Prepared, teacher: Teacher, ngram: Ngram, small: Candidate, small_model,
+                                  bert_int8: Candidate | None, chosen: Candidate) -> dict:
+    """Validation (and, with a test file, test) metrics of the teacher that labelled the
+    transfer set (int8 BERT mixed with the n-gram model), its parts, and each candidate."""
+    from modelprep.ensemble import mix
 
-    # -- stages ------------------------------------------------------------
-    def _teacher_stage(self) -> dict:
-        from modelprep.bert import build_teacher
-        from modelprep.train import Examples, fit, predict_texts, resolve_precision
-
-        tc = self.cfg.teacher
-        precision = resolve_precision(tc.precision)
-        stage = Stage(self.work / "teacher", config_hash(tc, self.source.card(), self.fingerprint, precision),
-                      {**asdict(tc), "precision_used": precision})
-        model = build_teacher(self.source, len(self.labels), tc.pooling, tc.dropout, load_pretrained=False,
-                              precision=precision)
-        record = stage.done()
-        if record:
-            log.info("teacher: reusing %s", stage.folder)
-            model.load_weights(str(stage.folder / "weights")).expect_partial()
-        else:
-            t0 = time.perf_counter()
-            folder = stage.start()
-            model.encoder.load_hf_weights(self.source.weights)
-            train = Examples(self.train_windows, self.data.train.y.astype(np.int64))
-            val = self.val.sample(tc.max_eval_texts, tc.seed)  # early stopping on at most this many
-            history, probs = fit(model, train, val, len(self.labels), self._loop(tc, teacher=True),
-                                 self.source.pad_id, "teacher")
-            if val is not self.val:
-                probs = predict_texts(model, self.val, 64, self.source.pad_id, "teacher on validation")
-            model.save_weights(str(folder / "weights"))
-            metrics = classification_metrics(self.val.y, probs, self.labels, "validation")
-            record = stage.finish(time.perf_counter() - t0, metrics=metrics, training=history,
-                                  teacher=self.source.card(), reason=self.reason)
-            self.stages_run.append("teacher")
-        self._teacher = model
-        self.timings["teacher"] = record["seconds"]
-        return record
-
-    def _transfer_stage(self, teacher_key: str) -> tuple[list[str], np.ndarray, np.ndarray, str]:
-        from modelprep.train import predict_logits
-        from modelprep.transfer import build_transfer_set
-
-        sc = self.cfg.student
-        cfg = {k: getattr(sc, k) for k in ("augment_copies", "max_transfer_texts", "label_time_budget_s", "seed")}
-        stage = Stage(self.work / "transfer", config_hash(teacher_key, cfg), cfg)
-        record = stage.done()
-        if record:
-            log.info("transfer set: reusing %s", stage.folder)
-        else:
-            t0 = time.perf_counter()
-            folder = stage.start()
-
-            def label(texts: list[str]) -> np.ndarray:
-                windows, _ = self.encoder.encode_batch(texts, first_window_only=True)
-                return predict_logits(self.teacher, windows, 64, self.source.pad_id, "teacher labelling")
-
-            ts = build_transfer_set(self.data.train.texts, self.data.train.y, label, len(self.labels), sc,
-                                    _mask_token(self.encoder.tokenizer))
-            (folder / "texts.json").write_text(json.dumps(ts.texts, ensure_ascii=False), "utf-8")
-            np.savez_compressed(folder / "soft_targets.npz", y=ts.y, logits=ts.logits)
-            record = stage.finish(time.perf_counter() - t0, counts=ts.counts)
-            self.stages_run.append("transfer")
-        self.timings["transfer"] = record["seconds"]
-        saved = np.load(stage.folder / "soft_targets.npz")
-        texts = json.loads((stage.folder / "texts.json").read_text("utf-8"))
-        return texts, saved["y"], saved["logits"], Stage.identity(record)
-
-    @property
-    def teacher(self):
-        if self._teacher is None:
-            self._teacher_stage()
-        return self._teacher
-
-    def _student_stage(self, transfer) -> tuple[dict, str]:
-        from modelprep.student import build_student
-        from modelprep.train import Examples, fit
-
-        texts, y, logits, transfer_key = transfer
-        sc = self.cfg.student
-        stage = Stage(self.work / "student", config_hash(transfer_key, sc), asdict(sc))
-        def new_student():
-            return build_student(self.source.config.vocab_size, len(self.labels), sc,
-                                 teacher_table=self.source.weights[WORD_EMBEDDINGS])
-
-        model = new_student()
-        record = stage.done()
-        if record:
-            log.info("student: reusing %s", stage.folder)
-            model.load_weights(str(stage.folder / "weights")).expect_partial()
-        else:
-            t0 = time.perf_counter()
-            folder = stage.start()
-            useful = np.flatnonzero((y >= 0) | ~np.isnan(logits).any(axis=1))  # drop unlabelled copies
-            windows, _ = self.encoder.encode_batch([texts[i] for i in useful], first_window_only=True)
-            examples = Examples(windows, y[useful], logits[useful])
-            best, tried = None, []
-            # How much to trust the teacher depends on how good it got within its budget:
-            # each alpha is trained and the best validation macro-F1 is kept.
-            for alpha in dict.fromkeys((sc.alpha, *sc.alpha_alternatives)):
-                candidate = model if best is None else new_student()
-                history, probs = fit(candidate, examples, self.val, len(self.labels),
-                                     replace(self._loop(sc, teacher=False), alpha=alpha), self.source.pad_id,
-                                     f"student (alpha {alpha})")
-                tried.append({"alpha": alpha, "val_macro_f1": history["best_val_macro_f1"],
-                              "seconds": history["seconds"]})
-                if best is None or history["best_val_macro_f1"] > best[0]["best_val_macro_f1"]:
-                    best = (history, probs, candidate, alpha)
-            history, probs, model, alpha = best
-            model.save_weights(str(folder / "weights"))
-            record = stage.finish(time.perf_counter() - t0, training=history,
-                                  distillation={"alpha": alpha, "tried": tried},
-                                  metrics=classification_metrics(self.val.y, probs, self.labels, "validation"))
-            self.stages_run.append("student")
-        self._student = model
-        self.timings["distill"] = record["seconds"]
-        return record, Stage.identity(record)
-
-    def _export_stage(self, student_key: str) -> bytes:
-        from modelprep.export import to_tflite
-
-        qc = self.cfg.quant
-        stage = Stage(self.work / "export", config_hash(student_key, qc.mode), {"mode": qc.mode})
-        record = stage.done()
-        path = stage.folder / "model.tflite"
-        if not record:
-            t0 = time.perf_counter()
-            stage.start()
-            path.write_bytes(to_tflite(self._student, qc))
-            record = stage.finish(time.perf_counter() - t0, bytes=path.stat().st_size)
-            self.stages_run.append("export")
-        self.timings["export"] = record["seconds"]
-        return path.read_bytes()
-
-    def _loop(self, c, teacher: bool):
-        from modelprep.train import LoopSettings
-
-        common = dict(batch_size=c.batch_size, learning_rate=c.learning_rate, epochs=c.epochs,
-                      weight_decay=c.weight_decay, warmup_fraction=c.warmup_fraction, patience=c.patience,
-                      time_budget_s=c.time_budget_s, seed=c.seed)
-        if teacher:
-            return LoopSettings(**common, max_steps=c.max_steps, class_weights=c.class_weights)
-        return LoopSettings(**common, temperature=c.temperature, alpha=c.alpha)
-
-    # -- the whole run -----------------------------------------------------
-    def _prepare(self) -> None:
-        tc = self.cfg.teacher
-        t0 = time.perf_counter()
-        self.data = prepare(self.data_path, self.cfg.data, self.test_path)
-        self.labels = list(self.data.labels)
-        self.fingerprint = _fingerprint(self.data)
-        self.source, self.reason = choose_teacher(self.data.train.texts, tc.name, tc.cjk_threshold)
-        if (self.source.config.vocab_size > PRUNE_ABOVE
-                and json.loads(self.source.tokenizer_json)["model"].get("type") == "Unigram"):
-            from modelprep.vocab import prune_source
-
-            self.source = prune_source(self.source, list(self.data.train.texts) + list(self.data.val.texts))
-        if tc.max_length > self.source.config.max_position_embeddings:
-            raise ValueError(f"max_length {tc.max_length} exceeds the teacher's "
-                             f"{self.source.config.max_position_embeddings} positions")
-        spec = TokenizerSpec(max_length=tc.max_length, cls_id=self.source.cls_id, sep_id=self.source.sep_id,
-                             pad_id=self.source.pad_id)
-        self.encoder = TextEncoder.from_json(self.source.tokenizer_json, spec)
-        self.train_windows = self.encoder.encode_batch(self.data.train.texts, first_window_only=True)[0]
-        self.val = _eval_set(self.encoder, self.data.val.texts, self.data.val.y)
-        self.timings["data"] = round(time.perf_counter() - t0, 1)
-
-    def run(self) -> RunResult:
-        from modelprep.train import predict_texts
-        from textsort.bundle import write_bundle
-        from textsort.engine import Classifier
-
-        self._prepare()
-        teacher_record = self._teacher_stage()
-        transfer = self._transfer_stage(Stage.identity(teacher_record))
-        student_record, student_key = self._student_stage(transfer)
-        tflite = self._export_stage(student_key)
-
-        t0 = time.perf_counter()
-        manifest = self._core_manifest()
-        candidate = write_bundle(self.work / "export" / "candidate.textsort", model_bytes=tflite,
-                                 tokenizer_json=self.source.tokenizer_json, manifest=manifest)
-        runtime = Classifier(candidate)
-        int8_probs = runtime.predict_proba(list(self.data.val.texts))
-        fp32_probs = predict_texts(self._student, self.val, 128, self.source.pad_id)
-        metrics = {
-            "teacher": teacher_record["metrics"],
-            "student_fp32": classification_metrics(self.val.y, fp32_probs, self.labels, "validation"),
-            "student_int8": classification_metrics(self.val.y, int8_probs, self.labels, "validation"),
-        }
-        try:
-            manifest["guard"] = guard(self.val.y, fp32_probs, int8_probs, self.cfg.quant)
-        finally:
-            self.timings["guard"] = round(time.perf_counter() - t0, 1)
-        metrics["agreement"] = {"keras_litert_top1": manifest["guard"]["agreement"]}
-        if self.data.test is not None:
-            metrics.update(self._test_metrics(runtime))
-        manifest.update(metrics=metrics, timings_s=dict(self.timings), stages_run=list(self.stages_run),
-                        distillation=student_record.get("distillation"))
-        self.out.parent.mkdir(parents=True, exist_ok=True)
-        report = self._write_report(manifest)
-        bundle = write_bundle(self.out, model_bytes=tflite, tokenizer_json=self.source.tokenizer_json,
-                              manifest=manifest, extra={"report.md": report} if report else None)
-        log.info("wrote %s (%d bytes)", bundle, bundle.stat().st_size)
-        return RunResult(bundle, manifest, list(self.stages_run), self.work)
-
-    def _test_metrics(self, runtime) -> dict:
+    m = lambda y, probs, split: classification_metrics(y, probs, p.labels, split)  # noqa: E731
+    bert_val = bert_int8.val_probs if bert_int8 is not None else teacher.val_probs
+    out = {"bert": teacher.record["metrics"], "student_fp32": small.fp32_val_metrics,
+           "student_int8": small.val_metrics,
+           "agreement": {"keras_litert_top1": chosen.guard["agreement"]}}
+    ngram_val = ngram.model.predict_proba(p.data.val.texts) if ngram.model is not None else None
+    out["teacher"] = m(p.val.y, mix(bert_val, ngram_val, ngram.weight) if ngram_val is not None else bert_val,
+                       "validation")
+    if ngram_val is not None:
+        out["ngram"] = m(p.val.y, ngram_val, "validation")
+    if bert_int8 is not None:
+        out["bert_int8"] = bert_int8.val_metrics
+    if p.test is not None:
         from modelprep.train import predict_texts
 
-        test = _eval_set(self.encoder, self.data.test.texts, self.data.test.y)
-        out = {}
-        for key, model in (("teacher_test", self.teacher), ("student_fp32_test", self._student)):
-            probs = predict_texts(model, test, 128, self.source.pad_id, f"{key} on the test file")
-            out[key] = classification_metrics(test.y, probs, self.labels, "test")
-        out["student_int8_test"] = classification_metrics(
-            test.y, runtime.predict_proba(list(self.data.test.texts)), self.labels, "test")
-        return out
-
-    def _language(self) -> str:
-        if self.source.languages == "en":
-            return "en"
-        return "zh" if cjk_share(self.data.train.texts) > self.cfg.teacher.cjk_threshold else "multi"
-
-    def _core_manifest(self) -> dict:
-        lang = self._language()
-        sc = self.cfg.student
-        return {
-            "format": FORMAT,
-            "format_version": FORMAT_VERSION,
-            "name": self.name or default_name(self.data_path, lang),
-            "description": f"Classifies text as {', '.join(self.labels)} ({self.source.name} distilled into a "
-                           f"{sc.arch.upper()}, {self.cfg.quant.mode})",
-            "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            "language": lang,
-            "labels": self.labels,
-            "tokenizer": self.encoder.spec.to_dict(),
-            "model": {"file": "model.tflite", "signature": "serving_default", "quantization": self.cfg.quant.mode,
-                      "architecture": f"{sc.arch}: embeddings {sc.embed_dim}, Conv1D widths "
-                                      f"{list(sc.conv_widths)} x {sc.filters}, masked max-pool"},
-            "data": self.data.summary,
-            "config": {"data": asdict(self.cfg.data), "teacher": asdict(self.cfg.teacher),
-                       "student": asdict(self.cfg.student), "quantization": asdict(self.cfg.quant)},
-            "teacher": {**self.source.card(), "reason": self.reason},
-            "versions": versions(),
-            "licenses": {"model": f"student distilled from {self.source.name} "
-                                  f"({self.source.license or 'see the teacher'})",
-                         "data": "as the training data's own licence"},
-        }
-
-    def _write_report(self, manifest: dict) -> str | None:
-        from modelprep.report import write_report
-
-        try:
-            return write_report(manifest, self.out.with_suffix(".md"))
-        except Exception as e:  # the card is optional; never lose a trained model over it
-            log.warning("no report.md: writing the model card failed (%s: %s)", type(e).__name__, e)
-            return None
-
-
-def train(data_path, out_path, cfg: PipelineConfig = PipelineConfig(), **kw) -> RunResult:
-    """Run the whole pipeline; see `Pipeline` for the keyword arguments."""
-    return Pipeline(data_path, out_path, cfg, **kw).run()
+        out["student_int8_test"] = small.test_metrics
+        out["student_fp32_test"] = m(p.test.y, predict_texts(small_model, p.test, 128, p.source.pad_id), "test")
+        if bert_int8 is not None:
+            bert_test = bert_int8.test_probs
+            out["bert_int8_test"] = bert_int8.test_metrics
+        else:
+            bert_test = predict_texts(teacher.model, p.test, 64, p.source.pad_id, "teacher on the test file")
+            out["bert_test"] = m(p.test.y, bert_test, "test")
+        ngram_test = ngram.model.predict_proba(p.data.test.texts) if ngram.model is not None else None
+        out["teacher_test"] = m(p.test.y, mix(bert_test, ngram_test, ngram.weight)
+                                if ngram_test is not None else bert_test, "test")
+        if ngram_test is not None:
+            out["ngram_test"] = m(p.test.y, ngram_test, "test")
+    return out

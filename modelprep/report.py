@@ -10,10 +10,12 @@ import json
 from pathlib import Path
 
 DASH = "—"
-MODEL_ORDER = ("teacher", "student_fp32", "student_int8",                 # validation
-               "teacher_test", "student_fp32_test", "student_int8_test")  # other entries follow
-SHIPPED_ORDER = ("student_int8_test", "student_int8", "student_fp32_test", "student_fp32",
-                 "teacher_test", "teacher")
+MODEL_ORDER = ("teacher", "bert", "bert_int8", "ngram", "student_fp32", "student_int8",  # validation
+               "teacher_test", "bert_test", "bert_int8_test", "ngram_test", "student_fp32_test",
+               "student_int8_test")  # other entries follow
+SHIPPED_ORDER = {"small": ("student_int8_test", "student_int8", "student_fp32_test", "student_fp32",
+                           "teacher_test", "teacher"),
+                 "accurate": ("bert_int8_test", "bert_int8")}
 CJK_FONT_HINTS = ("cjk", "wqy", "wenquanyi", "han sans", "hansans", "han serif", "hei", "song",
                   "ming", "gothic", "yahei", "simsun", "pingfang", "hiragino", "droid", "uming",
                   "ukai", "fallback", "noto")
@@ -114,6 +116,7 @@ def _student_section(m: dict) -> list[str]:
             ["Model file size", _size(_get(m, "files", model.get("file", "model.tflite"), "bytes"))],
             ["Tokens per window", tok.get("max_length")], ["Window stride", tok.get("window_stride")]]
     rows += [[k, v] for k, v in (_get(m, "config", "student") or {}).items()]
+    rows += [[f"distill: {k}", v] for k, v in (_get(m, "config", "distill") or {}).items()]
     dist = m.get("distillation") or {}
     if dist.get("tried"):
         tried = ", ".join(f"{t.get('alpha')}: {_pct(t.get('val_macro_f1'))} %" for t in dist["tried"])
@@ -140,10 +143,10 @@ def _metric_entries(metrics) -> list[tuple[str, dict]]:
 
 
 def shipped_metrics(manifest: dict) -> tuple[str, dict] | None:
-    """The metrics of the model the bundle ships (int8, else fp32, else teacher),
-    on the test split where there is one."""
+    """The metrics of the model the bundle ships (`shipped`: the small student, int8, else
+    fp32, else teacher; or the accurate int8 BERT), on the test split where there is one."""
     entries = dict(_metric_entries(manifest.get("metrics")))
-    for key in SHIPPED_ORDER:
+    for key in SHIPPED_ORDER.get(manifest.get("shipped"), SHIPPED_ORDER["small"]):
         if key in entries:
             return key, entries[key]
     return next(iter(entries.items()), None)
@@ -161,6 +164,24 @@ def _metrics_section(m: dict) -> list[str]:
     return ["## Metrics", note, "",
             _table(["model", "split", "n", "accuracy %", "macro precision %", "macro recall %",
                     "macro F1 %"], rows)]
+
+
+def _candidates_section(m: dict) -> list[str]:
+    cands = [c for c in (m.get("candidates") or []) if isinstance(c, dict)]
+    if not cands:
+        return []
+    rows = []
+    for c in cands:
+        val, test = c.get("validation") or {}, c.get("test") or {}
+        rows.append([("**shipped** " if c.get("role") == m.get("shipped") else "") + str(c.get("role")),
+                     c.get("model"), _size(c.get("bytes")), c.get("ms_per_text"),
+                     _pct(val.get("accuracy")), _pct(val.get("macro_f1")),
+                     _pct(test.get("accuracy")), _pct(test.get("macro_f1")), c.get("guard_passed")])
+    return ["## Candidates (int8, verified with the runtime)",
+            "`textsort-prep train --size small|accurate` (or `--max-size MB`, `--max-ms MS`) chooses among them; "
+            "ms per text is model time on this machine over the validation texts.", "",
+            _table(["size", "model", "bundle", "ms/text", "val accuracy %", "val macro F1 %", "test accuracy %",
+                    "test macro F1 %", "guard passed"], rows)]
 
 
 def _per_class_section(m: dict) -> list[str]:
@@ -210,7 +231,8 @@ def render_markdown(manifest: dict, out_md: Path) -> str:
                               ["Labels", f"{len(labels)}: " + ", ".join(map(str, labels)) if labels else None],
                               ["Bundle format", m.get("format_version")]])]
     sections = [head, _data_section(m.get("data")), _teacher_section(m.get("teacher")),
-                _student_section(m), _guard_section(m), _metrics_section(m), _per_class_section(m),
+                _student_section(m), _guard_section(m), _candidates_section(m), _metrics_section(m),
+                _per_class_section(m),
                 _confusion_section(m, out_md), _timings_section(m),
                 ["## Versions", _kv_table(m.get("versions") or {})],
                 ["## Licences", _kv_table(m.get("licenses") or {})]]

@@ -11,6 +11,11 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 
+class TeacherError(Exception):
+    """A teacher that cannot be read; the message names the file. Defined here, beside
+    the data every reader returns, so that the readers (teachers, e5) need not import each other."""
+
+
 @dataclass(frozen=True)
 class BertConfig:
     vocab_size: int

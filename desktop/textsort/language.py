@@ -23,6 +23,18 @@ def is_cjk(ch: str) -> bool:
     )
 
 
+def cjk_share(texts, sample: int = 5000) -> float:
+    """Share of CJK characters among the non-space characters of (up to) `sample` texts:
+    the corpus-level test (teacher choice, n-gram analyzers, a bundle's language)."""
+    cjk = total = 0
+    for t in list(texts)[:sample]:
+        for ch in t:
+            if not ch.isspace():
+                total += 1
+                cjk += is_cjk(ch)
+    return cjk / total if total else 0.0
+
+
 def cjk_letter_share(text: str, limit: int = 5000) -> float | None:
     """Share of the letters (in the first `limit` characters) that are CJK; None when
     the text has fewer than 4 letters (too short to tell)."""

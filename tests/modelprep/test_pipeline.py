@@ -1,4 +1,5 @@
-"""The whole pipeline on a tiny random BERT: manifest, runtime parity, guard, resuming."""
+"""The whole pipeline on a tiny random BERT: manifest, runtime parity, guard, resuming,
+the size ladder."""
 from __future__ import annotations
 
 import shutil
@@ -8,7 +9,7 @@ import numpy as np
 import pytest
 
 from modelprep.evaluate import GuardError
-from modelprep.pipeline import Pipeline
+from modelprep.pipeline import train
 from textsort.bundle import load_bundle
 from textsort.engine import Classifier
 
@@ -22,10 +23,9 @@ def trained(tmp_path_factory):
     train_csv = write_csv(root / "train.csv", synthetic_rows(360))
     test_csv = write_csv(root / "test.csv", synthetic_rows(90, seed=1))
     cfg = tiny_config(teacher)
-    pipe = Pipeline(train_csv, root / "out" / "tiny.textsort", cfg, work=root / "work", test_path=test_csv,
-                    name="tiny-topics")
-    result = pipe.run()
-    return {"root": root, "cfg": cfg, "pipe": pipe, "result": result, "train": train_csv, "test": test_csv}
+    result = train(train_csv, root / "out" / "tiny.textsort", cfg, work=root / "work", test_path=test_csv,
+                   name="tiny-topics")
+    return {"root": root, "cfg": cfg, "result": result, "train": train_csv, "test": test_csv}
 
 
 def _rerun(trained, tmp_path, **cfg_changes):
@@ -36,21 +36,21 @@ def _rerun(trained, tmp_path, **cfg_changes):
     cfg = trained["cfg"]
     for section, values in cfg_changes.items():
         cfg = replace(cfg, **{section: replace(getattr(cfg, section), **values)})
-    pipe = Pipeline(trained["train"], tmp_path / "again.textsort", cfg, work=work, name="tiny-topics")
-    return pipe, work
+    return (lambda: train(trained["train"], tmp_path / "again.textsort", cfg, work=work, name="tiny-topics")), work
 
 
 def test_manifest_is_complete(trained):
     result = trained["result"]
-    assert result.stages_run == ["teacher", "transfer", "student", "export"]
+    assert result.stages_run == ["teacher", "teacher_int8", "ngram", "transfer", "student", "student_int8"]
     bundle = load_bundle(result.bundle)
     m = bundle.manifest
     assert m["name"] == "tiny-topics" and m["labels"] == ["food", "sport", "tech"] and m["language"] == "en"
     assert m["tokenizer"]["max_length"] == 16 and m["tokenizer"]["cls_id"] == 2
     assert m["model"]["quantization"] == "dynamic-int8"
-    assert set(m["config"]) == {"data", "teacher", "student", "quantization"}
+    assert set(m["config"]) == {"data", "teacher", "ngram", "transfer", "student", "distill", "quantization", "ship"}
     assert m["teacher"]["name"] == "teacher" and m["teacher"]["parameters"] > 10000 and m["teacher"]["reason"]
-    for key in ("teacher", "student_fp32", "student_int8", "teacher_test", "student_fp32_test", "student_int8_test"):
+    for key in ("teacher", "bert", "bert_int8", "ngram", "student_fp32", "student_int8", "teacher_test",
+                "bert_int8_test", "ngram_test", "student_fp32_test", "student_int8_test"):
         metrics = m["metrics"][key]
         assert set(metrics) >= {"accuracy", "macro_precision", "macro_recall", "macro_f1", "per_class",
                                 "confusion_matrix", "split", "n"}
@@ -61,7 +61,17 @@ def test_manifest_is_complete(trained):
     assert m["metrics"]["student_int8_test"]["accuracy"] > 0.7  # keywords are learnable; chance is 1/3
     assert m["guard"]["passed"] and not m["guard"]["overridden"]
     assert m["metrics"]["agreement"]["keras_litert_top1"] >= 0.995
-    assert set(m["timings_s"]) >= {"teacher", "transfer", "distill", "export", "guard"}
+    assert set(m["timings_s"]) >= {"data", "teacher", "teacher_int8", "ngram", "transfer", "student", "student_int8"}
+    # the size ladder: both candidates verified and measured; the small student is shipped by default
+    assert [c["role"] for c in m["candidates"]] == ["small", "accurate"] and m["shipped"] == "small"
+    small, accurate = m["candidates"]
+    assert small["model_bytes"] == m["files"]["model.tflite"]["bytes"] != accurate["model_bytes"]
+    assert all(c["ms_per_text"] > 0 and c["guard_passed"] and c["test"]["n"] == 90 for c in m["candidates"])
+    assert small["test"]["accuracy"] == m["metrics"]["student_int8_test"]["accuracy"]
+    # the teacher that labelled the transfer set: int8 BERT mixed with the n-gram model
+    ens = m["teacher"]["ensemble"]
+    assert ens["bert_weight"] in (0.25, 0.5, 0.75) and ens["ngram"]["analyzer"] in ("word_1_2", "char_wb_2_5")
+    assert m["transfer"]["teacher_labelled"] == m["transfer"]["real"] + m["transfer"]["augmented"]
     # every alpha was trained; the kept one has the best validation macro-F1, which the metrics show
     tried = m["distillation"]["tried"]
     assert [t["alpha"] for t in tried] == [0.7, 0.3]
@@ -74,12 +84,11 @@ def test_manifest_is_complete(trained):
 
 def test_runtime_matches_keras(trained):
     """LiteRT int8 logits (through the app's Classifier) track the fp32 Keras student."""
-    pipe = trained["pipe"]
     clf = Classifier(trained["result"].bundle)
     texts = [t for t, _ in synthetic_rows(40, seed=7)]
     windows, _ = clf.encoder.encode_batch(texts)
     ids, mask = clf.encoder.pad(windows)
-    keras_logits = pipe._student({"input_ids": ids, "attention_mask": mask}).numpy()
+    keras_logits = trained["result"].student({"input_ids": ids, "attention_mask": mask}).numpy()
     lite_logits = clf.logits(ids, mask)
     assert (keras_logits.argmax(1) == lite_logits.argmax(1)).mean() >= 0.95
     assert np.abs(keras_logits - lite_logits).max() < 0.1 * np.abs(keras_logits).max() + 0.05
@@ -89,33 +98,35 @@ def test_tampered_export_is_refused(trained, tmp_path):
     """An int8 file whose classes are scrambled (a wrong-labels model) fails the guard."""
     from modelprep.export import to_tflite
 
-    student = trained["pipe"]._student
+    student = trained["result"].student
     kernel, bias = student.head.get_weights()
     student.head.set_weights([np.roll(kernel, 1, axis=1), np.roll(bias, 1)])
     try:
         scrambled = to_tflite(student)
     finally:
         student.head.set_weights([kernel, bias])
-    pipe, work = _rerun(trained, tmp_path)
-    (work / "export" / "model.tflite").write_bytes(scrambled)
+    run, work = _rerun(trained, tmp_path)
+    (work / "student_int8" / "model.tflite").write_bytes(scrambled)
+    records = sorted(work.glob("*/stage.json"))
+    before = [r.read_bytes() for r in records]
     with pytest.raises(GuardError, match=r"agreement 0\.\d+ \(required 0.995\)"):
-        pipe.run()
+        run()
     assert not (tmp_path / "again.textsort").exists()
-    assert pipe.stages_run == []  # nothing retrained: the guard judged the tampered file
+    assert [r.read_bytes() for r in records] == before  # nothing retrained: the guard judged the tampered file
 
-    pipe, _ = _rerun(trained, tmp_path, quant={"allow_failed_guard": True})
-    m = pipe.run().manifest
+    run, _ = _rerun(trained, tmp_path, quant={"allow_failed_guard": True})
+    m = run().manifest
     assert m["guard"]["passed"] is False and m["guard"]["overridden"] is True
     assert m["metrics"]["agreement"]["keras_litert_top1"] < 0.5
 
 
 def test_resume_after_crash_in_distillation(trained, tmp_path):
-    pipe, work = _rerun(trained, tmp_path)
+    run, work = _rerun(trained, tmp_path)
     teacher_weights = sorted((work / "teacher").glob("weights*"))
     mtimes = [p.stat().st_mtime_ns for p in teacher_weights]
     (work / "student" / "stage.json").unlink()  # as if distillation had died half-way
-    result = pipe.run()
-    assert result.stages_run == ["student", "export"]
+    result = run()
+    assert result.stages_run == ["student", "student_int8"]
     assert [p.stat().st_mtime_ns for p in teacher_weights] == mtimes
     assert load_bundle(result.bundle).labels == ["food", "sport", "tech"]
 
@@ -123,8 +134,20 @@ def test_resume_after_crash_in_distillation(trained, tmp_path):
 def test_changed_student_config_reruns_only_the_student(trained, tmp_path):
     # A 2-epoch tiny student can have a near-tie that int8 flips (1 of 36 texts fails the
     # guard); this test is about which stages re-run, so the guard may not stop it.
-    pipe, _ = _rerun(trained, tmp_path, student={"epochs": 2}, quant={"allow_failed_guard": True})
-    assert pipe.run().stages_run == ["student", "export"]
+    run, _ = _rerun(trained, tmp_path, distill={"epochs": 2}, quant={"allow_failed_guard": True})
+    assert run().stages_run == ["student", "student_int8"]
+
+
+def test_size_ladder_ships_the_accurate_model_when_asked(trained, tmp_path):
+    run, _ = _rerun(trained, tmp_path, ship={"size": "accurate"})
+    result = run()
+    assert result.stages_run == []  # choosing another candidate retrains nothing
+    m = result.manifest
+    best = max(m["candidates"], key=lambda c: c["validation"]["accuracy"])
+    assert m["shipped"] == best["role"] and m["files"]["model.tflite"]["bytes"] == best["model_bytes"]
+    run, _ = _rerun(trained, tmp_path, ship={"max_mb": 1e-3})
+    with pytest.raises(ValueError, match="no verified model fits"):
+        run()
 
 
 def test_default_name(tmp_path):

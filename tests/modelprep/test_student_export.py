@@ -85,3 +85,33 @@ def test_guard_refuses_same_labels_with_squashed_probabilities():
     assert guard(y, fp32, fp32 + 0.001, QuantConfig())["mean_prob_diff"] == pytest.approx(0.001)
     with pytest.raises(GuardError, match=r"mean probability difference 0.4000"):
         guard(y, fp32, squashed, QuantConfig())
+
+
+WIDE = StudentConfig(embed_dim=8, filters=8, conv_widths=(2, 3), ngram_buckets=97, ngram_dim=4)
+
+
+def test_wide_branch_ignores_padding_and_exports_with_parity():
+    from ai_edge_litert.interpreter import Interpreter
+
+    from modelprep.student import bigram_multiplier
+
+    model = build_student(2000, 3, WIDE)
+    assert model.bigrams.embeddings.shape == (97, 4)
+    rows = [[2, 7, 9, 11, 3], [2, 1999, 3]]
+    ids, mask = _ids(rows, 5)
+    keras = model({"input_ids": ids, "attention_mask": mask}).numpy()
+    ids_long, mask_long = _ids(rows, 9)
+    ids_long[mask_long == 0] = 1500  # padding must not reach the bigram bag either
+    assert np.allclose(keras, model({"input_ids": ids_long, "attention_mask": mask_long}).numpy(), atol=1e-6)
+    # the int32 hash never overflows, even for the largest ids of a 250k vocabulary
+    m = bigram_multiplier(250_037)
+    assert 249_036 * m + 250_036 < 2**31 and bigram_multiplier(30_522) >= 30_522
+    runner = Interpreter(model_content=to_tflite(model, QuantConfig(mode="float32"))).get_signature_runner(
+        "serving_default")
+    assert np.abs(runner(input_ids=ids, attention_mask=mask)["logits"] - keras).max() < 1e-5
+
+
+def test_wide_branch_changes_the_model_only_when_asked():
+    plain = build_student(500, 2, CFG)
+    assert plain.bigrams is None
+    assert len(build_student(500, 2, WIDE).trainable_weights) == len(plain.trainable_weights) + 1

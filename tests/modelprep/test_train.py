@@ -110,3 +110,19 @@ def test_eval_set_sample_keeps_whole_texts():
     kept = [int(w[1]) for w in small.windows]
     groups = {0: [0, 1], 1: [2], 2: [3, 4, 5], 3: [6]}
     assert sorted(kept) == sorted(sum((groups[t] for t in groups if set(groups[t]) & set(kept)), []))
+
+
+def test_loop_settings_take_the_shared_fields_of_a_stage_config():
+    from modelprep.config import DistillConfig, TeacherConfig
+
+    d = LoopSettings.of(DistillConfig(epochs=3, temperature=4.0), alpha=0.3)
+    assert (d.epochs, d.temperature, d.alpha, d.batch_size) == (3, 4.0, 0.3, DistillConfig().batch_size)
+    t = LoopSettings.of(TeacherConfig(max_steps=7))
+    assert t.max_steps == 7 and t.class_weights and t.alpha == 0.0
+
+
+def test_progress_bars_only_on_a_terminal(capsys):
+    from modelprep.train import progress
+
+    assert list(progress(range(3), "work")) == [0, 1, 2]
+    assert capsys.readouterr().err == ""  # pytest's stderr is not a terminal: no bar, no '\r'
