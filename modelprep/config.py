@@ -58,7 +58,7 @@ class NgramConfig:
     c_grid: tuple[float, ...] = (1.0, 4.0, 16.0, 64.0)
     min_df: int = 1
     max_features: int | None = 2_000_000
-    folds: int = 5                            # out-of-fold teacher labels
+    folds: int = 3                  # out-of-fold teacher labels
     seed: int = 0
 
 
@@ -67,7 +67,7 @@ class TransferConfig:
     """The teacher-labelled transfer set (`modelprep.transfer`, `modelprep.augment`)."""
     augment_copies: int = 3         # augmented copies per real row
     max_transfer_texts: int = 40000  # teacher-labelled texts (real rows first), caps labelling time
-    label_time_budget_s: float = 240.0  # labelling stops here; augmented rows come last
+    label_time_budget_s: float = 150.0  # labelling stops here; augmented rows come last
     augment: AugmentConfig = field(default_factory=AugmentConfig)
     seed: int = 0
 
