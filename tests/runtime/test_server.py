@@ -73,3 +73,80 @@ def test_only_loopback_addresses(tiny_classifier):
                         "--model", str(tiny_classifier.bundle.path)], capture_output=True, text=True,
                        cwd=REPO, env={"PYTHONPATH": str(REPO / "desktop"), "PATH": "/usr/bin:/bin"}, timeout=60)
     assert r.returncode == 2 and "loopback" in r.stderr
+
+
+def raw_request(url: str, head: str, body: bytes = b"") -> tuple[int, dict]:
+    """Send exactly these request bytes (urllib would fix the headers)."""
+    import socket
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    with socket.create_connection((parts.hostname, parts.port), timeout=10) as sock:
+        sock.sendall(head.encode("latin-1") + b"\r\n" + body)
+        sock.shutdown(socket.SHUT_WR)
+        data = b""
+        while chunk := sock.recv(65536):
+            data += chunk
+    status = int(data.split(b" ", 2)[1])
+    payload = data.split(b"\r\n\r\n", 1)[1]
+    return status, json.loads(payload) if payload else {}
+
+
+@pytest.mark.parametrize("length, status", [("-1", 400), ("abc", 411), (None, 411)])
+def test_content_length_must_be_a_non_negative_number(server, length, status):
+    # Content-Length: -1 used to read to the end of the stream, past the body limit
+    head = "POST /classify HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+    head += f"Content-Length: {length}\r\n" if length is not None else ""
+    got_status, got = raw_request(server, head, b'{"text": "hi"}')
+    assert got_status == status and "Content-Length" in got["error"]
+
+
+@pytest.mark.parametrize("body, words", [
+    ({"text": "hi", "explain": True, "top_words": "abc"}, "top_words"),
+    ({"text": "hi", "explain": True, "top_words": None}, "top_words"),
+    ({"text": "hi", "explain": True, "top_words": 1e999}, "top_words"),
+    ({"text": "hi", "explain": True, "top_words": 10**6}, "top_words"),
+    ({"text": "hi", "explain": "yes"}, "explain"),
+])
+def test_bad_field_values_get_400_not_an_empty_reply(server, body, words):
+    status, got = call(server + "/classify", json.dumps(body).encode())
+    assert status == 400 and words in got["error"]
+
+
+def test_lone_surrogates_and_deep_nesting_get_400(server):
+    status, got = call(server + "/classify", b'{"text": "ok \\ud800 then"}')
+    assert status == 400 and "surrogate" in got["error"]
+    status, got = call(server + "/classify", b'{"texts": ["a", "\\udfff"]}')
+    assert status == 400 and "surrogate" in got["error"]
+    status, got = call(server + "/classify", b"[" * 100_000 + b"]" * 100_000)
+    assert status == 400 and "nested" in got["error"]
+
+
+@pytest.mark.parametrize("host, allowed", [
+    ("127.0.0.1", True), ("127.0.0.1:8765", True), ("localhost:1", True), ("LOCALHOST", True), ("[::1]:80", True),
+    ("evil.com", False), ("evil.com:8765", False), ("127.0.0.1.evil.com", False), ("localhost:80x", False),
+    ("[::1]evil", False), ("", False),
+])
+def test_host_names_allowed(host, allowed):
+    from textsort.server import host_allowed
+
+    assert host_allowed(host) is allowed
+
+
+def test_dns_rebinding_and_cors_preflight_are_refused(server):
+    port = server.rsplit(":", 1)[1]
+    for method, path in (("GET", "/health"), ("POST", "/classify")):
+        status, got = raw_request(server, f"{method} {path} HTTP/1.1\r\nHost: evil.com:{port}\r\n"
+                                          "Content-Length: 2\r\n", b"{}")
+        assert status == 403 and "Host" in got["error"]
+    status, _ = raw_request(server, f"GET /health HTTP/1.1\r\nHost: localhost:{port}\r\n")
+    assert status == 200
+    import socket
+    from urllib.parse import urlsplit
+
+    with socket.create_connection((urlsplit(server).hostname, int(port)), timeout=10) as sock:
+        sock.sendall(f"OPTIONS /classify HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nOrigin: http://evil.com\r\n"
+                     "Access-Control-Request-Method: POST\r\n\r\n".encode())
+        reply = sock.recv(65536).decode("latin-1")
+    assert reply.startswith("HTTP/1.0 405") or reply.startswith("HTTP/1.1 405")
+    assert "access-control-allow-origin" not in reply.lower()
