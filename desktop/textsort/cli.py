@@ -13,7 +13,6 @@ Exit codes: 0 ok; 1 some files had problems (or self-test failed its check);
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import unicodedata
@@ -78,32 +77,34 @@ class TableWriter:
 
     def __init__(self, labels: list[str], out, explain: bool, top_k: int | None):
         self.out, self.explain, self.top_k = out, explain, top_k
-        self.w = max([display_width(x) for x in labels] + [display_width("uncertain"), 5])
+        self.w = max([display_width(_printable(x)) for x in labels] + [display_width("uncertain"), 5])
         print(f"{pad('LABEL', self.w)}  {'CONF':>6}  FILE", file=out)
 
     def write(self, r) -> None:
         p = r.prediction
         if p is None:
-            print(f"{pad('-', self.w)}  {'-':>6}  {_shown_path(r.path)}  [problem: {r.problem}]", file=self.out)
+            print(f"{pad('-', self.w)}  {'-':>6}  {_shown_path(r.path)}  [problem: {_printable(r.problem)}]",
+                  file=self.out)
             return
-        label = "uncertain" if p.uncertain else p.label
-        notes = [f"best guess {p.label}"] if p.uncertain else []
+        # labels come from the bundle and words from the file: neither may move the cursor or fake a line
+        label = "uncertain" if p.uncertain else _printable(p.label)
+        notes = [f"best guess {_printable(p.label)}"] if p.uncertain else []
         if self.top_k and self.top_k > 1:
-            notes.append(", ".join(f"{lab} {s:.1%}" for lab, s in p.top))
+            notes.append(", ".join(f"{_printable(lab)} {s:.1%}" for lab, s in p.top))
         if r.file.truncated:
             notes.append(r.note)
         if r.warning:
             notes.append(r.warning)
-        extra = f"  [{'; '.join(notes)}]" if notes else ""
+        extra = f"  [{_printable('; '.join(notes))}]" if notes else ""
         print(f"{pad(label, self.w)}  {p.score:>6.1%}  {_shown_path(r.path)}{extra}", file=self.out)
         if self.explain and r.explanation is not None:
             words = [w for w in r.explanation.words if w.score > 0] or r.explanation.words
-            shown = ", ".join(f"{_one_line(w.text)} ({w.score:+.2g})" for w in words)
+            shown = ", ".join(f"{_printable(_one_line(w.text))} ({w.score:+.2g})" for w in words)
             print(f"{pad('', self.w)}  {'':>6}    words: {shown or '-'}", file=self.out)
 
 
 def cmd_classify(args) -> int:
-    from textsort.session import Session, csv_header, csv_row, sort_into
+    from textsort.session import CsvWriter, Session, csv_header, csv_row, json_text, sort_into
 
     clf = _load_classifier(args)
     if clf is None:
@@ -122,9 +123,7 @@ def cmd_classify(args) -> int:
     if args.format == "table":
         writer = TableWriter(clf.labels, out, args.explain, args.top_k)
     elif args.format == "csv":
-        import csv
-
-        writer = csv.writer(out, lineterminator="\n")
+        writer = CsvWriter(out)
         writer.writerow(csv_header(clf.labels))
     # Results are kept only when needed afterwards (one JSON array, sorting); the
     # text itself is never kept once a row is written (no output format includes it).
@@ -138,13 +137,12 @@ def cmd_classify(args) -> int:
         elif args.format == "csv":
             writer.writerow(csv_row(r, clf.labels))
         elif args.format == "jsonl":
-            print(json.dumps(r.to_dict(), ensure_ascii=False), file=out, flush=True)
+            print(json_text(r.to_dict()), file=out, flush=True)
         r.file.text = None
         if keep:
             results.append(r)
     if args.format == "json":
-        json.dump([r.to_dict() for r in results], out, ensure_ascii=False, indent=1)
-        print(file=out)
+        print(json_text([r.to_dict() for r in results], indent=1), file=out)
     if args.format == "table":
         done = count - problems
         print(f"\n{done} file(s) classified, {problems} with problems, model {clf.bundle.name}", file=sys.stderr)

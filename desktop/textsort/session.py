@@ -146,6 +146,48 @@ def _labels_of(results: list[FileResult]) -> list[str]:
     return []
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # a spreadsheet would run such a cell as a formula
+
+
+def _escape_surrogates(text: str) -> str:
+    return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def json_text(obj, **kw) -> str:
+    """JSON that keeps non-ASCII text readable and is always encodable: a file name that is
+    not UTF-8 (decoded with surrogateescape, so lone surrogates) keeps them as `\\udcXX`
+    escapes, which a JSON reader turns back into the same name (`os.fsencode` gives the bytes)."""
+    return _escape_surrogates(json.dumps(obj, ensure_ascii=False, **kw))
+
+
+def csv_cell(value):
+    """A cell that cannot fake a record or run as a spreadsheet formula: lone surrogates as
+    `\\udcXX`, and a leading =, +, -, @, tab or CR guarded by a `'` (OWASP's advice)."""
+    if not isinstance(value, str):
+        return value
+    value = _escape_surrogates(value)
+    return "'" + value if value.startswith(FORMULA_START) else value
+
+
+class CsvWriter:
+    """csv.writer that quotes every field of a row holding a CR (with a "\\n" line end a bare
+    CR would be written unquoted, and readers split the record there) and guards cells."""
+
+    def __init__(self, fh, lineterminator: str = "\n"):
+        self._minimal = csv.writer(fh, lineterminator=lineterminator)
+        self._all = csv.writer(fh, lineterminator=lineterminator, quoting=csv.QUOTE_ALL)
+
+    def writerow(self, row) -> None:
+        row = [csv_cell(v) for v in row]
+        quote_all = any(isinstance(v, str) and "\r" in v for v in row)
+        (self._all if quote_all else self._minimal).writerow(row)
+
+    def writerows(self, rows) -> None:
+        for row in rows:
+            self.writerow(row)
+
+
 def csv_header(labels: list[str]) -> list[str]:
     return ["path", "label", "confidence", "uncertain", *[f"score_{lab}" for lab in labels],
             "windows", "truncated", "encoding", "problem", "top_words", "warning"]
@@ -201,7 +243,7 @@ def export_csv(results: Iterable[FileResult], path: str | os.PathLike) -> Path:
     _refuse_input(results, path)
 
     def write(fh):
-        w = csv.writer(fh)
+        w = CsvWriter(fh, lineterminator="\r\n")
         w.writerow(csv_header(labels))
         w.writerows(csv_row(r, labels) for r in results)
 
@@ -213,7 +255,7 @@ def export_json(results: Iterable[FileResult], path: str | os.PathLike) -> Path:
     path = Path(path)
     _refuse_input(results, path)
     return _write_atomic(
-        path, lambda fh: fh.write(json.dumps([r.to_dict() for r in results], ensure_ascii=False, indent=1)), "utf-8"
+        path, lambda fh: fh.write(json_text([r.to_dict() for r in results], indent=1)), "utf-8"
     )
 
 

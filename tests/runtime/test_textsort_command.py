@@ -117,3 +117,55 @@ def test_models_and_self_test(tiny_bundle, tiny_zh_bundle, tmp_path):
     (models / "broken.textsort").write_text("nope")
     r = textsort("models", env_extra=env)
     assert r.returncode == 1 and "unusable" in r.stdout
+
+
+def test_non_utf8_file_names_never_break_machine_readable_output(tiny_bundle, tmp_path):
+    """A name that is not UTF-8 (surrogateescape) under a strict UTF-8 stdout: every format
+    finishes, JSON stays valid and gives back the exact name."""
+    d = tmp_path / "names"
+    d.mkdir()
+    raw = os.fsencode(d) + b"/caf\xe9-\xff.txt"
+    with open(raw, "wb") as fh:
+        fh.write(b"claim your free prize now")
+    for fmt in ("jsonl", "json", "csv"):
+        r = textsort("classify", d, "--model", tiny_bundle, "--format", fmt, "--no-progress",
+                     env_extra={"PYTHONIOENCODING": "utf-8:strict"})
+        assert r.returncode == 0, (fmt, r.stderr)
+        if fmt == "csv":
+            (row,) = list(csv.DictReader(io.StringIO(r.stdout)))
+            assert row["path"].endswith("caf\\udce9-\\udcff.txt")
+        else:
+            rows = [json.loads(line) for line in r.stdout.splitlines()] if fmt == "jsonl" else json.loads(r.stdout)
+            assert os.fsencode(rows[0]["path"]) == raw
+
+
+def test_csv_records_cannot_be_faked_or_run_as_formulas(tiny_bundle, tmp_path):
+    d = tmp_path / "tricky"
+    d.mkdir()
+    (d / "a\rfake,row.txt").write_text("claim your free prize now")
+    (d / "=HYPERLINK(1).txt").write_text("see you at lunch")
+    r = textsort("classify", d, "--model", tiny_bundle, "--format", "csv", "--no-progress")
+    assert r.returncode == 0, r.stderr
+    rows = list(csv.DictReader(io.StringIO(r.stdout, newline="")))
+    names = sorted(Path(row["path"]).name for row in rows)
+    # one record per file (the CR stays inside its quoted field; text-mode pipes show it as \n)
+    assert len(rows) == 2 and names[0] == "=HYPERLINK(1).txt" and names[1] in ("a\rfake,row.txt", "a\nfake,row.txt")
+    assert all(not row["path"].startswith("=") for row in rows)
+    assert "'=" not in r.stdout  # an absolute path does not start with "="; the guard changes nothing
+    r = textsort("classify", "=HYPERLINK(1).txt", "--model", tiny_bundle, "--format", "csv", "--no-progress",
+                 cwd=d)
+    (row,) = list(csv.DictReader(io.StringIO(r.stdout)))
+    assert row["path"] == "'=HYPERLINK(1).txt"  # a relative name that would run as a formula is guarded
+
+
+def test_labels_with_control_characters_cannot_fake_lines_or_clear_the_screen(tiny_bundle, files, tmp_path):
+    from textsort.bundle import load_bundle, write_bundle
+
+    b = load_bundle(tiny_bundle)
+    manifest = dict(b.manifest, labels=["ham\nspam  99.9%  fake.txt", "sp\x1b[2Jam"])
+    evil = write_bundle(tmp_path / "evil.textsort", model_bytes=b.model_bytes, tokenizer_json=b.tokenizer_json,
+                        manifest=manifest)
+    r = textsort("classify", files, "--model", evil, "--no-progress", "--explain", "--top-k", "2")
+    assert r.returncode == 0, r.stderr
+    assert "\x1b" not in r.stdout and len(r.stdout.splitlines()) == 1 + 2 * 3  # header + (row, words) per file
+    assert "'sp\\x1b[2Jam'" in r.stdout
