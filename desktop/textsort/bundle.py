@@ -266,7 +266,23 @@ def _check_zip_directory(path: Path, where: str) -> None:
 
 
 def load_bundle(path: str | os.PathLike) -> Bundle:
-    """Open and validate a bundle; raises BundleError with a plain message."""
+    """Open and validate a bundle; raises BundleError with a plain message, and only that:
+    whatever a damaged or forged file makes a parser raise (deep JSON nesting, a mutated
+    flatbuffer, bad UTF-8) is reported as a BundleError naming the file."""
+    try:
+        return _load_bundle(path)
+    except BundleError:
+        raise
+    except MemoryError:
+        raise BundleError(f"{path}: not a usable Textsort bundle (it needs more memory than is available)") from None
+    except RecursionError:
+        raise BundleError(f"{path}: not a usable Textsort bundle (nested too deeply to read)") from None
+    except Exception as e:
+        raise BundleError(f"{path}: not a usable Textsort bundle ({type(e).__name__}: "
+                          f"{' '.join(str(e).split())[:300]})") from None
+
+
+def _load_bundle(path: str | os.PathLike) -> Bundle:
     path = Path(path)
     where = str(path)
     if not path.is_file():

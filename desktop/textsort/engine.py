@@ -8,6 +8,7 @@ predicted label's log-odds drop when that word is removed.
 from __future__ import annotations
 
 import bisect
+import math
 import os
 import sys
 import threading
@@ -17,7 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from textsort.bundle import Bundle, load_bundle
+from textsort.bundle import Bundle, BundleError, load_bundle
 from textsort.encoding import aggregate, softmax, window_starts
 from textsort.language import is_cjk
 
@@ -30,6 +31,11 @@ class Prediction:
     windows: int  # how many token windows the text was cut into
     uncertain: bool = False  # score below the classifier's threshold
     top: list[tuple[str, float]] = field(default_factory=list)  # top_k labels, best first
+
+    @property
+    def finite(self) -> bool:
+        """False when the model produced NaN/infinity for this text: no label may be trusted."""
+        return all(math.isfinite(v) for v in self.scores.values())
 
 
 @dataclass
@@ -162,7 +168,10 @@ class Classifier:
         self._runner = self.bundle.interpreter(threads).get_signature_runner(self.bundle.signature)
         self._lock = threading.Lock()
         with _quiet_native_stderr():  # the first call sets up the CPU delegate
-            self.window_logits(self.encoder.encode(""))
+            probe = self.window_logits(self.encoder.encode(""))
+        if not np.isfinite(probe).all():
+            raise BundleError(f"{self.bundle.path}: the model's output is not a number (NaN or infinite) on a "
+                              "probe text; the model is damaged")
 
     # -- raw model ---------------------------------------------------------
     def logits(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> np.ndarray:

@@ -80,9 +80,12 @@ def classify_request(clf: Classifier, body: dict, lock: threading.Lock) -> dict:
     with lock:  # one LiteRT interpreter: one request at a time
         if explain:
             exps = [clf.explain(t, top_n=top_words) for t in texts]
-            results = [_result(e.prediction, t, language, e) for e, t in zip(exps, texts)]
+            preds = [e.prediction for e in exps]
         else:
-            results = [_result(p, t, language) for p, t in zip(clf.predict_batch(texts), texts)]
+            exps, preds = [None] * len(texts), clf.predict_batch(texts)
+    if not all(p.finite for p in preds):  # bare NaN is not JSON, and no label could be trusted
+        raise RequestError(500, "the model gave no usable score (NaN or infinity): the model may be damaged")
+    results = [_result(p, t, language, e) for p, t, e in zip(preds, texts, exps)]
     return {"model": clf.bundle.name, "results": results}
 
 

@@ -129,10 +129,14 @@ class Session:
                 if cancel():
                     return
                 e = self.classifier.explain(f.text, top_n=self.top_words)
-                yield FileResult(path=f.path, file=f, prediction=e.prediction, explanation=e,
-                                 warning=self._warning(f.text))
+                yield self._result(f, e.prediction, e)
             else:
-                yield FileResult(path=f.path, file=f, prediction=next(preds), warning=self._warning(f.text))
+                yield self._result(f, next(preds))
+
+    def _result(self, f: FileText, p: Prediction, explanation: Explanation | None = None) -> FileResult:
+        if not p.finite:  # never sorted, exported as a label, or shown as a confidence
+            return FileResult(path=f.path, file=f, problem=NON_FINITE)
+        return FileResult(path=f.path, file=f, prediction=p, explanation=explanation, warning=self._warning(f.text))
 
     def _warning(self, text: str) -> str | None:
         return language_warning(text, self.classifier.bundle.manifest.get("language")) or None
@@ -146,6 +150,7 @@ def _labels_of(results: list[FileResult]) -> list[str]:
     return []
 
 
+NON_FINITE = "the model gave no usable score for this text (NaN or infinity): the model may be damaged"
 _SURROGATE = re.compile("[\ud800-\udfff]")
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # a spreadsheet would run such a cell as a formula
 
