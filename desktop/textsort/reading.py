@@ -14,6 +14,7 @@ import errno
 import fnmatch
 import os
 import stat
+import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from html.parser import HTMLParser
@@ -186,11 +187,18 @@ def html_to_text(html: str) -> str:
     return parser.text()
 
 
-def _email_to_text(data: bytes) -> tuple[str, str | None]:
+def _email_to_text(data: bytes) -> tuple[str | None, str | None]:
     import email
     from email import policy
 
+    text, encoding, problem = decode_bytes(data)
+    if problem is not None:  # random bytes named .eml are not an e-mail
+        return None, problem if problem.startswith("binary") else f"not an e-mail ({problem})"
     msg = email.message_from_bytes(data, policy=policy.default)
+    if not any(k.lower() in _EMAIL_HEADERS for k in msg.keys()):
+        if encoding in ("utf-8", "ascii"):
+            return text, None  # no message headers: a plain UTF-8 text file that is named .eml
+        return None, "not an e-mail (no message headers) and not UTF-8 text"
     subject = str(msg.get("subject", "") or "").strip()
     body = ""
     part = msg.get_body(preferencelist=("plain", "html"))
@@ -204,6 +212,17 @@ def _email_to_text(data: bytes) -> tuple[str, str | None]:
         body = html_to_text(content) if part.get_content_type() == "text/html" else content.strip()
     text = "\n\n".join(t for t in (subject, body) if t)
     return text, None if text else "e-mail without subject or text"
+
+
+_EMAIL_HEADERS = {"from", "to", "subject", "date", "message-id", "received", "mime-version", "content-type",
+                  "return-path", "cc", "reply-to"}
+_INVISIBLE = {"Mn", "Me", "Cf", "Cc", "Zs", "Zl", "Zp", "Cs", "Co", "Cn"}  # marks, format, space, unassigned
+
+
+def has_visible_text(text: str) -> bool:
+    """True when the text holds at least one letter, digit, punctuation or symbol: a file of
+    only zero-width characters, combining marks or spaces has nothing to classify."""
+    return any(unicodedata.category(c) not in _INVISIBLE for c in text)
 
 
 # -- files -----------------------------------------------------------------
@@ -246,8 +265,8 @@ def read_file(path: str | os.PathLike, max_bytes: int = DEFAULT_MAX_BYTES) -> Fi
         text, ft.encoding, ft.problem = decode_bytes(data, ft.truncated)
         if text is not None:
             ft.text = html_to_text(text) if kind == "html" else text
-    if ft.text is not None and not ft.text.strip() and ft.problem is None:
-        ft.problem = "no text in file"
+    if ft.text is not None and ft.problem is None and not has_visible_text(ft.text):
+        ft.problem = "no text in file (only spaces, invisible or combining characters)"
     return ft
 
 

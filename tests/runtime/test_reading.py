@@ -149,3 +149,27 @@ def test_default_cap_is_4_mib(tmp_path):
     p = write(tmp_path / "huge.txt", b"free prize\n" * 500_000)  # 5.5 MB
     ft = read_file(p)
     assert ft.truncated and len(ft.text) == 4 * 1024 * 1024 and ft.size == 5_500_000
+
+
+def test_random_bytes_named_eml_are_not_e_mails(tmp_path):
+    import random
+
+    rng = random.Random(1)
+    accepted = []
+    for i, n in enumerate([16, 64, 200, 1000, 5000, 100_000] * 50):
+        p = tmp_path / f"{i}.eml"
+        p.write_bytes(rng.randbytes(n))
+        if read_file(p).problem is None:
+            accepted.append(n)
+    assert accepted == []
+    plain = tmp_path / "note.eml"  # no headers, but UTF-8 text: read as text, not refused
+    plain.write_text("just a note saved with the wrong extension", encoding="utf-8")
+    assert read_file(plain).text.startswith("just a note")
+
+
+@pytest.mark.parametrize("text", ["\u200b\u200b\u200c\u2060", "\u0301\u0301\u0301", " \u200b \ufeff \n", "\u00ad\u034f"])
+def test_only_invisible_or_combining_characters_is_no_text(tmp_path, text):
+    p = tmp_path / "zw.txt"
+    p.write_text(text, encoding="utf-8")
+    ft = read_file(p)
+    assert ft.problem and ft.problem.startswith("no text")
