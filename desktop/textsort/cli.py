@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
+import threading
 import unicodedata
 from pathlib import Path
 
@@ -312,19 +314,39 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+_terminated = [0]
+
+
+def _on_sigterm(signum, frame):
+    _terminated[0] = signum
+    raise KeyboardInterrupt  # the same clean stop as Ctrl-C: partial copies are removed
+
+
+def _terminate_like_interrupt():
+    """SIGTERM (kill, systemd stop, a closing session) stops like SIGINT, so every
+    `finally`/cleanup runs. Only in the main thread; returns the previous handler."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.signal(signal.SIGTERM, _on_sigterm)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if getattr(args, "move", False) and not args.sort_into:
         parser.error("--move needs --sort-into DIR")
+    previous = _terminate_like_interrupt()
     try:
         return args.func(args)
     except KeyboardInterrupt:
         print("textsort: interrupted", file=sys.stderr)
-        return 130
+        return 143 if _terminated[0] else 130  # 128 + the signal's number
     except BrokenPipeError:  # e.g. `textsort classify . | head`: stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":

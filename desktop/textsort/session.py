@@ -332,6 +332,26 @@ def _remove_original(src: Path, dest: Path) -> None:
         raise OriginalNotRemoved(dest, e) from None
 
 
+PARTIAL_SUFFIX = ".textsort-partial"
+
+
+def _claim_name(tmp: Path, dest: Path) -> bool:
+    """Give the finished copy `tmp` the name `dest`, never replacing a file; False when taken."""
+    try:
+        os.link(tmp, dest)  # atomic and fails if dest exists
+    except FileExistsError:
+        return False
+    except OSError as e:
+        if e.errno not in (errno.EPERM, errno.ENOTSUP, errno.EMLINK, errno.EXDEV):
+            raise
+        if dest.exists() or dest.is_symlink():  # no hard links here (FAT, some mounts)
+            return False
+        os.rename(tmp, dest)
+        return True
+    tmp.unlink()
+    return True
+
+
 def _place(src: Path, folder: Path, move: bool) -> tuple[Path, bool]:
     """Copy (or move) src into folder under a name nobody uses; returns (dest, renamed).
 
@@ -352,18 +372,21 @@ def _place(src: Path, folder: Path, move: bool) -> tuple[Path, bool]:
             else:
                 _remove_original(src, dest)
                 return dest, n > 0
-        with open(src, "rb") as fin:
-            try:
-                fout = open(dest, "xb")  # "x": never overwrites
-            except FileExistsError:
+        if dest.exists() or dest.is_symlink():
+            continue
+        # Copy under a temporary name in the same folder, then give it the real name in one
+        # step: a kill at any moment leaves no truncated file under the real name.
+        fd, tmp = tempfile.mkstemp(prefix=f".{src.name[:100]}.", suffix=PARTIAL_SUFFIX, dir=folder)
+        try:
+            with open(src, "rb") as fin, os.fdopen(fd, "wb") as fout:
+                shutil.copyfileobj(fin, fout, 1024 * 1024)
+            shutil.copystat(src, tmp)
+            if not _claim_name(Path(tmp), dest):
+                Path(tmp).unlink(missing_ok=True)
                 continue
-            try:
-                with fout:
-                    shutil.copyfileobj(fin, fout, 1024 * 1024)
-                shutil.copystat(src, dest)
-            except BaseException:
-                dest.unlink(missing_ok=True)  # no partial copy under the real name
-                raise
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)  # never a partial copy, under any name
+            raise
         if move:
             _remove_original(src, dest)
         return dest, n > 0

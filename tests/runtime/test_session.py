@@ -125,3 +125,52 @@ def test_language_mismatch_is_reported_per_file(tmp_path, tiny_classifier):
     assert tiny_classifier.bundle.manifest["language"] == "en"
     assert "English" in got["zh.txt"].warning and got["zh.txt"].to_dict()["warning"] == got["zh.txt"].note
     assert csv_header(["ham", "spam"])[-1] == "warning"
+
+
+@pytest.mark.parametrize("move", [False, True])
+def test_an_interrupted_copy_leaves_no_file_under_any_name(tiny_classifier, tmp_path, monkeypatch, move):
+    """A stop in the middle of copying (Ctrl-C, or SIGTERM, which the CLI turns into the
+    same thing) leaves neither a truncated file under the real name nor a temporary one."""
+    import errno
+    import shutil
+
+    import textsort.session as session_mod
+
+    src = tmp_path / "in"
+    src.mkdir()
+    big = src / "big.txt"
+    big.write_text("claim your free prize now " * 200_000)
+    results = list(Session(tiny_classifier).run([src]))
+    real_copy = shutil.copyfileobj
+
+    def stop_half_way(fin, fout, length=0):
+        fout.write(fin.read(1 << 20))
+        raise KeyboardInterrupt
+
+    def no_links(*a, **k):  # a move across file systems copies too
+        raise OSError(errno.EXDEV, "cross-device link")
+
+    monkeypatch.setattr(session_mod.shutil, "copyfileobj", stop_half_way)
+    if move:
+        monkeypatch.setattr(session_mod.os, "link", no_links)
+    with pytest.raises(KeyboardInterrupt):
+        sort_into(results, tmp_path / "out", move=move)
+    assert [p for p in (tmp_path / "out").rglob("*") if p.is_file()] == []
+    assert big.stat().st_size == len("claim your free prize now " * 200_000)  # the original is untouched
+    monkeypatch.setattr(session_mod.shutil, "copyfileobj", real_copy)
+    summary = sort_into(results, tmp_path / "out", move=move)
+    (placed,) = [p for p in (tmp_path / "out").rglob("*") if p.is_file()]
+    assert placed.name == "big.txt" and placed.read_text() == "claim your free prize now " * 200_000
+    assert (summary.moved, summary.copied) == ((1, 0) if move else (0, 1)) and big.exists() is not move
+
+
+def test_sigterm_stops_the_cli_like_ctrl_c():
+    import subprocess
+    import sys
+
+    code = ("import os, signal, sys; sys.path.insert(0, 'desktop'); from textsort import cli\n"
+            "cli._terminate_like_interrupt()\n"
+            "try:\n    os.kill(os.getpid(), signal.SIGTERM)\nexcept KeyboardInterrupt:\n    print('clean stop')\n")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                       cwd=Path(__file__).resolve().parents[2])
+    assert r.stdout.strip() == "clean stop", r.stderr

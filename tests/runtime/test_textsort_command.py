@@ -169,3 +169,31 @@ def test_labels_with_control_characters_cannot_fake_lines_or_clear_the_screen(ti
     assert r.returncode == 0, r.stderr
     assert "\x1b" not in r.stdout and len(r.stdout.splitlines()) == 1 + 2 * 3  # header + (row, words) per file
     assert "'sp\\x1b[2Jam'" in r.stdout
+
+
+def test_sigterm_during_sort_leaves_only_complete_files(tiny_bundle, tmp_path):
+    """kill(1)'s SIGTERM in the middle of `--sort-into`: every file under its real name in
+    the destination is complete, no temporary copy is left, the originals are untouched."""
+    import signal
+    import time
+
+    src = tmp_path / "in"
+    src.mkdir()
+    body = ("claim your free prize now " * 40_000).encode()  # 1 MB
+    for i in range(40):
+        (src / f"f{i:02d}.txt").write_bytes(body * 8)
+    out = tmp_path / "out"
+    env = dict(os.environ, PYTHONPATH=str(REPO / "desktop"))
+    proc = subprocess.Popen([sys.executable, "-m", "textsort.cli", "classify", src, "--model", tiny_bundle,
+                             "--sort-into", out, "--max-bytes", "4096", "--no-progress", "--format", "jsonl"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    deadline = time.monotonic() + 60
+    while not any(out.rglob("*")) and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.002)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode in (0, 143), err
+    placed = [p for p in out.rglob("*") if p.is_file()]
+    assert all(p.stat().st_size == len(body) * 8 for p in placed)
+    assert not [p for p in placed if p.name.startswith(".")]
+    assert len(list(src.iterdir())) == 40 and all(p.stat().st_size == len(body) * 8 for p in src.iterdir())
