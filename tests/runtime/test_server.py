@@ -150,3 +150,85 @@ def test_dns_rebinding_and_cors_preflight_are_refused(server):
         reply = sock.recv(65536).decode("latin-1")
     assert reply.startswith("HTTP/1.0 405") or reply.startswith("HTTP/1.1 405")
     assert "access-control-allow-origin" not in reply.lower()
+
+
+def test_predict_route_answers_like_classify_for_one_text(server, tiny_classifier):
+    status, got = call(server + "/predict", json.dumps({"text": "win a free prize now"}).encode())
+    assert status == 200 and set(got) == {"label", "probability", "scores"}
+    expected = tiny_classifier.predict("win a free prize now")
+    assert got["label"] == expected.label == "spam" and got["probability"] == pytest.approx(expected.score, abs=1e-5)
+    assert call(server + "/predict", json.dumps({"texts": ["a"]}).encode())[0] == 400
+
+
+def test_openapi_document_describes_the_real_responses(server, tiny_classifier):
+    from jsonschema import Draft202012Validator
+
+    status, doc = call(server + "/openapi.json")
+    assert status == 200 and doc["openapi"].startswith("3.1") and set(doc["paths"]) == {"/health", "/classify",
+                                                                                         "/predict"}
+
+    def check(schema_name, instance):
+        Draft202012Validator({"$ref": f"#/components/schemas/{schema_name}", "components": doc["components"]}
+                             ).validate(instance)
+
+    check("Health", call(server + "/health")[1])
+    body = {"texts": ["claim your free prize", "房间干净整洁"], "explain": True, "top_words": 3}
+    check("ClassifyRequest", body)
+    check("ClassifyResponse", call(server + "/classify", json.dumps(body).encode())[1])
+    check("PredictResponse", call(server + "/predict", json.dumps({"text": "see you at lunch"}).encode())[1])
+    check("Error", call(server + "/classify", b"{}")[1])
+    import jsonschema
+
+    with pytest.raises(jsonschema.ValidationError):  # the schema can fail: a label the model does not have
+        check("PredictResponse", {"label": "eggs", "probability": 0.5, "scores": {"ham": 0.5, "spam": 0.5}})
+
+
+def test_explaining_too_much_text_is_refused_before_the_model_runs(server):
+    status, got = call(server + "/classify", json.dumps({"text": "free prize " * 5000, "explain": True}).encode())
+    assert status == 413 and "explain" in got["error"]
+    assert call(server + "/classify", json.dumps({"text": "free prize " * 5000}).encode())[0] == 200
+
+
+def _limited_server(clf, **limits):
+    from textsort.server import ServerLimits
+
+    srv = make_server(clf, "127.0.0.1", 0, ServerLimits(**limits))
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    return srv
+
+
+def test_a_full_server_answers_503_and_idle_connections_are_closed(tiny_classifier):
+    import socket
+    import time
+
+    srv = _limited_server(tiny_classifier, max_connections=2, timeout_s=0.5)
+    port = srv.server_address[1]
+    try:
+        held = [socket.create_connection(("127.0.0.1", port), timeout=5) for _ in range(2)]
+        time.sleep(0.1)
+        extra = socket.create_connection(("127.0.0.1", port), timeout=5)
+        extra.sendall(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        reply = extra.recv(4096)
+        assert reply.startswith(b"HTTP/1.1 503") and b"Retry-After" in reply and b"busy" in reply
+        for s in held:  # idle past the timeout: the server hangs up, and the slots are free again
+            assert s.recv(4096) == b""
+        time.sleep(0.2)
+        assert call(f"http://127.0.0.1:{port}/health")[0] == 200
+    finally:
+        srv.shutdown()
+        srv.server_close()
+
+
+def test_a_body_that_never_arrives_frees_its_connection(tiny_classifier):
+    import socket
+
+    srv = _limited_server(tiny_classifier, max_connections=1, timeout_s=0.5)
+    port = srv.server_address[1]
+    try:
+        slow = socket.create_connection(("127.0.0.1", port), timeout=5)
+        slow.sendall(b"POST /classify HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100\r\n\r\n{\"te")
+        assert slow.recv(4096) == b""  # closed after the timeout, no reply owed
+        assert call(f"http://127.0.0.1:{port}/health")[0] == 200
+    finally:
+        srv.shutdown()
+        srv.server_close()
