@@ -6,6 +6,7 @@ See docs/bundle-format.md, "Tokenisation and long texts".
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -58,7 +59,7 @@ class Tokens:
     """Content tokens of one text (no specials) with character offsets."""
 
     ids: np.ndarray  # int32 [n]
-    offsets: list[tuple[int, int]]
+    offsets: np.ndarray  # int64 [n, 2]: start, end character of each token
 
 
 def window_starts(n: int, content_length: int, stride: int) -> list[int]:
@@ -69,6 +70,36 @@ def window_starts(n: int, content_length: int, stride: int) -> list[int]:
     if starts[-1] != n - content_length:
         starts.append(n - content_length)
     return starts
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def tokenizable(text: str) -> str:
+    """`text` with lone surrogates (not Unicode text; a tokenizer refuses them) replaced
+    by U+FFFD, one code point for one, so character offsets stay the same."""
+    return _SURROGATE.sub("\ufffd", text) if _SURROGATE.search(text) else text
+
+
+SEGMENT_CHARS = 32_768  # longer texts are tokenised in segments cut at whitespace
+
+
+def segments(text: str, size: int = SEGMENT_CHARS) -> list[tuple[int, str]]:
+    """(start, piece) covering `text`, each at most about `size` characters, cut after a
+    whitespace character where there is one in the last quarter (so no word is split in a
+    space-separated script), else at `size`. Memory for tokens stays bounded by a segment,
+    whatever the text's length; texts up to `size` are one segment (exactly as trained)."""
+    if len(text) <= size:
+        return [(0, text)]
+    out, start = [], 0
+    while start < len(text):
+        end = min(len(text), start + size)
+        if end < len(text):
+            cut = max(text.rfind(c, start + size * 3 // 4, end) for c in (" ", "\n", "\t", "\u3000"))
+            end = cut + 1 if cut > start else end
+        out.append((start, text[start:end]))
+        start = end
+    return out
 
 
 class TextEncoder:
@@ -89,8 +120,19 @@ class TextEncoder:
 
     # -- single text -------------------------------------------------------
     def tokens(self, text: str) -> Tokens:
-        enc = self.tokenizer.encode(text, add_special_tokens=False)
-        return Tokens(np.asarray(enc.ids, dtype=np.int32), list(enc.offsets))
+        text = tokenizable(text)
+        ids, offsets = [], []
+        for start, piece in segments(text):
+            enc = self.tokenizer.encode(piece, add_special_tokens=False)
+            ids.append(np.asarray(enc.ids, dtype=np.int32))
+            offsets.append(np.asarray(enc.offsets, dtype=np.int64).reshape(-1, 2) + start)
+        return Tokens(np.concatenate(ids), np.concatenate(offsets))
+
+    def ids(self, text: str) -> np.ndarray:
+        """Content token ids of one text (segment by segment: bounded memory)."""
+        parts = [np.asarray(self.tokenizer.encode(piece, add_special_tokens=False).ids, dtype=np.int32)
+                 for _, piece in segments(tokenizable(text))]
+        return np.concatenate(parts)
 
     def windows_of(self, ids: np.ndarray) -> list[np.ndarray]:
         """Content ids -> windows, each `[cls] + window + [sep]` (int32)."""
@@ -102,7 +144,7 @@ class TextEncoder:
         return out
 
     def encode(self, text: str) -> list[np.ndarray]:
-        return self.windows_of(self.tokens(text).ids)
+        return self.windows_of(self.ids(text))
 
     # -- batches -----------------------------------------------------------
     def pad(self, windows: list[np.ndarray], length: int | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -119,11 +161,17 @@ class TextEncoder:
         self, texts: list[str], first_window_only: bool = False
     ) -> tuple[list[np.ndarray], np.ndarray]:
         """All windows of all texts, and for each window the index of its text."""
-        encs = self.tokenizer.encode_batch(list(texts), add_special_tokens=False)
+        texts = list(texts)
+        short = [i for i, t in enumerate(texts) if len(t) <= SEGMENT_CHARS]
+        ids: list[np.ndarray | None] = [None] * len(texts)
+        encs = self.tokenizer.encode_batch([tokenizable(texts[i]) for i in short], add_special_tokens=False)
+        for i, enc in zip(short, encs):
+            ids[i] = np.asarray(enc.ids, dtype=np.int32)
         windows: list[np.ndarray] = []
         owner: list[int] = []
-        for i, enc in enumerate(encs):
-            ws = self.windows_of(np.asarray(enc.ids, dtype=np.int32))
+        for i, text in enumerate(texts):
+            ws = self.windows_of(ids[i] if ids[i] is not None else self.ids(text))
+            ids[i] = None
             if first_window_only:
                 ws = ws[:1]
             windows.extend(ws)

@@ -60,6 +60,7 @@ class EngineLimits:
     max_batch_tokens: int = 8192  # windows per model call x window length
     max_batch_windows: int = 256
     max_explain_windows: int = 20000  # occluded windows one explanation may run
+    explain_windows: int = 16  # a longer text is explained on its 16 windows most for the label
 
 
 def log_odds(logits: np.ndarray, target: int) -> np.ndarray:
@@ -75,6 +76,16 @@ def _is_wordish(s: str) -> bool:
     return any(unicodedata.category(c)[0] in "LNM" for c in s)
 
 
+def _merge_ranges(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    out: list[list[int]] = []
+    for a, b in sorted(ranges):
+        if out and a <= out[-1][1]:
+            out[-1][1] = max(out[-1][1], b)
+        else:
+            out.append([a, b])
+    return [(a, b) for a, b in out]
+
+
 def word_units(text: str, offsets: list[tuple[int, int]]) -> list[tuple[int, int, list[int]]]:
     """Group tokens into units: (start, end, token indices).
 
@@ -85,7 +96,7 @@ def word_units(text: str, offsets: list[tuple[int, int]]) -> list[tuple[int, int
     units: list[list] = []  # [start, end, [token indices]]
     pending: list[int] = []  # zero-width tokens, attached to the next unit
     prev_joinable = False
-    for i, (s, e) in enumerate(offsets):
+    for i, (s, e) in enumerate(offsets.tolist() if hasattr(offsets, "tolist") else offsets):
         raw = text[s:e]
         piece = raw.lstrip()
         if not piece:
@@ -167,8 +178,12 @@ class Classifier:
         self.limits = limits
         self._runner = self.bundle.interpreter(threads).get_signature_runner(self.bundle.signature)
         self._lock = threading.Lock()
-        with _quiet_native_stderr():  # the first call sets up the CPU delegate
-            probe = self.window_logits(self.encoder.encode(""))
+        try:
+            with _quiet_native_stderr():  # the first call sets up the CPU delegate
+                probe = self.window_logits(self.encoder.encode(""))
+        except (RuntimeError, ValueError) as e:  # a damaged flatbuffer fails when it first runs
+            raise BundleError(f"{self.bundle.path}: the model cannot run ({' '.join(str(e).split())[:200]}); "
+                              "the model is damaged") from None
         if not np.isfinite(probe).all():
             raise BundleError(f"{self.bundle.path}: the model's output is not a number (NaN or infinite) on a "
                               "probe text; the model is damaged")
@@ -240,22 +255,31 @@ class Classifier:
     def explain(self, text: str, top_n: int = 10) -> Explanation:
         """Occlusion: score = log-odds(pred | window) - log-odds(pred | window without
         the word), summed over the windows that hold the word and divided by the number
-        of windows. Log-odds (computed from the logits, so they never saturate) keep
-        words distinguishable when the model is 99.99 % sure; > 0 means the word pushed
-        the text towards the predicted label."""
+        of windows explained. Log-odds (computed from the logits, so they never saturate)
+        keep words distinguishable when the model is 99.99 % sure; > 0 means the word
+        pushed the text towards the predicted label. A text of more than
+        `limits.explain_windows` windows is explained on the windows with the highest
+        log-odds for the predicted label only (`complete` is then False): cost and memory
+        stay bounded whatever the text's length."""
         toks = self.encoder.tokens(text)
         windows = self.encoder.windows_of(toks.ids)
         base_logits = self.window_logits(windows).astype(np.float64)
         probs = softmax(base_logits).mean(axis=0)
         pred = self._prediction(probs, len(windows))
         target = self.labels.index(pred.label)
-        units = word_units(text, toks.offsets)
+        base_lo = log_odds(base_logits, target)
         spec = self.encoder.spec
         starts = window_starts(len(toks.ids), spec.content_length, spec.stride)
+        length = spec.content_length
+        # A long text is explained on its deciding windows only: those most for the label.
+        keep = sorted(np.argsort(-base_lo, kind="stable")[: self.limits.explain_windows].tolist())
+        complete = len(keep) == len(windows)
+        units = []
+        for a, b in _merge_ranges([(starts[w], min(starts[w] + length, len(toks.ids))) for w in keep]):
+            units += [(s, e, [a + t for t in idx]) for s, e, idx in word_units(text, toks.offsets[a:b])]
+        keep_set = set(keep)
         jobs: list[tuple[int, int]] = []  # (unit, window)
         variants: list[np.ndarray] = []
-        complete = True
-        length = spec.content_length
         cap = self.limits.max_explain_windows
         for u, (_, _, tok_idx) in enumerate(units):
             if not tok_idx:
@@ -265,6 +289,8 @@ class Classifier:
             first = bisect.bisect_right(starts, min(tok_idx) - length)
             last = bisect.bisect_right(starts, max(tok_idx))
             for w in range(first, last):
+                if w not in keep_set:
+                    continue
                 start = starts[w]
                 inside = [t - start for t in tok_idx if start <= t < start + length]
                 if not inside:
@@ -275,14 +301,14 @@ class Classifier:
                 content = np.delete(windows[w][1:-1], inside)
                 variants.append(np.concatenate(([spec.cls_id], content, [spec.sep_id])).astype(np.int32))
                 jobs.append((u, w))
-            if not complete:
+            if len(variants) >= cap and u + 1 < len(units):
+                complete = False
                 break  # the budget is spent: later words are not scored
-        base_lo = log_odds(base_logits, target)
         occluded_lo = log_odds(self.window_logits(variants).astype(np.float64), target) if variants else []
         scores = np.zeros(len(units), dtype=np.float64)
         scored = np.zeros(len(units), dtype=bool)
         for (u, w), lo in zip(jobs, occluded_lo):
-            scores[u] += (base_lo[w] - lo) / len(windows)
+            scores[u] += (base_lo[w] - lo) / len(keep)
             scored[u] = True
         words = [
             WordScore(s, e, text[s:e], float(scores[u]))

@@ -113,3 +113,29 @@ def test_explanation_scores_are_log_odds_drops(tiny_classifier):
     big = np.array([[40.0, 0.0], [30.0, 0.0]])
     lo = log_odds(big, 0)
     assert np.allclose(lo, [40.0, 30.0])
+
+
+def test_long_texts_are_tokenised_in_segments_exactly_like_one_piece(tiny_classifier):
+    from textsort.encoding import SEGMENT_CHARS, segments
+
+    text = " ".join(["free prize", "lunch with mom", "call me tonight"] * 6000)  # ~ 2.6 segments
+    parts = segments(text)
+    assert "".join(p for _, p in parts) == text and all(text[s:s + len(p)] == p for s, p in parts)
+    assert len(parts) >= 3 and all(len(p) <= SEGMENT_CHARS for _, p in parts)
+    assert all(p.endswith(" ") for _, p in parts[:-1])  # cut after a space: no word is split
+    enc = tiny_classifier.encoder
+    whole = enc.tokenizer.encode(text, add_special_tokens=False)
+    toks = enc.tokens(text)
+    assert toks.ids.tolist() == whole.ids and toks.offsets.tolist() == [list(o) for o in whole.offsets]
+    assert [w.tolist() for w in enc.encode(text)] == [w.tolist() for w in enc.encode_batch([text])[0]]
+    assert segments("short") == [(0, "short")]
+    cjk = "好" * 70000  # no space to cut at: cut at the size
+    assert [len(p) for _, p in segments(cjk)] == [SEGMENT_CHARS, SEGMENT_CHARS, 70000 - 2 * SEGMENT_CHARS]
+
+
+def test_a_long_text_is_explained_on_its_deciding_windows(tiny_classifier):
+    text = " ".join(["see you at lunch tomorrow with mom"] * 400 + ["claim your free cash prize now"] * 3)
+    e = tiny_classifier.explain(text, top_n=0)
+    assert e.prediction.windows > tiny_classifier.limits.explain_windows and not e.complete
+    assert all(0 <= w.start < w.end <= len(text) and text[w.start:w.end] == w.text for w in e.words)
+    assert e.words and len({w.start for w in e.words}) == len(e.words)

@@ -1,0 +1,203 @@
+"""Property tests (hypothesis) on everything that reads untrusted input: file readers,
+the tokenizer front end, the classifier, bundle loading and the endpoint's request parser.
+
+Each property runs twice: a quick version in every test run (QUICK examples), and a long
+version behind the opt-in marker `fuzz` (`./dev test -m fuzz`; LONG examples each,
+`TEXTSORT_FUZZ_EXAMPLES` to change it). Properties: never an exception other than the
+documented ones; spans inside the text; probabilities finite and summing to 1; a batch
+equals its texts one by one.
+"""
+from __future__ import annotations
+
+import functools
+import io
+import json
+import os
+import tempfile
+import threading
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from textsort.bundle import BundleError, load_bundle
+from textsort.reading import decode_bytes, read_file
+from textsort.server import RequestError, classify_request, host_allowed, predict_request
+
+QUICK = 40
+LONG = int(os.environ.get("TEXTSORT_FUZZ_EXAMPLES", "20000"))
+_SETTINGS = dict(deadline=None, database=None,
+                 suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
+                                        HealthCheck.data_too_large])
+
+
+def fuzz(*strategies):
+    """`test_x, test_x_long = fuzz(strategy, ...)(prop)`: the quick and the opt-in long run."""
+    def deco(prop):
+        def copy():
+            @functools.wraps(prop)
+            def run(*a, **k):
+                return prop(*a, **k)
+            return run
+        quick = settings(max_examples=QUICK, **_SETTINGS)(given(*strategies)(copy()))
+        long = pytest.mark.fuzz(settings(max_examples=LONG, **_SETTINGS)(given(*strategies)(copy())))
+        return quick, long
+    return deco
+
+
+# any Unicode, lone surrogates included (they arrive from JSON and from surrogateescape names)
+ANY_TEXT = st.text(st.characters(codec=None, min_codepoint=0, max_codepoint=0x10FFFF), max_size=300)
+MIXED_TEXT = st.one_of(ANY_TEXT, st.text(st.sampled_from(list("free prize lunch 好差 \n\t.,!?\u200b\u0301")),
+                                         max_size=200))
+
+
+# -- readers ---------------------------------------------------------------
+def _encoded(text: str, encoding: str) -> bytes:
+    return text.encode(encoding, "replace") if not any(0xD800 <= ord(c) <= 0xDFFF for c in text) else b""
+
+
+FILE_BYTES = st.one_of(
+    st.binary(max_size=2000),
+    st.builds(_encoded, MIXED_TEXT, st.sampled_from(["utf-8", "utf-16", "gb18030", "big5", "latin-1"])),
+    st.builds(lambda b: b"From: a@b\r\nSubject: " + b, st.binary(max_size=500)))
+
+
+def prop_read_file(data, suffix):
+    with tempfile.TemporaryDirectory() as d:
+        p = Path(d) / f"f{suffix}"
+        p.write_bytes(data)
+        ft = read_file(p, max_bytes=1024)
+        assert p.read_bytes() == data  # read, never changed
+    if ft.problem is None:
+        assert ft.text and ft.text.strip()
+        ft.text.encode("utf-8")  # decoded text is real Unicode
+    else:
+        assert isinstance(ft.problem, str) and ft.problem
+
+
+test_read_file_never_raises, test_read_file_never_raises_long = fuzz(
+    FILE_BYTES, st.sampled_from([".txt", ".eml", ".html", ".csv", ".md", ""]))(prop_read_file)
+
+
+def prop_decode(data, truncated):
+    text, enc, problem = decode_bytes(data, truncated)
+    assert text is not None or problem is not None
+
+
+test_decode_bytes_never_raises, test_decode_bytes_never_raises_long = fuzz(FILE_BYTES, st.booleans())(prop_decode)
+
+
+# -- tokenizer front end and classifier ---------------------------------------
+def prop_encoder(tiny_classifier, texts):
+    enc = tiny_classifier.encoder
+    spec = enc.spec
+    windows, owner = enc.encode_batch(texts)
+    assert sorted(set(owner.tolist())) == list(range(len(texts)))
+    for w in windows:
+        assert w.dtype == np.int32 and w[0] == spec.cls_id and w[-1] == spec.sep_id and 2 <= len(w) <= spec.max_length
+    singles = [w for t in texts for w in enc.encode(t)]
+    assert len(singles) == len(windows) and all((a == b).all() for a, b in zip(singles, windows))
+
+
+test_encoder_on_any_unicode, test_encoder_on_any_unicode_long = fuzz(
+    st.lists(MIXED_TEXT, min_size=1, max_size=5))(prop_encoder)
+
+
+def prop_classifier(tiny_classifier, texts):
+    preds = tiny_classifier.predict_batch(texts)
+    for p, t in zip(preds, texts):
+        probs = np.array(list(p.scores.values()))
+        assert np.isfinite(probs).all() and abs(probs.sum() - 1) < 1e-4 and p.label in tiny_classifier.labels
+        single = tiny_classifier.predict(t)
+        assert single.label == p.label and np.allclose(list(single.scores.values()), probs, atol=1e-5)
+
+
+test_classifier_probabilities, test_classifier_probabilities_long = fuzz(
+    st.lists(MIXED_TEXT, min_size=1, max_size=4))(prop_classifier)
+
+
+def prop_explain(tiny_classifier, text):
+    e = tiny_classifier.explain(text, top_n=5)
+    for w in e.words:
+        assert 0 <= w.start < w.end <= len(text) and text[w.start:w.end] == w.text and np.isfinite(w.score)
+    assert np.isfinite(list(e.prediction.scores.values())).all()
+
+
+test_explain_spans_inside_the_text, test_explain_spans_inside_the_text_long = fuzz(
+    st.text(st.sampled_from(list("free prize lunch mom 好差 ,.!'\u200b\u0301\ud800")), max_size=120))(prop_explain)
+
+
+# -- bundles ---------------------------------------------------------------
+def _mutated_bundle(base: bytes, key, value, flips) -> bytes:
+    """A bundle whose manifest has one field replaced, then some bytes flipped: the ZIP,
+    JSON, manifest and flatbuffer checks all get a turn."""
+    zin = zipfile.ZipFile(io.BytesIO(base))
+    members = {i.filename: zin.read(i) for i in zin.infolist()}
+    manifest = json.loads(members["manifest.json"])
+    if key is not None:
+        manifest[key] = value
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        for name, data in members.items():
+            z.writestr(name, json.dumps(manifest).encode() if name == "manifest.json" else data)
+    data = bytearray(out.getvalue())
+    for pos, byte in flips:
+        data[pos % len(data)] = byte
+    return bytes(data)
+
+
+JSON_VALUES = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | ANY_TEXT,
+                           lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner,
+                                                                                      max_size=3), max_leaves=10)
+MANIFEST_KEYS = st.sampled_from(["name", "labels", "tokenizer", "model", "files", "format_version", "language"])
+
+
+def prop_bundle(tiny_bundle, key, value, flips):
+    data = _mutated_bundle(Path(tiny_bundle).read_bytes(), key, value, flips)
+    with tempfile.TemporaryDirectory() as d:
+        p = Path(d) / "m.textsort"
+        p.write_bytes(data)
+        try:
+            b = load_bundle(p)
+        except BundleError as e:
+            assert str(e)
+            return
+        assert len(b.labels) >= 2
+
+
+test_load_bundle_only_raises_bundle_error, test_load_bundle_only_raises_bundle_error_long = fuzz(
+    st.one_of(st.none(), MANIFEST_KEYS), JSON_VALUES,
+    st.lists(st.tuples(st.integers(0, 10**6), st.integers(0, 255)), max_size=4))(prop_bundle)
+
+
+# -- the endpoint's request parser --------------------------------------------
+def prop_request(tiny_classifier, body):
+    lock = threading.Lock()
+    for handle in (classify_request, predict_request):
+        try:
+            reply = handle(tiny_classifier, body, lock)
+        except RequestError as e:
+            assert e.status in (400, 413) and str(e)
+            continue
+        json.dumps(reply, allow_nan=False).encode("utf-8")  # strict JSON, always encodable
+
+
+REQUESTS = st.one_of(JSON_VALUES, st.fixed_dictionaries(
+    {}, optional={"text": st.one_of(MIXED_TEXT, JSON_VALUES),
+                  "texts": st.one_of(st.lists(MIXED_TEXT, max_size=3), JSON_VALUES),
+                  "explain": st.one_of(st.booleans(), JSON_VALUES), "top_words": JSON_VALUES}))
+test_request_parser, test_request_parser_long = fuzz(REQUESTS)(prop_request)
+
+
+def prop_host(host):
+    if host_allowed(host):
+        name = host.strip().lower()
+        assert name.startswith(("127.0.0.1", "localhost", "[::1]"))
+        assert name.rstrip("0123456789").rstrip(":") in ("127.0.0.1", "localhost", "[::1]")
+
+
+test_host_check, test_host_check_long = fuzz(st.one_of(ANY_TEXT, st.sampled_from(
+    ["127.0.0.1:1", "[::1]:8", "localhost", "evil.com", "localhost.evil.com:80"])))(prop_host)
