@@ -279,11 +279,14 @@ class LoopbackServer(ThreadingHTTPServer):
             self._slots.release()
             raise
 
-    def process_request_thread(self, request, client_address):
+    def process_request_thread(self, request, client_address):  # ThreadingMixIn's, slot freed first
         try:
-            super().process_request_thread(request, client_address)
+            self.finish_request(request, client_address)
+        except Exception:
+            self.handle_error(request, client_address)
         finally:
-            self._slots.release()
+            self._slots.release()  # before the close: a client that sees the close may connect at once
+            self.shutdown_request(request)
 
 
 class LoopbackServerV6(LoopbackServer):
