@@ -32,6 +32,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import socket
+import sys
 import threading
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -278,6 +279,11 @@ class LoopbackServer(ThreadingHTTPServer):
         except BaseException:
             self._slots.release()
             raise
+
+    def handle_error(self, request, client_address):
+        if isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            return  # a client that hung up or stalled: nothing to report
+        super().handle_error(request, client_address)
 
     def process_request_thread(self, request, client_address):  # ThreadingMixIn's, slot freed first
         try:
