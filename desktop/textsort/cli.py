@@ -246,6 +246,16 @@ def _positive_int(s: str) -> int:
     return v
 
 
+MAX_BYTES_LIMIT = 16 * 1024 * 1024  # bench/memory.py: one 16 MiB file stays under 300 MB peak RSS
+
+
+def _max_bytes(s: str) -> int:
+    v = _positive_int(s)
+    if v > MAX_BYTES_LIMIT:
+        raise argparse.ArgumentTypeError(f"at most {MAX_BYTES_LIMIT} (16 MiB): longer files are read in part")
+    return v
+
+
 def cmd_serve(args) -> int:
     from textsort.server import make_server
 
@@ -290,7 +300,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--threads", type=_positive_int, default=None, help="CPU threads for the model")
     c.add_argument("--include", action="append", default=[], metavar="GLOB", help="only files matching (repeatable)")
     c.add_argument("--exclude", action="append", default=[], metavar="GLOB", help="skip files/folders (repeatable)")
-    c.add_argument("--max-bytes", type=_positive_int, default=DEFAULT_MAX_BYTES,
+    c.add_argument("--max-bytes", type=_max_bytes, default=DEFAULT_MAX_BYTES,
                    help=f"read at most this much of each file (default {DEFAULT_MAX_BYTES})")
     c.add_argument("--sort-into", metavar="DIR", help="copy files into DIR/<label>/ (never overwrites)")
     c.add_argument("--move", action="store_true", help="with --sort-into: move instead of copy")

@@ -72,13 +72,13 @@ def window_starts(n: int, content_length: int, stride: int) -> list[int]:
     return starts
 
 
-_SURROGATE = re.compile("[\ud800-\udfff]")
+SURROGATE = re.compile("[\ud800-\udfff]")  # lone surrogates: not Unicode text (JSON and os names carry them)
 
 
 def tokenizable(text: str) -> str:
     """`text` with lone surrogates (not Unicode text; a tokenizer refuses them) replaced
     by U+FFFD, one code point for one, so character offsets stay the same."""
-    return _SURROGATE.sub("\ufffd", text) if _SURROGATE.search(text) else text
+    return SURROGATE.sub("\ufffd", text) if SURROGATE.search(text) else text
 
 
 SEGMENT_CHARS = 32_768  # longer texts are tokenised in segments cut at whitespace

@@ -37,6 +37,7 @@ import threading
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from textsort.encoding import SURROGATE
 from textsort.engine import Classifier, Prediction
 from textsort.language import language_warning
 
@@ -75,14 +76,6 @@ def _result(p: Prediction, text: str, language, explanation=None) -> dict:
     return d
 
 
-def _has_surrogate(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return True
-    return False
-
-
 def _texts_of(body) -> list[str]:
     if not isinstance(body, dict):
         raise RequestError(400, "the body must be a JSON object")
@@ -96,7 +89,7 @@ def _texts_of(body) -> list[str]:
         texts = [body["text"]]
     else:
         raise RequestError(400, 'send {"text": "..."} or {"texts": ["...", ...]}')
-    if any(_has_surrogate(t) for t in texts):
+    if any(SURROGATE.search(t) for t in texts):
         raise RequestError(400, "a text contains a lone surrogate (\\ud800-\\udfff), which is not Unicode text")
     return texts
 

@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from textsort.encoding import SURROGATE
 from textsort.engine import Classifier, Explanation, Prediction
 from textsort.reading import DEFAULT_MAX_BYTES, FileText, iter_paths, read_file
 from textsort.language import language_warning
@@ -151,12 +152,11 @@ def _labels_of(results: list[FileResult]) -> list[str]:
 
 
 NON_FINITE = "the model gave no usable score for this text (NaN or infinity): the model may be damaged"
-_SURROGATE = re.compile("[\ud800-\udfff]")
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # a spreadsheet would run such a cell as a formula
 
 
 def _escape_surrogates(text: str) -> str:
-    return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    return SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def json_text(obj, **kw) -> str:

@@ -197,3 +197,8 @@ def test_sigterm_during_sort_leaves_only_complete_files(tiny_bundle, tmp_path):
     assert all(p.stat().st_size == len(body) * 8 for p in placed)
     assert not [p for p in placed if p.name.startswith(".")]
     assert len(list(src.iterdir())) == 40 and all(p.stat().st_size == len(body) * 8 for p in src.iterdir())
+
+
+def test_max_bytes_has_an_upper_limit(tiny_bundle, files):
+    r = textsort("classify", files, "--model", tiny_bundle, "--max-bytes", str(10**10))
+    assert r.returncode == 2 and "16 MiB" in r.stderr
