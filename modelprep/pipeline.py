@@ -138,10 +138,11 @@ class Teacher:
 
 def teacher_stage(stages: Stages, p: Prepared, cfg: PipelineConfig) -> Teacher:
     from modelprep.bert import build_teacher
-    from modelprep.train import Examples, LoopSettings, fit, predict_texts, resolve_precision
+    from modelprep.train import Examples, LoopSettings, fit, predict_texts, resolve_precision, seed_everything
 
     tc = cfg.teacher
     precision = resolve_precision(tc.precision)
+    seed_everything(tc.seed)  # the classifier head's initial weights: the same run trains the same teacher
     model = build_teacher(p.source, len(p.labels), tc.pooling, tc.dropout, load_pretrained=False,
                           precision=precision)
 
@@ -270,9 +271,10 @@ class Student:
 def student_stage(stages: Stages, p: Prepared, transfer: Transfer, cfg: PipelineConfig) -> Student:
     from modelprep.distill import distill
     from modelprep.student import build_student
-    from modelprep.train import Examples
+    from modelprep.train import Examples, seed_everything
 
     def new_student():
+        seed_everything(cfg.distill.seed)
         return build_student(p.source.config.vocab_size, len(p.labels), cfg.student,
                              teacher_table=p.source.weights[WORD_EMBEDDINGS])
 

@@ -203,6 +203,12 @@ def _fit_budget(schedule: WarmupLinear, full_plan: int, planned: int, steps: int
     return new
 
 
+def seed_everything(seed: int) -> None:
+    """Python, numpy and TensorFlow seeds: call before building a model so its initial
+    weights (and then its training) repeat from run to run."""
+    tf_keras.utils.set_random_seed(seed)
+
+
 def fit(model, train: Examples, val: EvalSet, n_labels: int, s: LoopSettings,
         pad_id: int = 0, desc: str = "train") -> tuple[dict, np.ndarray]:
     """Train in place and restore the best epoch's weights.

@@ -109,6 +109,12 @@ def main(argv: list[str] | None = None) -> int:
         return self_test(args.model)
     import os
 
+    from .system_libs import check
+
+    missing = check()  # Qt's xcb plugin would abort (exit 134) with a misleading message
+    if missing:
+        print(missing, file=sys.stderr)
+        return 1
     from PySide6.QtCore import QTimer
     from PySide6.QtGui import QIcon
     from PySide6.QtWidgets import QApplication
