@@ -67,3 +67,24 @@ def guard(y_true: np.ndarray, fp32_probs: np.ndarray, int8_probs: np.ndarray, cf
             f"{agreement:.4f} (required {cfg.min_agreement}); mean probability difference {prob_diff:.4f} "
             f"(allowed {cfg.max_mean_prob_diff}). Use --allow-failed-guard to write it anyway.", result)
     return result
+
+
+def uncertain_threshold(probs: np.ndarray, y_true: np.ndarray, wrong_share: float = 0.2) -> dict:
+    """The app's default "uncertain below" confidence, from validation: flag a text when,
+    at its confidence, at least `wrong_share` of texts are wrong. Chosen as the threshold t
+    (confidences on a 1 % grid) that maximises errors flagged - w * correct texts flagged,
+    w = wrong_share / (1 - wrong_share): flagging is worth it while one in 1/wrong_share
+    flagged texts is an error. 0 when no threshold flags more errors than that."""
+    probs, y_true = np.asarray(probs, dtype=np.float64), np.asarray(y_true)
+    confidence, wrong = probs.max(axis=1), probs.argmax(axis=1) != y_true
+    w = wrong_share / (1.0 - wrong_share)
+    best_t, best_gain = 0.0, 0.0
+    for t in np.round(np.arange(0.01, 1.0, 0.01), 2):
+        below = confidence < t
+        gain = wrong[below].sum() - w * (~wrong[below]).sum()
+        if gain > best_gain + 1e-9:
+            best_t, best_gain = float(t), float(gain)
+    below = confidence < best_t
+    return {"uncertain_below": best_t, "rule": f"flag where at least {wrong_share:.0%} of validation texts are wrong",
+            "validation_flagged": int(below.sum()), "validation_errors_flagged": int(wrong[below].sum()),
+            "validation_errors": int(wrong.sum()), "n": int(len(y_true))}

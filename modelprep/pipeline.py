@@ -25,7 +25,7 @@ import numpy as np
 from modelprep.candidates import Candidate, choose, export_candidate
 from modelprep.config import PipelineConfig, config_hash
 from modelprep.data import PreparedData, prepare
-from modelprep.evaluate import classification_metrics
+from modelprep.evaluate import classification_metrics, uncertain_threshold
 from modelprep.teachers import choose_teacher, cjk_share
 from modelprep.workdir import Stage, versions
 from textsort.bundle import FORMAT, FORMAT_VERSION
@@ -390,6 +390,7 @@ def train(data_path, out_path, cfg: PipelineConfig = PipelineConfig(), work=None
     manifest["metrics"] = teacher_and_candidate_metrics(p, teacher, ngram, small, student.model, bert_int8,
                                                        chosen)
     manifest["guard"] = chosen.guard
+    manifest["calibration"] = uncertain_threshold(chosen.val_probs, p.val.y)  # the app's "uncertain below"
     manifest["candidates"] = [c.summary() for c in candidates]
     manifest["shipped"] = chosen.role
     manifest["teacher"]["ensemble"] = {"bert_weight": ngram.weight,

@@ -1,254 +1,55 @@
-"""The model card: a bundle manifest -> Markdown (+ a confusion-matrix PNG beside it).
+"""The model card beside a trained bundle: textsort.card's Markdown + a confusion-matrix PNG.
 
-`write_report(manifest, Path("x/MODEL.md"))` writes `x/MODEL.md` and
-`x/MODEL.confusion.png` and returns the Markdown (which also goes into the bundle as
-report.md). Every section is optional: what the manifest lacks is shown as "—".
+The card itself is rendered by the runtime (`textsort.card.render_card`): the app, the
+`textsort models --card` command and this report show the same text. Here it gets a
+picture: `write_report(manifest, Path("x/MODEL.md"))` writes `x/MODEL.md` (the card,
+with `MODEL.confusion.png` shown under the confusion-matrix table) and the PNG, and
+returns the card without the picture, for the bundle (report.md), where no PNG is beside
+it. The card reads fine without the picture: the table has the same numbers.
 """
 from __future__ import annotations
 
-import json
+import logging
 from pathlib import Path
 
-DASH = "—"
-MODEL_ORDER = ("teacher", "bert", "bert_int8", "ngram", "student_fp32", "student_int8",  # validation
-               "teacher_test", "bert_test", "bert_int8_test", "ngram_test", "student_fp32_test",
-               "student_int8_test")  # other entries follow
-SHIPPED_ORDER = {"small": ("student_int8_test", "student_int8", "student_fp32_test", "student_fp32",
-                           "teacher_test", "teacher"),
-                 "accurate": ("bert_int8_test", "bert_int8")}
+from textsort.card import confusion_matrix, escape_markdown, render_card, shipped_metrics  # noqa: F401  (re-exported)
+
+log = logging.getLogger(__name__)
 CJK_FONT_HINTS = ("cjk", "wqy", "wenquanyi", "han sans", "hansans", "han serif", "hei", "song",
                   "ming", "gothic", "yahei", "simsun", "pingfang", "hiragino", "droid", "uming",
                   "ukai", "fallback", "noto")
 
 
-# ---------------------------------------------------------------- formatting helpers
-
-def _get(d, *keys, default=None):
-    for key in keys:
-        if not isinstance(d, dict) or key not in d:
-            return default
-        d = d[key]
-    return d
-
-
-def _cell(value) -> str:
-    if value is None or value == "":
-        return DASH
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    if isinstance(value, (dict, list)):
-        value = json.dumps(value, ensure_ascii=False)
-    return str(value).replace("|", "\\|").replace("\n", " ")
-
-
-def _pct(value) -> str:
-    return f"{100 * value:.2f}" if isinstance(value, (int, float)) and not isinstance(value, bool) else DASH
-
-
-def _table(header: list[str], rows: list[list]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in rows]
-    return "\n".join(lines)
-
-
-def _kv_table(d: dict, skip=()) -> str:
-    rows = [[k, v] for k, v in d.items() if k not in skip]
-    return _table(["", ""], rows) if rows else DASH
-
-
-def _size(n) -> str:
-    if not isinstance(n, (int, float)):
-        return DASH
-    return f"{n / 2**20:.2f} MiB" if n >= 2**20 else f"{n / 1024:.1f} KiB"
-
-
-# ---------------------------------------------------------------- sections
-
-def _data_section(data: dict) -> list[str]:
-    if not isinstance(data, dict) or not data:
-        return ["## Data", DASH]
-    out = ["## Data", _table(["", ""], [
-        ["Source", data.get("source")], ["Format", data.get("format")],
-        ["Columns", data.get("columns")],
-        ["Test set", _get(data, "test", "source")],
-    ])]
-    steps = data.get("steps") or []
-    if steps:
-        out += ["", "Cleaning (whitespace runs collapsed and stripped; characters kept as written):", "",
-                _table(["step", "before", "after", "dropped", "changed"],
-                       [[s.get("step"), s.get("before"), s.get("after"), s.get("dropped"), s.get("changed")]
-                        for s in steps])]
-    counts = data.get("counts") or {}
-    if counts.get("longer_than_max_chars"):
-        out += ["", f"Texts longer than the character limit (kept): {counts['longer_than_max_chars']}"]
-    per_class = data.get("per_class") or {}
-    if per_class:
-        splits = list(per_class)
-        labels = list(dict.fromkeys(label for s in splits for label in per_class[s]))
-        rows = [[label] + [per_class[s].get(label) for s in splits] for label in labels]
-        rows.append(["**total**"] + [sum(per_class[s].values()) for s in splits])
-        out += ["", "Examples per class and split:", "", _table(["label"] + splits, rows)]
-    split = data.get("split")
-    if isinstance(split, dict):
-        out += ["", f"Split: {_cell(split.get('method'))}, validation fraction "
-                    f"{_cell(split.get('val_fraction'))}, seed {_cell(split.get('seed'))}."]
-    warnings = list(data.get("warnings") or [])
-    out += ["", "Warnings:" if warnings else "Warnings: none."]
-    out += [f"- {w}" for w in warnings]
-    return out
-
-
-def _teacher_section(teacher) -> list[str]:
-    if not isinstance(teacher, dict) or not teacher:
-        return ["## Teacher", DASH]
-    why = next((teacher[k] for k in ("why", "why_chosen", "reason") if teacher.get(k)), None)
-    skip = ("name", "why", "why_chosen", "reason", "config")
-    return ["## Teacher", f"**{_cell(teacher.get('name'))}**", "", f"Why this teacher: {_cell(why)}", "",
-            _kv_table(teacher, skip=skip)]
-
-
-def _student_section(m: dict) -> list[str]:
-    model = m.get("model") or {}
-    tok = m.get("tokenizer") or {}
-    rows = [["Architecture", model.get("architecture")],
-            ["Model file size", _size(_get(m, "files", model.get("file", "model.tflite"), "bytes"))],
-            ["Tokens per window", tok.get("max_length")], ["Window stride", tok.get("window_stride")]]
-    rows += [[k, v] for k, v in (_get(m, "config", "student") or {}).items()]
-    rows += [[f"distill: {k}", v] for k, v in (_get(m, "config", "distill") or {}).items()]
-    dist = m.get("distillation") or {}
-    if dist.get("tried"):
-        tried = ", ".join(f"{t.get('alpha')}: {_pct(t.get('val_macro_f1'))} %" for t in dist["tried"])
-        rows.append(["alpha kept (validation macro-F1 of each tried)", f"{dist.get('alpha')} ({tried})"])
-    return ["## Student", _table(["", ""], rows)]
-
-
-def _guard_section(m: dict) -> list[str]:
-    guard = m.get("guard") or {}
-    agreement = _get(m, "metrics", "agreement") or {}
-    rows = [["Quantization", _get(m, "model", "quantization")],
-            ["Guard passed", guard.get("passed")], ["Guard overridden", guard.get("overridden")]]
-    rows += [[k, v] for k, v in guard.items() if k not in ("passed", "overridden")]
-    rows += [[f"agreement: {k}", v] for k, v in agreement.items()]
-    return ["## Quantization and accuracy guard", _table(["", ""], rows)]
-
-
-def _metric_entries(metrics) -> list[tuple[str, dict]]:
-    if not isinstance(metrics, dict):
-        return []
-    entries = [(k, v) for k, v in metrics.items() if isinstance(v, dict) and "accuracy" in v]
-    return sorted(entries, key=lambda kv: (MODEL_ORDER.index(kv[0]) if kv[0] in MODEL_ORDER
-                                           else len(MODEL_ORDER), kv[0]))
-
-
-def shipped_metrics(manifest: dict) -> tuple[str, dict] | None:
-    """The metrics of the model the bundle ships (`shipped`: the small student, int8, else
-    fp32, else teacher; or the accurate int8 BERT), on the test split where there is one."""
-    entries = dict(_metric_entries(manifest.get("metrics")))
-    for key in SHIPPED_ORDER.get(manifest.get("shipped"), SHIPPED_ORDER["small"]):
-        if key in entries:
-            return key, entries[key]
-    return next(iter(entries.items()), None)
-
-
-def _metrics_section(m: dict) -> list[str]:
-    entries = _metric_entries(m.get("metrics"))
-    if not entries:
-        return ["## Metrics", DASH]
-    rows = [[k, v.get("split"), v.get("n"), _pct(v.get("accuracy")), _pct(v.get("macro_precision")),
-             _pct(v.get("macro_recall")), _pct(v.get("macro_f1"))] for k, v in entries]
-    splits = sorted({str(v.get("split")) for _, v in entries if v.get("split")})
-    note = (f"Measured on the {' and '.join(splits)} split{'s' if len(splits) > 1 else ''}; every window of each text counted "
-            "as the app does.") if splits else ""
-    return ["## Metrics", note, "",
-            _table(["model", "split", "n", "accuracy %", "macro precision %", "macro recall %",
-                    "macro F1 %"], rows)]
-
-
-def _candidates_section(m: dict) -> list[str]:
-    cands = [c for c in (m.get("candidates") or []) if isinstance(c, dict)]
-    if not cands:
-        return []
-    rows = []
-    for c in cands:
-        val, test = c.get("validation") or {}, c.get("test") or {}
-        rows.append([("**shipped** " if c.get("role") == m.get("shipped") else "") + str(c.get("role")),
-                     c.get("model"), _size(c.get("bytes")), c.get("ms_per_text"),
-                     _pct(val.get("accuracy")), _pct(val.get("macro_f1")),
-                     _pct(test.get("accuracy")), _pct(test.get("macro_f1")), c.get("guard_passed")])
-    return ["## Candidates (int8, verified with the runtime)",
-            "`textsort-prep train --size small|accurate` (or `--max-size MB`, `--max-ms MS`) chooses among them; "
-            "ms per text is model time on this machine over the validation texts.", "",
-            _table(["size", "model", "bundle", "ms/text", "val accuracy %", "val macro F1 %", "test accuracy %",
-                    "test macro F1 %", "guard passed"], rows)]
-
-
-def _per_class_section(m: dict) -> list[str]:
-    shipped = shipped_metrics(m)
-    per_class = shipped and shipped[1].get("per_class")
-    if not per_class:
-        return ["## Per class", DASH]
-    rows = [[label, _pct(v.get("precision")), _pct(v.get("recall")), _pct(v.get("f1")), v.get("support")]
-            for label, v in per_class.items()]
-    return [f"## Per class ({shipped[0]}, {_cell(shipped[1].get('split'))})",
-            _table(["label", "precision %", "recall %", "F1 %", "support"], rows)]
-
-
-def _confusion_section(m: dict, out_md: Path) -> list[str]:
-    shipped = shipped_metrics(m)
-    matrix = shipped and shipped[1].get("confusion_matrix")
-    labels = [str(x) for x in (m.get("labels") or [])]
-    if not matrix:
-        return ["## Confusion matrix", DASH]
-    if len(labels) != len(matrix):
-        labels = [str(i) for i in range(len(matrix))]
+def render_markdown(manifest: dict, out_md=None) -> str:
+    """The card; with `out_md`, also the confusion PNG drawn beside it and shown in the card
+    (if drawing fails, e.g. no matplotlib, the card goes without it)."""
+    if out_md is None:
+        return render_card(manifest)
+    out_md = Path(out_md)
+    found = confusion_matrix(manifest)
+    if not found:
+        return render_card(manifest)
+    where, labels, matrix = found
     png = out_md.with_name(out_md.stem + ".confusion.png")
-    used_indices = plot_confusion(matrix, labels, png, title=f"{shipped[0]} ({shipped[1].get('split', '?')})")
-    out = [f"## Confusion matrix ({shipped[0]}, {_cell(shipped[1].get('split'))})",
-           "Rows: true label; columns: predicted label.", "", f"![confusion matrix]({png.name})", ""]
+    try:
+        used_indices = plot_confusion(matrix, labels, png, title=where[:1].upper() + where[1:])
+    except Exception as e:  # the picture is an extra; never lose the card over it
+        log.warning("no confusion-matrix picture (%s: %s)", type(e).__name__, e)
+        return render_card(manifest)
+    note = None
     if used_indices:
-        out += ["No font for these label names was found, so the picture uses indices: "
-                + ", ".join(f"{i} = {_cell(label)}" for i, label in enumerate(labels)), ""]
-    rows = [[label] + list(row) for label, row in zip(labels, matrix)]
-    out.append(_table(["true \\ predicted"] + labels, rows))
-    return out
-
-
-def _timings_section(m: dict) -> list[str]:
-    t = m.get("timings_s")
-    if not isinstance(t, dict) or not t:
-        return ["## Timings", DASH]
-    rows = [[k, f"{v:.1f}" if isinstance(v, (int, float)) else v] for k, v in t.items()]
-    return ["## Timings", _table(["stage", "seconds"], rows)]
-
-
-def render_markdown(manifest: dict, out_md: Path) -> str:
-    m = manifest if isinstance(manifest, dict) else {}
-    labels = m.get("labels") or []
-    head = [f"# {_cell(m.get('name'))}", m.get("description") or "", "",
-            _table(["", ""], [["Created", m.get("created")], ["Language", m.get("language")],
-                              ["Labels", f"{len(labels)}: " + ", ".join(map(str, labels)) if labels else None],
-                              ["Bundle format", m.get("format_version")]])]
-    sections = [head, _data_section(m.get("data")), _teacher_section(m.get("teacher")),
-                _student_section(m), _guard_section(m), _candidates_section(m), _metrics_section(m),
-                _per_class_section(m),
-                _confusion_section(m, out_md), _timings_section(m),
-                ["## Versions", _kv_table(m.get("versions") or {})],
-                ["## Licences", _kv_table(m.get("licenses") or {})]]
-    if m.get("config"):
-        sections.append(["## Configuration", "```json",
-                         json.dumps(m["config"], indent=2, ensure_ascii=False, default=str), "```"])
-    return "\n\n".join("\n".join(s).strip() for s in sections) + "\n"
+        note = ("No font for these label names was found, so the picture uses indices: "
+                + ", ".join(f"{i} = {escape_markdown(label)}" for i, label in enumerate(labels)) + ".")
+    return render_card(manifest, confusion_picture=png.name, confusion_note=note)
 
 
 def write_report(manifest: dict, out_md) -> str:
-    """Write the model card to `out_md` (and its confusion PNG beside it); return the Markdown."""
+    """Write the card (with its confusion PNG beside it) to `out_md`; return the card
+    without the picture, as it goes into the bundle."""
     out_md = Path(out_md)
     out_md.parent.mkdir(parents=True, exist_ok=True)
-    text = render_markdown(manifest, out_md)
-    out_md.write_text(text, encoding="utf-8")
-    return text
+    out_md.write_text(render_markdown(manifest, out_md), encoding="utf-8")
+    return render_card(manifest)
 
 
 # ---------------------------------------------------------------- the picture

@@ -64,6 +64,16 @@ class Bundle:
         return list(self.manifest["labels"])
 
     @property
+    def suggested_threshold(self) -> float | None:
+        """The "uncertain below" confidence chosen on validation when the model was trained
+        (manifest `calibration.uncertain_below`); None for a model without one."""
+        cal = self.manifest.get("calibration")
+        value = cal.get("uncertain_below") if isinstance(cal, dict) else None
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value < 1:
+            return float(value)
+        return None
+
+    @property
     def spec(self) -> TokenizerSpec:
         return TokenizerSpec.from_dict(self.manifest["tokenizer"])
 

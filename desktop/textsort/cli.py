@@ -3,7 +3,7 @@
   textsort classify PATH... [--model BUNDLE] [--format table|json|jsonl|csv] [--explain]
                    [--threshold P] [--top-k K] [--threads N] [--include GLOB] [--exclude GLOB]
                    [--max-bytes N] [--sort-into DIR [--move]] [--no-progress]
-  textsort models          bundled models and their cards
+  textsort models [--card NAME_OR_PATH]   bundled models and their cards
   textsort self-test       one real inference on the default model, plus versions
   textsort --version
 
@@ -21,6 +21,7 @@ import unicodedata
 from pathlib import Path
 
 from textsort import __version__
+from textsort.colours import label_colours, rgb
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_MODEL = 0, 1, 2, 3
 PROGRESS_MIN_FILES = 50  # show a progress bar (stderr is a terminal) from this many files
@@ -74,11 +75,26 @@ def _load_classifier(args):
         return None
 
 
+def _wants_colour(out) -> bool:
+    """Label colours on a terminal, unless NO_COLOR is set (no-color.org)."""
+    return not os.environ.get("NO_COLOR") and bool(getattr(out, "isatty", lambda: False)())
+
+
+def _word_cell(w, colours: dict[str, str]) -> str:
+    """A deciding word as `free ×2 (spam +3.1)`; on a terminal the word is in its label's colour."""
+    word = _printable(_one_line(w.text)) + (f" ×{w.count}" if w.count > 1 else "")
+    if w.label in colours:
+        r, g, b = rgb(colours[w.label])
+        word = f"\x1b[1;38;2;{r};{g};{b}m{word}\x1b[0m"
+    return f"{word} ({_printable(w.label)} {w.score:+.2g})"
+
+
 class TableWriter:
     """An aligned table streamed line by line: LABEL, CONF, FILE, then notes or words."""
 
     def __init__(self, labels: list[str], out, explain: bool, top_k: int | None):
         self.out, self.explain, self.top_k = out, explain, top_k
+        self.colour = _wants_colour(out)
         self.w = max([display_width(_printable(x)) for x in labels] + [display_width("uncertain"), 5])
         print(f"{pad('LABEL', self.w)}  {'CONF':>6}  FILE", file=out)
 
@@ -89,8 +105,8 @@ class TableWriter:
                   file=self.out)
             return
         # labels come from the bundle and words from the file: neither may move the cursor or fake a line
-        label = "uncertain" if p.uncertain else _printable(p.label)
-        notes = [f"best guess {_printable(p.label)}"] if p.uncertain else []
+        label = "uncertain" if r.uncertain else _printable(p.label)
+        notes = [f"best guess {_printable(p.label)}"] if r.uncertain else []
         if self.top_k and self.top_k > 1:
             notes.append(", ".join(f"{_printable(lab)} {s:.1%}" for lab, s in p.top))
         if r.file.truncated:
@@ -100,8 +116,8 @@ class TableWriter:
         extra = f"  [{_printable('; '.join(notes))}]" if notes else ""
         print(f"{pad(label, self.w)}  {p.score:>6.1%}  {_shown_path(r.path)}{extra}", file=self.out)
         if self.explain and r.explanation is not None:
-            words = [w for w in r.explanation.words if w.score > 0] or r.explanation.words
-            shown = ", ".join(f"{_printable(_one_line(w.text))} ({w.score:+.2g})" for w in words)
+            colours = label_colours(p.scores) if self.colour else {}
+            shown = ", ".join(_word_cell(w, colours) for w in r.explanation.deciding)
             print(f"{pad('', self.w)}  {'':>6}    words: {shown or '-'}", file=self.out)
 
 
@@ -164,26 +180,21 @@ def cmd_classify(args) -> int:
 
 
 # -- models and self-test ------------------------------------------------------
-def _number(v) -> str:
-    """A metric as 0.950 when it is a number, else as found (cards are written by hand too)."""
-    if isinstance(v, (int, float)) and not isinstance(v, bool):
-        return f"{v:.3f}"
-    return _printable(_one_line(str(v)))
-
-
-def _metric_line(metrics: dict) -> str:
-    for key in ("student_int8_test", "student_int8", "student_fp32", "teacher"):
-        m = metrics.get(key)
-        if isinstance(m, dict) and "accuracy" in m:
-            f1 = f", macro-F1 {_number(m['macro_f1'])}" if "macro_f1" in m else ""
-            split = f" on {_printable(str(m['split']))}" if m.get("split") else ""
-            return f"{key}: accuracy {_number(m['accuracy'])}{f1}{split}"
-    return "no metrics in manifest"
-
-
 def cmd_models(args) -> int:
+    """Every bundled model's short summary; with --card NAME_OR_PATH, one model's full card."""
     from textsort.models import bundled_models, default_model_path, model_card, models_dirs
 
+    if getattr(args, "card", None):
+        from textsort.bundle import BundleError, load_bundle
+        from textsort.card import bundle_card
+        from textsort.models import find_model
+
+        try:
+            print(bundle_card(load_bundle(find_model(args.card))), end="")
+        except BundleError as e:
+            print(f"textsort: model error: {e}", file=sys.stderr)
+            return EXIT_MODEL
+        return EXIT_OK
     paths = bundled_models()
     if not paths:
         print(f"No bundled models in {', '.join(map(str, models_dirs()))}")
@@ -196,12 +207,12 @@ def cmd_models(args) -> int:
         print(f"{_printable(p.name)}{mark}  [{c.size / 1e6:.1f} MB]")
         if c.problem:
             bad += 1
-            print(f"  unusable: {c.problem}")
+            print(f"  unusable: {_printable(_one_line(c.problem))}")
             continue
-        print(f"  {_printable(c.name)}: {_printable(_one_line(c.description))}"
-              + (f" (language: {_printable(c.language)})" if c.language else ""))
-        print(f"  labels: {', '.join(map(_printable, c.labels))}")
-        print(f"  {_metric_line(c.metrics)}")
+        for line in c.summary.splitlines():  # textsort.card.card_summary: plain, escaped text
+            print(f"  {line}")
+    if not bad:
+        print("The full card of one: textsort models --card NAME")
     return EXIT_PROBLEMS if bad else EXIT_OK
 
 
@@ -308,6 +319,8 @@ def build_parser() -> argparse.ArgumentParser:
     c.set_defaults(func=cmd_classify)
 
     m = sub.add_parser("models", help="list bundled models and their cards")
+    m.add_argument("--card", metavar="NAME_OR_PATH",
+                   help="print one model's full card (Markdown): a bundled model's name or a .textsort file")
     m.set_defaults(func=cmd_models)
 
     s = sub.add_parser("serve", help="a JSON endpoint on loopback: GET /health, POST /classify")

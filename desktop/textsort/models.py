@@ -73,14 +73,17 @@ class ModelCard:
     description: str = ""
     language: str = ""
     labels: list[str] = field(default_factory=list)
-    metrics: dict = field(default_factory=dict)  # manifest "metrics" as found
+    metrics: dict = field(default_factory=dict)  # the shipped model's metrics (textsort.card.shipped_metrics)
+    metrics_key: str = ""  # which manifest "metrics" entry that is: student_int8_test, bert_int8_test, ...
     size: int = 0
+    summary: str = ""  # textsort.card.card_summary: a few plain-text lines
     problem: str | None = None  # the bundle cannot be used (BundleError message)
 
 
 def model_card(path: str | os.PathLike) -> ModelCard:
     """Validate a bundle and summarise its manifest; never raises for a bad bundle."""
     from textsort.bundle import load_bundle
+    from textsort.card import card_summary, shipped_metrics
 
     path = Path(path)
     card = ModelCard(path=path, size=path.stat().st_size if path.is_file() else 0)
@@ -92,5 +95,28 @@ def model_card(path: str | os.PathLike) -> ModelCard:
     m = b.manifest
     card.name, card.labels = b.name, b.labels
     card.description, card.language = str(m.get("description", "")), str(m.get("language", ""))
-    card.metrics = m.get("metrics", {}) if isinstance(m.get("metrics"), dict) else {}
+    card.metrics_key, card.metrics = shipped_metrics(m) or ("", {})
+    card.summary = card_summary(m)
     return card
+
+
+def find_model(name_or_path: str | os.PathLike) -> Path:
+    """A bundle by path, else a bundled model by file name, stem or manifest name
+    ('sms_spam-en', 'sms_spam-en.textsort'); BundleError naming the bundled ones if none."""
+    path = Path(name_or_path)
+    if path.is_file():
+        return path
+    bundled = bundled_models()
+    for p in bundled:
+        if str(name_or_path) in (p.name, p.stem):
+            return p
+    from textsort.bundle import load_bundle
+
+    for p in bundled:
+        try:
+            if load_bundle(p).name == str(name_or_path):
+                return p
+        except BundleError:
+            continue
+    have = f" Bundled models: {', '.join(p.stem for p in bundled)}." if bundled else ""
+    raise BundleError(f"{name_or_path}: no such file and no bundled model of that name.{have}")

@@ -63,9 +63,13 @@ def openapi_document(labels: list[str]) -> dict:
                            "windows": {"type": "integer", "minimum": 1},
                            "warning": {"type": ["string", "null"]},
                            "top_words": {"type": "array", "items": {
-                               "type": "object", "required": ["text", "start", "end", "score"],
+                               "description": "the deciding words (stop-words and punctuation left out, "
+                                              "repeats merged), strongest first",
+                               "type": "object", "required": ["text", "start", "end", "score", "label", "count"],
                                "properties": {"text": {"type": "string"}, "start": {"type": "integer"},
-                                              "end": {"type": "integer"}, "score": {"type": "number"}}}}}},
+                                              "end": {"type": "integer"}, "score": {"type": "number"},
+                                              "label": label, "count": {"type": "integer", "minimum": 1},
+                                              "colour": {"type": "string", "pattern": "^#[0-9A-F]{6}$"}}}}}},
             "PredictRequest": {"type": "object", "required": ["text"], "properties": {"text": {"type": "string"}}},
             "PredictResponse": {"type": "object", "required": ["label", "probability", "scores"],
                                 "additionalProperties": False,

@@ -38,6 +38,7 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from textsort.encoding import SURROGATE
+from textsort.colours import label_colours
 from textsort.engine import Classifier, Prediction
 from textsort.language import language_warning
 
@@ -71,8 +72,8 @@ def _result(p: Prediction, text: str, language, explanation=None) -> dict:
         "warning": language_warning(text, language) or None,
     }
     if explanation is not None:
-        d["top_words"] = [{"text": w.text, "start": w.start, "end": w.end, "score": round(w.score, 6)}
-                          for w in explanation.words]
+        colours = label_colours(p.scores)
+        d["top_words"] = [w.to_dict(colours) for w in explanation.deciding]
     return d
 
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from textsort.encoding import SURROGATE
+from textsort.colours import label_colours
 from textsort.engine import Classifier, Explanation, Prediction
 from textsort.reading import DEFAULT_MAX_BYTES, FileText, iter_paths, read_file
 from textsort.language import language_warning
@@ -40,6 +41,12 @@ class FileResult:
         return self.prediction.label if self.prediction else None
 
     @property
+    def uncertain(self) -> bool:
+        """The one "uncertain" rule: below the classifier's threshold (`Prediction.uncertain`),
+        or a text in another language than the model's (its confidence says nothing)."""
+        return self.prediction is not None and (self.prediction.uncertain or bool(self.warning))
+
+    @property
     def note(self) -> str:
         """What a user should know besides the label: the problem, or truncation."""
         if self.problem:
@@ -54,7 +61,7 @@ class FileResult:
             "path": str(self.path),
             "label": p.label if p else None,
             "confidence": round(p.score, 6) if p else None,
-            "uncertain": p.uncertain if p else None,
+            "uncertain": self.uncertain if p else None,
             "scores": {k: round(v, 6) for k, v in p.scores.items()} if p else {},
             "windows": p.windows if p else 0,
             "truncated": self.file.truncated,
@@ -66,11 +73,9 @@ class FileResult:
         }
         if p and p.top and len(p.top) < len(p.scores):
             d["top"] = [[lab, round(s, 6)] for lab, s in p.top]
-        if self.explanation is not None:
-            d["top_words"] = [
-                {"text": w.text, "start": w.start, "end": w.end, "score": round(w.score, 6)}
-                for w in self.explanation.words
-            ]
+        if self.explanation is not None and p is not None:
+            colours = label_colours(p.scores)
+            d["top_words"] = [w.to_dict(colours) for w in self.explanation.deciding]
         return d
 
 
@@ -403,7 +408,7 @@ def sort_into(results: Iterable[FileResult], dest: str | os.PathLike, move: bool
             summary.skipped += 1
             summary.problems.append((r.path, r.problem or "not classified"))
             continue
-        uncertain = r.prediction.uncertain
+        uncertain = r.uncertain
         if r.prediction.label not in folders:
             labels += [lab for lab in [*r.prediction.scores, r.prediction.label] if lab not in labels]
             folders = label_folders(labels)

@@ -1,7 +1,7 @@
 """Takes the screenshots in docs/screenshots/ from the real app with real models.
 
     xvfb-run -a -s "-screen 0 1400x900x24" python docs/screenshots/take.py \
-        [--model EN.textsort] [--zh-model ZH.textsort]
+        [--model EN.textsort] [--zh-model ZH.textsort] [--card-only]
 
 Defaults: assets/models/sms_spam-en.textsort and the first bundled Chinese model; the
 tiny test bundles (tests/tinymodel.py) work too. Settings go to a temporary file, and
@@ -91,12 +91,32 @@ def default_zh() -> Path | None:
     return None
 
 
+def take_model_card(model: Path, out: Path) -> Path:
+    """Only the model-card screenshot (model-card.png): the dialog on `model`, light theme."""
+    from textsort.bundle import load_bundle
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setWindowIcon(QIcon(str(icon_path())))
+    apply_theme(app, "light")
+    card = ModelCardDialog(load_bundle(model))
+    card.show()
+    settle()
+    png = out / "model-card.png"
+    card.grab().save(str(png))
+    card.close()
+    return png
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--model", type=Path, default=REPO / "assets" / "models" / "sms_spam-en.textsort")
     ap.add_argument("--zh-model", type=Path, default=None)
     ap.add_argument("--out", type=Path, default=HERE)
+    ap.add_argument("--card-only", action="store_true", help="only model-card.png")
     args = ap.parse_args()
+    if args.card_only:
+        print(take_model_card(args.model, args.out))
+        return
     zh_model = args.zh_model or default_zh()
     app = QApplication(sys.argv[:1])
     app.setWindowIcon(QIcon(str(icon_path())))

@@ -50,7 +50,7 @@ def window(qtbot, tiny_bundle, gui_settings, messages):
         pass
     yield w
     w.cancel_run()
-    for pool in (w.run_pool, w.ui_pool, w.io_pool):
+    for pool in w.lanes.values():
         pool.waitForDone(10000)
 
 

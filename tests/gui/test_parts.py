@@ -8,20 +8,23 @@ from PySide6.QtCore import QSettings
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QTextEdit
 
+from textsort.colours import COOL, WARM, label_colours
 from textsort.gui.dialogs import about_html, sort_summary_text
 from textsort.gui.highlight import show_highlighted, utf16_positions, word_colour
 from textsort.gui.model_card import model_card_html
 from textsort.gui.settings import AppSettings
 
 
-def test_word_colours_keep_direction_and_strength_on_light_and_dark():
+def test_word_colours_keep_their_label_and_strength_on_light_and_dark():
+    colours = label_colours(["ham", "spam"])
+    assert colours == {"ham": COOL, "spam": WARM}  # a "bad" label is warm wherever it is shown
     for base in (QColor("white"), QColor(30, 30, 30)):
-        towards, against = word_colour(1.0, 1.0, base), word_colour(-1.0, 1.0, base)
-        weak = word_colour(0.1, 1.0, base)
-        assert towards.green() > towards.red() and against.red() > against.green()
+        spam, ham = word_colour(1.0, 1.0, base, QColor(colours["spam"])), word_colour(-1.0, 1.0, base, QColor(colours["ham"]))
+        weak = word_colour(0.1, 1.0, base, QColor(colours["spam"]))
+        assert spam.red() > spam.blue() and ham.blue() > ham.red()
         # the stronger word is further from the background
         dist = lambda c: sum(abs(a - b) for a, b in zip(c.getRgb()[:3], base.getRgb()[:3]))  # noqa: E731
-        assert dist(towards) > dist(weak) > 0
+        assert dist(spam) > dist(weak) > 0
 
 
 def test_utf16_positions_only_when_needed():
@@ -33,16 +36,20 @@ def test_utf16_positions_only_when_needed():
 def test_highlight_spans_after_emoji_land_on_the_right_characters(qtbot):
     view = QTextEdit()
     qtbot.addWidget(view)
-    text = "😀😀 很好 bad"
-    words = [SimpleNamespace(start=text.index("好"), end=text.index("好") + 1, text="好", score=0.5),
-             SimpleNamespace(start=text.index("bad"), end=text.index("bad") + 3, text="bad", score=-0.2)]
-    assert show_highlighted(view, text, words, limit=1000) == 2
+    text = "😀😀 很好 bad 很好"
+    first, second = text.index("好"), text.rindex("好")
+    words = [SimpleNamespace(start=first, end=first + 1, text="好", score=0.5, label="正面",
+                             spans=[(first, first + 1), (second, second + 1)]),
+             SimpleNamespace(start=text.index("bad"), end=text.index("bad") + 3, text="bad", score=-0.2, label="负面",
+                             spans=[])]
+    colours = {"正面": "#0072B2", "负面": "#D55E00"}
+    assert show_highlighted(view, text, words, limit=1000, colours=colours) == 3  # every occurrence painted
     doc = view.document()
-    good = doc.find("好")
-    fmt = good.charFormat()
-    assert fmt.background().color().green() > fmt.background().color().red()
+    for found in (doc.find("好"), doc.find("好", doc.find("好"))):
+        c = found.charFormat().background().color()
+        assert c.blue() > c.red()
     bad = doc.find("bad")
-    assert bad.charFormat().background().color().red() > bad.charFormat().background().color().green()
+    assert bad.charFormat().background().color().red() > bad.charFormat().background().color().blue()
 
 
 def test_model_card_shows_metrics_per_class_and_licences(tmp_path):
@@ -117,9 +124,10 @@ def test_log_odds_colours_keep_weaker_words_visible():
     """Log-odds drops are unbounded: a 4x weaker word must still be clearly tinted."""
     base = QColor("white")
     dist = lambda c: sum(abs(a - b) for a, b in zip(c.getRgb()[:3], base.getRgb()[:3]))  # noqa: E731
-    strongest, second = word_colour(4.4, 4.4, base), word_colour(0.8, 4.4, base)
+    tint = QColor(WARM)
+    strongest, second = word_colour(4.4, 4.4, base, tint), word_colour(0.8, 4.4, base, tint)
     assert dist(strongest) > dist(second) > 0.5 * dist(strongest)
-    assert word_colour(50.0, 4.4, base) == strongest  # never past the strongest tint
+    assert word_colour(50.0, 4.4, base, tint) == strongest  # never past the strongest tint
 
 
 def test_word_tooltips_speak_in_odds_and_punctuation_is_quoted():

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction, QGuiApplication, QPalette, QTextCursor
+from PySide6.QtGui import QAction, QColor, QGuiApplication, QPalette, QTextCursor
 
+from textsort.colours import label_colours
 from textsort.gui.results_model import (COL_CONFIDENCE, COL_FILE, COL_LABEL, COL_PROBLEM, PROBLEMS, SORT_ROLE,
                                         UNCERTAIN)
 
@@ -63,7 +64,10 @@ def test_drop_folder_fills_table_with_labels_and_problems(qtbot, window, drop, i
     assert shown["image.bin"]["label"] == ""
     # GBK was decoded, so it was classified; the English tiny model says the text is not English
     assert shown["review_gbk.txt"]["label"] != ""
-    assert "English" in shown["review_gbk.txt"]["problem"] and "binary" not in shown["review_gbk.txt"]["problem"]
+    assert shown["review_gbk.txt"]["problem"] == "⚠ wrong language"  # fits the column; the tooltip says more
+    row = next(r for r in range(window.proxy.rowCount()) if window.proxy.index(r, COL_FILE).data() == "review_gbk.txt")
+    assert "the model reads English" in window.proxy.index(row, COL_PROBLEM).data(Qt.ItemDataRole.ToolTipRole)
+    assert shown["review_gbk.txt"]["label"].startswith(UNCERTAIN) and "wrong language" in shown["review_gbk.txt"]["confidence"]
     assert shown["offer.txt"]["problem"] == ""
     assert window.count_label.text() == "6 files"
 
@@ -82,7 +86,8 @@ def test_threshold_filter_and_search_work_without_rerunning(qtbot, window, drop,
     window.classifier.predict_batch = lambda *a, **k: calls.append(a)  # any re-run would show here
     scores = {window.proxy.index(r, COL_FILE).data(): window.proxy.index(r, COL_CONFIDENCE).data(SORT_ROLE)
               for r in range(window.proxy.rowCount())}
-    labelled = {n: s for n, s in scores.items() if s >= 0}
+    wrong_language = {"review_utf8.txt", "review_gbk.txt"}  # Chinese for an English model: always uncertain
+    labelled = {n: s for n, s in scores.items() if s >= 0 and n not in wrong_language}
     percent = next(p for p in range(100, 0, -1) if any(s < p / 100 for s in labelled.values()))
     unsure = {n for n, s in labelled.items() if s < percent / 100}
     assert unsure and len(unsure) < len(labelled)
@@ -91,9 +96,9 @@ def test_threshold_filter_and_search_work_without_rerunning(qtbot, window, drop,
     for name in labelled:
         assert shown[name]["label"].startswith(UNCERTAIN) == (name in unsure)
     window.label_filter.setCurrentIndex(window.label_filter.findData(UNCERTAIN))
-    assert set(rows(window)) == unsure
+    assert set(rows(window)) == unsure | wrong_language
     window.threshold_spin.setValue(0)
-    assert window.proxy.rowCount() == 0
+    assert set(rows(window)) == wrong_language
     window.label_filter.setCurrentIndex(window.label_filter.findData("spam"))
     assert "offer.txt" in rows(window) and "note.txt" not in rows(window)
     window.label_filter.setCurrentIndex(window.label_filter.findData(PROBLEMS))
@@ -179,6 +184,7 @@ def test_corrupt_model_shows_a_message_and_keeps_the_old_model(qtbot, window, dr
     assert kind == "critical"
     assert "broken.textsort" in text and "tiny-spam" in text
     assert window.classifier is old
+    assert window.model_status.text() == "Model: tiny-spam (ham, spam)"  # the labels stay in the status bar
 
 
 def test_dropping_a_model_file_switches_model_and_reclassifies(qtbot, window, drop, inbox, tiny_zh_bundle):
@@ -190,6 +196,13 @@ def test_dropping_a_model_file_switches_model_and_reclassifies(qtbot, window, dr
     assert shown["review_utf8.txt"]["label"] == "正面"
     assert shown["review_gbk.txt"]["label"] == "负面"
     assert window.label_filter.findData("负面") > 0
+
+
+def tinted_with(colour, base, hex_colour: str) -> bool:
+    """`colour` lies between the base colour and the label's colour (it was blended towards it)."""
+    target = QColor(hex_colour)
+    pairs = [(c - b, t - b) for c, b, t in zip(colour.getRgb()[:3], base.getRgb()[:3], target.getRgb()[:3])]
+    return any(d for d, _ in pairs) and all(d * t >= 0 and abs(d) <= abs(t) for d, t in pairs)
 
 
 def _background_at(view, pos: int):
@@ -213,7 +226,7 @@ def test_selecting_a_row_highlights_the_keyword(qtbot, window, drop, inbox):
     assert text == SPAM_TEXT
     base = window.file_view.text.palette().color(QPalette.ColorRole.Base)
     colour = _background_at(window.file_view.text, text.index("prize"))
-    assert colour != base and colour.green() > colour.red()
+    assert colour != base and tinted_with(colour, base, label_colours(["ham", "spam"])["spam"])
     assert "spam" in window.file_view.header.text()
     words = [window.file_view.words.item(r, 0).text() for r in range(window.file_view.words.rowCount())]
     assert words[0] == "prize"
@@ -226,8 +239,9 @@ def test_chinese_gbk_file_explanation_highlights_characters(qtbot, window, drop,
     select_first_row_and_wait(qtbot, window)
     text = window.file_view.text.toPlainText()
     assert text == "这个东西很差，太慢了"
-    colour = _background_at(window.file_view.text, text.index("差"))
-    assert colour.green() > colour.red()
+    colour = _background_at(window.file_view.text, text.index("慢"))  # the tiny model's strongest 负面 character
+    base = window.file_view.text.palette().color(QPalette.ColorRole.Base)
+    assert tinted_with(colour, base, label_colours(window.classifier.labels)["负面"])
 
 
 def test_typed_text_is_classified_as_you_type(qtbot, window):
@@ -330,3 +344,71 @@ def test_model_picker_lists_bundled_models_and_about_shows_their_licences(qtbot,
     window.show_about()
     text = messages[-1][2]
     assert "tiny-reviews-zh" in text and "tiny-spam" in text
+
+
+def test_a_wrong_language_text_does_not_look_certain(qtbot, window, drop, inbox):
+    """English model, Chinese file: the headline says so first; label and confidence show it."""
+    classify_by_drop(qtbot, window, drop, [inbox / "review_gbk.txt"])
+    select_first_row_and_wait(qtbot, window)
+    header = window.file_view.header.text()
+    assert header.startswith("⚠ Wrong language: the model reads English") and "sure" not in header
+    shown = rows(window)["review_gbk.txt"]
+    assert shown["label"].startswith(UNCERTAIN) and shown["confidence"].startswith("⚠")
+    tip = window.proxy.index(0, COL_CONFIDENCE).data(Qt.ItemDataRole.ToolTipRole)
+    assert tip.startswith("wrong language: the model reads English")
+
+
+def test_a_long_explanation_neither_blocks_typed_text_nor_outlives_the_selection(qtbot, window, drop, inbox):
+    """Explanations, typed text and model loading run on their own lanes; selecting another
+    row cancels the stale explanation (it never reaches the view)."""
+    from dataclasses import replace
+
+    long_text = " ".join(["see you at lunch tomorrow with mom and free prize"] * 6000)  # 60k words
+    (inbox / "a-long.txt").write_text(long_text, encoding="utf-8")
+    # explain every window of it (the default explains 16): seconds of real work
+    window.classifier.limits = replace(window.classifier.limits, explain_windows=10**6, max_explain_windows=10**7)
+    classify_by_drop(qtbot, window, drop, [inbox / "a-long.txt", inbox / "offer.txt"])
+    window.table.sortByColumn(COL_FILE, Qt.SortOrder.AscendingOrder)
+    assert window.proxy.index(0, COL_FILE).data() == "a-long.txt"
+    shown = []
+    window.explanationShown.connect(lambda n: shown.append(window.file_view.header.text()))
+    window.table.selectRow(0)  # the long explanation starts
+    long_task = window._latest["explain"]
+    window.tabs.setCurrentIndex(1)
+    with qtbot.waitSignal(window.typedShown, timeout=10000):
+        window.typed_input.setPlainText("claim your free prize")  # answered while the long one works
+    assert not long_task.cancelled() and long_task in window._tasks
+    window.tabs.setCurrentIndex(0)
+    with qtbot.waitSignal(window.explanationShown, timeout=20000):
+        window.table.selectRow(1)
+    assert long_task.cancelled()
+    qtbot.waitUntil(lambda: long_task not in window._tasks, timeout=20000)
+    assert shown and all(h.startswith("offer.txt") for h in shown)
+
+
+def test_the_models_suggested_threshold_applies_until_the_user_chooses(qtbot, tmp_path, gui_settings, tiny_bundle):
+    """A model trained by modelprep carries `calibration.uncertain_below`; the window shows it
+    and uses it, unless the user has set a threshold (which then stays, model after model)."""
+    from textsort.bundle import load_bundle, write_bundle
+    from textsort.gui.main_window import MainWindow
+
+    b = load_bundle(tiny_bundle)
+    manifest = {**b.manifest, "calibration": {"uncertain_below": 0.73, "validation_flagged": 5,
+                                              "validation_errors_flagged": 3, "validation_errors": 4, "n": 40}}
+    calibrated = write_bundle(tmp_path / "calibrated.textsort", model_bytes=b.model_bytes,
+                              tokenizer_json=b.tokenizer_json, manifest=manifest)
+    assert not gui_settings.threshold_chosen
+    w = MainWindow(gui_settings, model_path=calibrated)
+    qtbot.addWidget(w)
+    with qtbot.waitSignal(w.modelLoaded, timeout=15000):
+        pass
+    assert w.threshold_spin.value() == 73 and w.results.threshold == 0.73
+    assert "73%" in w.suggested_label.text() and "3 of 4 wrong answers" in w.suggested_label.toolTip()
+    assert not gui_settings.threshold_chosen  # a suggestion is not a choice
+    w.threshold_spin.setValue(40)
+    assert gui_settings.threshold_chosen and gui_settings.threshold == 0.4
+    with qtbot.waitSignal(w.modelLoaded, timeout=15000):
+        w.load_model(calibrated)
+    assert w.threshold_spin.value() == 40  # the user's choice wins
+    for pool in w.lanes.values():
+        pool.waitForDone(10000)

@@ -90,7 +90,7 @@ def test_explain_budget_marks_partial(tiny_bundle):
     from textsort.engine import EngineLimits
 
     clf = Classifier(tiny_bundle, limits=EngineLimits(max_explain_windows=3))
-    e = clf.explain("free prize for you and me today", top_n=0)
+    e = clf.explain("free prize cash claim winner today", top_n=0)
     assert not e.complete and len(e.words) == 3
 
 

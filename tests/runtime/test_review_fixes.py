@@ -128,7 +128,10 @@ def test_3_explain_scores_unchanged_by_window_lookup(tiny_classifier):
     text = " ".join(["see you at lunch tonight"] * 40) + " claim your free prize"
     e = tiny_classifier.explain(text, top_n=0)
     assert e.complete
-    assert len(e.words) == len(text.split())
+    # every word but the stop-words ("you", "at", "your"), each repeated word once with its count
+    counts = {w.text: w.count for w in e.words}
+    assert counts == {"see": 40, "lunch": 40, "tonight": 40, "claim": 1, "free": 1, "prize": 1}
+    assert all(len(w.spans) == w.count and all(text[a:b] == w.text for a, b in w.spans) for w in e.words)
 
 
 # -- 4. memory: batches bounded by text size, text dropped after output ------------

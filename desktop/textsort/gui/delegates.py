@@ -3,9 +3,12 @@ so it follows the light/dark palette)."""
 from __future__ import annotations
 
 from PySide6.QtCore import QRectF, Qt
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QApplication, QStyle, QStyledItemDelegate, QStyleOptionProgressBar
 
 from .results_model import SORT_ROLE
+
+COLOUR_ROLE = Qt.ItemDataRole.UserRole + 7  # a QColor: the label a word pushes towards
 
 
 class ConfidenceBarDelegate(QStyledItemDelegate):
@@ -37,11 +40,9 @@ class ConfidenceBarDelegate(QStyledItemDelegate):
 
 class StrengthBarDelegate(QStyledItemDelegate):
     """Draws a word's push as a bar: SORT_ROLE holds its strength relative to the
-    strongest word, signed (> 0 green: towards the label; < 0 red: against)."""
+    strongest word; COLOUR_ROLE the colour of the label it pushes towards."""
 
     def paint(self, painter, option, index) -> None:
-        from .highlight import AGAINST, TOWARDS
-
         super().paint(painter, option, index)
         value = index.data(SORT_ROLE)
         if not isinstance(value, float) or value == 0:
@@ -51,6 +52,7 @@ class StrengthBarDelegate(QStyledItemDelegate):
         painter.save()
         painter.setRenderHint(painter.RenderHint.Antialiasing)
         painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(TOWARDS if value > 0 else AGAINST)
+        colour = index.data(COLOUR_ROLE)
+        painter.setBrush(colour if isinstance(colour, QColor) else option.palette.highlight().color())
         painter.drawRoundedRect(bar, 3, 3)
         painter.restore()

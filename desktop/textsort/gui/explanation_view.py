@@ -2,14 +2,19 @@
 drove the decision highlighted, the top words and every class's score."""
 from __future__ import annotations
 
+import html
+
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QTableWidget,
                                QTableWidgetItem, QTextEdit, QVBoxLayout, QWidget)
 
+from textsort.colours import label_colours
+from textsort.explain import DECIDING_SHARE
 from textsort.language import language_warning
 
-from .delegates import ConfidenceBarDelegate, StrengthBarDelegate
-from .highlight import AGAINST, MIN_STRENGTH, TOWARDS, display_text, odds_phrase, show_highlighted
+from .delegates import COLOUR_ROLE, ConfidenceBarDelegate, StrengthBarDelegate
+from .highlight import display_text, odds_phrase, show_highlighted
 from .results_model import SORT_ROLE
 from .settings import DEFAULTS, GuiDefaults
 
@@ -49,9 +54,10 @@ class ExplanationView(QWidget):
         self.header.setFont(font)
         self.legend = QLabel()
         self.legend.setWordWrap(True)
+        self.legend.setTextFormat(Qt.TextFormat.RichText)  # label swatches; labels are escaped
         self.text = QTextEdit(readOnly=True)
         self.text.setObjectName("explanationText")
-        self.words = _table(["Word", "Pushes", "Strength"])
+        self.words = _table(["Word", "Pushes towards", "Strength"])
         self.words.setObjectName("topWords")
         self.words.setItemDelegateForColumn(2, StrengthBarDelegate(self.words))
         self.words.setColumnWidth(2, 120)
@@ -90,49 +96,64 @@ class ExplanationView(QWidget):
         self.scores.setRowCount(0)
 
     def show_explanation(self, text: str, explanation, threshold: float = 0.0, note: str = "",
-                         language=None) -> int:
-        """Returns the number of highlighted spans."""
+                         language=None, title: str = "") -> int:
+        """Shows `text` explained (`title`: the file's name); returns the number of highlighted spans."""
         p = explanation.prediction
-        uncertain = p.score < threshold or bool(getattr(p, "uncertain", False))
-        label = f"uncertain (best guess: {p.label})" if uncertain else str(p.label)
-        windows = f" · read in {p.windows} pieces" if p.windows > 1 else ""
-        self.header.setText(f"{label} — {p.score:.0%} sure{windows}{note}")
-        cut = len(text) > self.defaults.max_display_chars
-        self.legend.setText(
-            f"Green words pushed the model towards “{p.label}”, red words pushed it away; "
-            "the stronger the colour, the stronger the push."
-            + (f" Only the first {self.defaults.max_display_chars:,} characters are shown." if cut else "")
-            + ("" if getattr(explanation, "complete", True) else
-               " The text is very long: only part of its words were scored."))
-        words = sorted(explanation.words, key=lambda w: abs(w.score), reverse=True)
-        painted = show_highlighted(self.text, text, words[: self.defaults.explain_top_n],
-                                   self.defaults.max_display_chars, label=str(p.label))
-        strongest = max((abs(w.score) for w in words), default=0.0)
-        shown = [w for w in words if abs(w.score) > MIN_STRENGTH * strongest][: self.defaults.top_words_shown]
-        if not shown:
-            self.legend.setText("No single word changed the decision on its own: "
-                                "the label comes from the text as a whole.")
+        colours = label_colours(p.scores)
         warning = language_warning(text, language)
-        if warning:
-            self.legend.setText(f"⚠ {warning}\n{self.legend.text()}")
+        uncertain = p.score < threshold or bool(getattr(p, "uncertain", False))
+        windows = f" · read in {p.windows} pieces" if p.windows > 1 else ""
+        named = f"{title}: " if title else ""
+        if warning:  # the first thing said: this label cannot be trusted
+            self.header.setText(f"⚠ {warning[0].upper()}{warning[1:]}.\n{named}best guess {p.label} "
+                                f"(its {p.score:.0%} means nothing here){windows}{note}")
+        else:
+            label = f"uncertain (best guess: {p.label})" if uncertain else str(p.label)
+            self.header.setText(f"{named}{label} — {p.score:.0%} sure{windows}{note}")
+        deciding = explanation.deciding
+        painted = show_highlighted(self.text, text, deciding, self.defaults.max_display_chars,
+                                   label=str(p.label), colours=colours)
+        self.legend.setText(self._legend(colours, text, explanation, bool(deciding)))
+        shown = deciding[: self.defaults.top_words_shown]
+        strongest = max((abs(w.score) for w in deciding), default=0.0)
         self.words.setRowCount(len(shown))
         for i, w in enumerate(shown):
-            word = QTableWidgetItem(word_cell_text(w.text))
-            word.setToolTip(odds_phrase(w.text, w.score, str(p.label)))
-            self.words.setItem(i, 0, word)
-            direction = QTableWidgetItem(f"▲ towards {p.label}" if w.score > 0 else f"▼ against {p.label}")
-            direction.setForeground(TOWARDS if w.score > 0 else AGAINST)
+            tip = odds_phrase(w.text, w.score, str(p.label)) + (f"; {w.count} times in the text" if w.count > 1
+                                                                  else "")
+            word = QTableWidgetItem(word_cell_text(w.text) + (f"  ×{w.count}" if w.count > 1 else ""))
+            towards = QTableWidgetItem(str(w.label))
+            towards.setForeground(QColor(colours.get(w.label, "#808080")))
             bar = QTableWidgetItem()
-            bar.setData(SORT_ROLE, float(w.score / strongest))
-            for item in (direction, bar):
-                item.setToolTip(odds_phrase(w.text, w.score, str(p.label))
-                                + "; bars are relative to the strongest word")
-            self.words.setItem(i, 1, direction)
+            bar.setData(SORT_ROLE, float(abs(w.score) / strongest))
+            bar.setData(COLOUR_ROLE, QColor(colours.get(w.label, "#808080")))
+            for item in (word, towards, bar):
+                item.setToolTip(tip + ("; bars are relative to the strongest word" if item is bar else ""))
+            self.words.setItem(i, 0, word)
+            self.words.setItem(i, 1, towards)
             self.words.setItem(i, 2, bar)
         self.scores.setRowCount(len(p.scores))
         for i, (name, prob) in enumerate(sorted(p.scores.items(), key=lambda kv: -kv[1])):
-            self.scores.setItem(i, 0, QTableWidgetItem(str(name)))
+            item = QTableWidgetItem(str(name))
+            item.setForeground(QColor(colours.get(name, "#808080")))
+            self.scores.setItem(i, 0, item)
             bar = QTableWidgetItem(f"{prob:.1%}")
             bar.setData(SORT_ROLE, float(prob))
             self.scores.setItem(i, 1, bar)
         return painted
+
+    def _legend(self, colours: dict[str, str], text: str, explanation, any_deciding: bool) -> str:
+        """One colour per label (the same in the CLI and JSON), and what is left plain."""
+        swatches = " ".join(f'<span style="background-color:{c}">&nbsp;&nbsp;&nbsp;</span>&nbsp;{html.escape(lab)}'
+                            for lab, c in colours.items())
+        if any_deciding:
+            parts = [f"Words are tinted in the colour of the class they push towards: {swatches}. "
+                     f"Only words with at least {DECIDING_SHARE:.0%} of the strongest word's push are "
+                     "coloured; stop-words and punctuation are left out."]
+        else:
+            parts = ["No single word changed the decision on its own: the label comes from the text as a whole. "
+                     f"Classes: {swatches}."]
+        if len(text) > self.defaults.max_display_chars:
+            parts.append(f"Only the first {self.defaults.max_display_chars:,} characters are shown.")
+        if not getattr(explanation, "complete", True):
+            parts.append("The text is very long: only part of its words were scored.")
+        return " ".join(parts)

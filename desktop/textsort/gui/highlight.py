@@ -1,13 +1,12 @@
 """Colours for the words that drove a decision, readable in light and dark themes:
-the tint is blended into the palette's base colour, so text keeps its contrast."""
+the tint is blended into the palette's base colour, so text keeps its contrast. Each word
+is tinted in the colour of the label it pushes towards (`textsort.colours`, the same as the
+CLI's and the JSON's); only the deciding words (`Explanation.deciding`) are painted."""
 from __future__ import annotations
 
 from PySide6.QtGui import QColor, QPalette, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import QTextEdit
 
-TOWARDS = QColor(40, 170, 60)   # pushed towards the predicted label: green
-AGAINST = QColor(220, 50, 50)   # pushed away from it: red
-MIN_STRENGTH = 0.03             # words weaker than this share of the strongest stay plain
 # Scores are log-odds drops: unbounded, and one word (a phone number in a spam text)
 # is often several times stronger than the rest. The colour follows the square root
 # of the share of the strongest word, so the second- and third-strongest words still
@@ -25,10 +24,10 @@ def blend(base: QColor, tint: QColor, amount: float) -> QColor:
     )
 
 
-def word_colour(score: float, strongest: float, base: QColor) -> QColor:
-    """Background for a word: direction by hue, strength by how far it is blended in."""
+def word_colour(score: float, strongest: float, base: QColor, label_colour: QColor) -> QColor:
+    """Background for a word: its label's hue, strength by how far it is blended in."""
     share = min(abs(score) / strongest, 1.0) if strongest > 0 else 0.0
-    return blend(base, TOWARDS if score > 0 else AGAINST, MIN_TINT + (MAX_TINT - MIN_TINT) * share ** 0.5)
+    return blend(base, label_colour, MIN_TINT + (MAX_TINT - MIN_TINT) * share ** 0.5)
 
 
 def odds_phrase(word: str, score: float, label: str) -> str:
@@ -59,9 +58,11 @@ def display_text(text: str, limit: int) -> tuple[str, bool]:
     return text[:limit].replace("\r", " "), cut
 
 
-def show_highlighted(view: QTextEdit, text: str, words, limit: int, label: str = "the label") -> int:
-    """Puts text into view with each WordScore's span highlighted; returns how many
-    spans were painted (spans past the shown part are skipped)."""
+def show_highlighted(view: QTextEdit, text: str, words, limit: int, label: str = "the label",
+                     colours: dict[str, str] | None = None) -> int:
+    """Puts text into view with every occurrence of each (deciding) WordScore painted in
+    its label's colour; returns how many spans were painted (those past the shown part
+    are skipped)."""
     shown, _ = display_text(text, limit)
     view.setPlainText(shown)
     base = view.palette().color(QPalette.ColorRole.Base)
@@ -70,15 +71,17 @@ def show_highlighted(view: QTextEdit, text: str, words, limit: int, label: str =
     cursor = QTextCursor(view.document())
     painted = 0
     for w in words:
-        if abs(w.score) <= MIN_STRENGTH * strongest or w.end > len(shown) or w.start >= w.end:
-            continue
-        start, end = (w.start, w.end) if positions is None else (positions[w.start], positions[w.end])
-        cursor.setPosition(start)
-        cursor.setPosition(end, QTextCursor.MoveMode.KeepAnchor)
-        fmt = QTextCharFormat()
-        fmt.setBackground(word_colour(w.score, strongest, base))
-        fmt.setToolTip(odds_phrase(w.text, w.score, label))
-        cursor.mergeCharFormat(fmt)
-        painted += 1
+        tint = QColor((colours or {}).get(w.label, "#808080"))
+        for a, b in (w.spans or [(w.start, w.end)]):
+            if b > len(shown) or a >= b:
+                continue
+            start, end = (a, b) if positions is None else (positions[a], positions[b])
+            cursor.setPosition(start)
+            cursor.setPosition(end, QTextCursor.MoveMode.KeepAnchor)
+            fmt = QTextCharFormat()
+            fmt.setBackground(word_colour(w.score, strongest, base, tint))
+            fmt.setToolTip(odds_phrase(w.text, w.score, label))
+            cursor.mergeCharFormat(fmt)
+            painted += 1
     view.moveCursor(QTextCursor.MoveOperation.Start)
     return painted

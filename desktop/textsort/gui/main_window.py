@@ -21,9 +21,10 @@ from .explanation_view import ExplanationView
 from .results_model import (COL_CONFIDENCE, COL_FILE, COL_LABEL, COL_PROBLEM, COL_WINDOWS, COLUMNS, PROBLEMS,
                             RESULT_ROLE, UNCERTAIN, ResultsFilterProxy, ResultsTableModel, problem_text)
 from .settings import DEFAULTS, AppSettings, GuiDefaults
-from .workers import CallTask, ClassifyFilesTask, Task
+from .workers import CallTask, CancellableCall, ClassifyFilesTask, Task
 
 OPEN_MODEL_ITEM = "Open model file…"
+LANES = ("run", "explain", "typed", "model", "io")  # one worker thread per kind of work
 
 
 class MainWindow(QMainWindow):
@@ -49,12 +50,14 @@ class MainWindow(QMainWindow):
         self._explain_gen = 0
         self._typed_gen = 0
         self._results_gen = 0  # bumped when the table is cleared: late batches of old runs are dropped
-        self.run_pool = QThreadPool(self)          # one folder run at a time
-        self.run_pool.setMaxThreadCount(1)
-        self.ui_pool = QThreadPool(self)           # explanations, typed text, model loading
-        self.ui_pool.setMaxThreadCount(1)
-        self.io_pool = QThreadPool(self)           # export, sort
-        self.io_pool.setMaxThreadCount(1)
+        # one lane (a one-thread pool) per kind of work: a long explanation never holds up
+        # typed text, a model load or a folder run (the model itself runs one call at a time,
+        # in short batches, so the lanes interleave)
+        self.lanes = {kind: QThreadPool(self) for kind in LANES}
+        for pool in self.lanes.values():
+            pool.setMaxThreadCount(1)
+        self._latest: dict[str, Task] = {}  # explain / typed: the request a newer one cancels
+        self._suggesting = False  # True while the model's suggested threshold is applied (not the user's)
         self.setWindowTitle("Textsort")
         self.setAcceptDrops(True)
         self._build_ui()
@@ -93,6 +96,8 @@ class MainWindow(QMainWindow):
         top.addWidget(QLabel("Mark as uncertain below:"))
         top.addWidget(self.threshold_slider)
         top.addWidget(self.threshold_spin)
+        self.suggested_label = QLabel()  # the model's own suggestion, from its validation texts
+        top.addWidget(self.suggested_label)
 
         self.tabs = QTabWidget()
         self.tabs.addTab(self._build_files_tab(), "Files")
@@ -212,12 +217,42 @@ class MainWindow(QMainWindow):
         geometry = self.settings.geometry
         if geometry is not None:
             self.restoreGeometry(geometry)
-        value = round(self.settings.threshold * 100)
-        self.threshold_spin.setValue(value)
-        self.set_threshold(value / 100)
+        if self.settings.threshold_chosen:
+            value = round(self.settings.threshold * 100)
+            self.threshold_spin.setValue(value)
+            self.set_threshold(value / 100)
+
+    def _apply_suggested_threshold(self, classifier) -> None:
+        """Show the model's suggested "uncertain below" value; use it unless the user chose one."""
+        suggested = classifier.bundle.suggested_threshold
+        if suggested is None:
+            self.suggested_label.setText("")
+            return
+        cal = classifier.bundle.manifest["calibration"]
+        self.suggested_label.setText(f"(model suggests {suggested:.0%})")
+        self.suggested_label.setToolTip(
+            f"Chosen on the model's validation texts: below {suggested:.0%} confidence at least "
+            f"1 in 5 answers was wrong ({cal.get('validation_errors_flagged', '?')} of "
+            f"{cal.get('validation_errors', '?')} wrong answers fell below it, "
+            f"{cal.get('validation_flagged', '?')} of {cal.get('n', '?')} texts).")
+        if not self.settings.threshold_chosen:
+            self._suggesting = True
+            try:
+                self.threshold_spin.setValue(round(suggested * 100))
+                self.set_threshold(suggested)
+            finally:
+                self._suggesting = False
 
     # ----------------------------------------------------------- worker plumbing
-    def _start(self, task: Task, pool: QThreadPool, on_result=None, on_error=None) -> Task:
+    def _start(self, task: Task, lane: str, on_result=None, on_error=None) -> Task:
+        """Run `task` on its lane; on the "explain" and "typed" lanes it replaces (cancels)
+        the request before it, which is stale the moment the user moves on."""
+        if lane in ("explain", "typed"):
+            stale = self._latest.get(lane)
+            if stale is not None:
+                stale.cancel()
+            self._latest[lane] = task
+        pool = self.lanes[lane]
         self._tasks.add(task)  # keep it (and its signals) alive until it has finished
         if on_result:
             task.signals.result.connect(on_result)
@@ -262,16 +297,17 @@ class MainWindow(QMainWindow):
                 self._refresh_model_combo()
                 return
         self.model_status.setText(f"Loading model {Path(path).name}…")
-        self._start(CallTask(services.load_classifier, Path(path)), self.ui_pool,
+        self._start(CallTask(services.load_classifier, Path(path)), "model",
                     self._model_ready, lambda msg, p=path: self._model_failed(p, msg))
 
     def _model_ready(self, classifier) -> None:
         changed = self.classifier is not None
         self.classifier = classifier
         self.settings.last_model = str(classifier.bundle.path)
-        self.model_status.setText(f"Model: {classifier.bundle.name} ({', '.join(classifier.labels)})")
+        self.model_status.setText(self._model_status_text())
         self._refresh_model_combo()
         self._rebuild_label_filter(classifier.labels)
+        self._apply_suggested_threshold(classifier)
         self.modelLoaded.emit(classifier)
         if changed and self._roots:
             self.statusBar().showMessage("Model changed: classifying the files again with it", 5000)
@@ -283,10 +319,14 @@ class MainWindow(QMainWindow):
         if self.typed_input.toPlainText().strip():
             self._classify_typed()
 
+    def _model_status_text(self) -> str:
+        c = self.classifier
+        return f"Model: {c.bundle.name} ({', '.join(c.labels)})" if c else "No model"
+
     def _model_failed(self, path, message: str) -> None:
         keep = (f"The model {self.classifier.bundle.name} stays active." if self.classifier
                 else "No model is loaded: open another model file (Ctrl+M).")
-        self.model_status.setText(f"Model: {self.classifier.bundle.name}" if self.classifier else "No model")
+        self.model_status.setText(self._model_status_text())
         self._refresh_model_combo()
         QMessageBox.critical(self, "Could not open the model", f"{message}\n\n{keep}")
         self.modelFailed.emit(message)
@@ -361,7 +401,7 @@ class MainWindow(QMainWindow):
         self.progress.show()
         self.cancel_button.show()
         self.statusBar().showMessage("Classifying…")
-        self._start(task, self.run_pool, lambda batch: gen == self._results_gen and self.results.add_results(batch))
+        self._start(task, "run", lambda batch: gen == self._results_gen and self.results.add_results(batch))
 
     def _run_progress(self, done: int, total: int) -> None:
         self.progress.setRange(0, max(total, 1))
@@ -412,7 +452,8 @@ class MainWindow(QMainWindow):
     def set_threshold(self, value: float) -> None:
         self.results.set_threshold(value)
         self.proxy.refilter()
-        self.settings.threshold = value
+        if not self._suggesting:
+            self.settings.threshold = value
         self._update_count()
         self._explain_row(self.table.currentIndex())
         if self.typed_input.toPlainText().strip():
@@ -434,18 +475,16 @@ class MainWindow(QMainWindow):
             return
         self.file_view.show_message(f"{Path(result.path).name}: working out which words decided…")
         gen = self._explain_gen
-        self._start(CallTask(services.explain_result, self.classifier, result, self.defaults.explain_top_n),
-                    self.ui_pool, lambda out, g=gen, r=result: self._show_file_explanation(g, r, out))
+        self._start(CancellableCall(services.explain_result, self.classifier, result, self.defaults.explain_top_n),
+                    "explain", lambda out, g=gen, r=result: self._show_file_explanation(g, r, out))
 
     def _show_file_explanation(self, gen: int, result, out) -> None:
         if gen != self._explain_gen:
             return  # the user has moved on
         text, explanation = out
-        shown = problem_text(result) if problem_text(result) != (result.warning or "") else ""
-        note = f" · {shown}" if shown else ""  # the language warning has its own line below
+        note = f" · {result.note}" if result.note and result.note != result.warning else ""  # the warning leads
         painted = self.file_view.show_explanation(text, explanation, self.results.threshold, note,
-                                                  language=self._model_language())
-        self.file_view.header.setText(f"{Path(result.path).name}: {self.file_view.header.text()}")
+                                                  language=self._model_language(), title=Path(result.path).name)
         self.explanationShown.emit(painted)
 
     def _classify_typed(self) -> None:
@@ -458,7 +497,7 @@ class MainWindow(QMainWindow):
             self.typed_view.show_message("Waiting for the model to load…")
             return
         gen = self._typed_gen
-        self._start(CallTask(self.classifier.explain, text, self.defaults.explain_top_n), self.ui_pool,
+        self._start(CancellableCall(self.classifier.explain, text, self.defaults.explain_top_n), "typed",
                     lambda e, g=gen, t=text: self._show_typed(g, t, e))
 
     def _show_typed(self, gen: int, text: str, explanation) -> None:
@@ -501,7 +540,7 @@ class MainWindow(QMainWindow):
 
     def export_results(self, path: str | Path) -> None:
         results = self._results_for_output()
-        self._start(CallTask(services.export_results, results, Path(path)), self.io_pool,
+        self._start(CallTask(services.export_results, results, Path(path)), "io",
                     lambda p: (self.statusBar().showMessage(f"Exported {len(results)} results to {p}", 8000),
                                self.exported.emit(str(p))))
 
@@ -516,7 +555,7 @@ class MainWindow(QMainWindow):
 
     def sort_results(self, dest: str | Path, move: bool = False) -> None:
         results = self._results_for_output()
-        self._start(CallTask(services.sort_results, results, Path(dest), move), self.io_pool,
+        self._start(CallTask(services.sort_results, results, Path(dest), move), "io",
                     lambda summary: self._sorted(summary, dest, move))
 
     def _sorted(self, summary, dest, move: bool) -> None:
@@ -528,6 +567,8 @@ class MainWindow(QMainWindow):
         self.settings.geometry = self.saveGeometry()
         self.settings.sync()
         self.cancel_run()
-        for pool in (self.run_pool, self.ui_pool, self.io_pool):
+        for task in self._latest.values():
+            task.cancel()
+        for pool in self.lanes.values():
             pool.waitForDone(5000)
         super().closeEvent(event)

@@ -8,6 +8,8 @@ from pathlib import Path
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSortFilterProxyModel, Qt
 from PySide6.QtGui import QFont
 
+from textsort.language import WRONG_LANGUAGE
+
 COLUMNS = ("File", "Label", "Confidence", "Pieces", "Problem", "Folder")
 COL_FILE, COL_LABEL, COL_CONFIDENCE, COL_WINDOWS, COL_PROBLEM, COL_FOLDER = range(len(COLUMNS))
 HEADER_TIPS = (
@@ -25,7 +27,14 @@ PROBLEMS = "problems"  # filter key: rows without a prediction
 
 
 def problem_text(result) -> str:
-    """The file's problem in plain words, or "" when there is none."""
+    """The file's problem in a few plain words (the column is narrow), or "" when there is
+    none; `problem_tip` has the whole message."""
+    if not result.problem and not result.file.truncated and result.warning:
+        return f"⚠ {result.warning.split(':')[0]}"
+    return result.note
+
+
+def problem_tip(result) -> str:
     return result.note
 
 
@@ -75,13 +84,22 @@ class ResultsTableModel(QAbstractTableModel):
 
     def is_uncertain(self, result) -> bool:
         p = result.prediction
-        return p is not None and (p.score < self.threshold or bool(getattr(p, "uncertain", False)))
+        return p is not None and (p.score < self.threshold or result.uncertain)
 
     def shown_label(self, result) -> str:
         p = result.prediction
         if p is None:
             return ""
-        return f"{UNCERTAIN} ({p.label}?)" if self.is_uncertain(result) else str(p.label)
+        if self.is_uncertain(result):
+            return f"{UNCERTAIN} ({p.label}?)"
+        return str(p.label)
+
+    @staticmethod
+    def shown_confidence(result) -> str:
+        p = result.prediction
+        if p is None:
+            return ""
+        return f"⚠ {p.score:.0%}, {WRONG_LANGUAGE}" if result.warning else f"{p.score:.0%}"
 
     def filter_key(self, result) -> str:
         if result.prediction is None:
@@ -119,7 +137,7 @@ class ResultsTableModel(QAbstractTableModel):
             if col == COL_LABEL:
                 return self.shown_label(r)
             if col == COL_CONFIDENCE:
-                return f"{p.score:.0%}" if p is not None else ""
+                return self.shown_confidence(r)
             if col == COL_WINDOWS:
                 return str(p.windows) if p is not None else ""
             if col == COL_PROBLEM:
@@ -135,12 +153,15 @@ class ResultsTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ToolTipRole:
             if col == COL_LABEL and p is not None:
                 scores = ", ".join(f"{k} {v:.1%}" for k, v in p.scores.items())
-                why = (f"Below the {self.threshold:.0%} threshold: best guess {p.label}. "
+                why = (f"{r.warning}. Best guess {p.label}. " if r.warning else
+                       f"Below the {self.threshold:.0%} threshold: best guess {p.label}. "
                        if self.is_uncertain(r) else "")
                 return f"{why}Scores: {scores}"
             if col == COL_WINDOWS and p is not None:
                 return ("How many overlapping pieces (windows) of the text the model read; "
                         "long texts need several, and all of them count.")
+            if col in (COL_PROBLEM, COL_CONFIDENCE) and problem_tip(r):
+                return problem_tip(r)
             return str(path)
         if role == Qt.ItemDataRole.FontRole and col == COL_LABEL and self.is_uncertain(r):
             font = QFont()

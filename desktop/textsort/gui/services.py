@@ -12,14 +12,14 @@ def load_classifier(path: Path):
     return Classifier(path)
 
 
-def explain_result(classifier, result, top_n: int):
+def explain_result(classifier, result, top_n: int, cancel=None):
     """(text, Explanation) for a classified file; re-reads it if the text was not kept."""
     text = getattr(result.file, "text", None) if getattr(result, "file", None) is not None else None
     if text is None:
         from textsort.reading import read_file
 
         text = read_file(result.path).text or ""
-    return text, classifier.explain(text, top_n=top_n)
+    return text, classifier.explain(text, top_n=top_n, cancel=cancel)
 
 
 def with_threshold(results: list, threshold: float) -> list:

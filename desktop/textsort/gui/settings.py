@@ -53,6 +53,11 @@ class AppSettings:
         self.q.setValue("results/threshold", float(value))
 
     @property
+    def threshold_chosen(self) -> bool:
+        """The user has set a threshold (else each model's suggested one applies)."""
+        return self.q.contains("results/threshold")
+
+    @property
     def last_folder(self) -> str:
         return self._get("files/last_folder", "", str)
 

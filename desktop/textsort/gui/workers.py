@@ -1,5 +1,7 @@
 """Work that runs off the GUI thread: QRunnables on a QThreadPool, reporting through
-a signals QObject (started / progress / result / error / finished).
+a signals QObject (started / progress / result / error / finished). The window runs one
+lane (a one-thread pool) per kind of work, so a long explanation never holds up typed
+text, model loading or a folder run; a newer explanation cancels the stale one.
 
 Signals are emitted from the worker thread and delivered to the GUI thread as queued
 events, so slots never run concurrently with the GUI. Cancellation is a flag that the
@@ -47,9 +49,15 @@ class Task(QRunnable):
         raise NotImplementedError
 
     def run(self) -> None:
+        from textsort.explain import Cancelled
+
         self.signals.started.emit()
         try:
+            if self.cancelled():
+                raise Cancelled  # replaced before it began
             out = self.work()
+        except Cancelled:
+            pass  # a newer request replaced this one: nothing to show
         except Exception as exc:  # shown to the user in plain words, never a traceback
             self.signals.error.emit(plain_message(exc))
         else:
@@ -68,6 +76,18 @@ class CallTask(Task):
 
     def work(self):
         return self.fn(*self.args, **self.kwargs)
+
+
+class CancellableCall(Task):
+    """Runs fn(*args, cancel=self.cancelled): fn polls it and raises
+    textsort.explain.Cancelled when it turns true (a newer request replaced this one)."""
+
+    def __init__(self, fn: Callable, *args) -> None:
+        super().__init__()
+        self.fn, self.args = fn, args
+
+    def work(self):
+        return self.fn(*self.args, cancel=self.cancelled)
 
 
 class ClassifyFilesTask(Task):

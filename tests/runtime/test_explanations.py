@@ -1,0 +1,82 @@
+"""What an explanation shows a person: no punctuation or stop-words, repeats merged with a
+count, only the deciding words, each with the label it pushes towards and that label's
+colour (the same in JSON and on the CLI)."""
+from __future__ import annotations
+
+import json
+
+from textsort.colours import label_colours
+from textsort.explain import DECIDING_SHARE
+from textsort.language import is_filler
+from textsort.session import Session
+
+
+def test_fillers_are_punctuation_and_stop_words_only():
+    assert all(is_filler(w) for w in (".", "!", "“", "...", "the", "The", "to", "a", "you're", "的", "了", " "))
+    # negations, degree words, numbers and content words decide texts: never fillers
+    assert not any(is_filler(w) for w in ("not", "never", "no", "不", "没有", "很", "太", "free", "0800", "12:30", "差"))
+
+
+def test_repeated_words_are_one_entry_with_a_count(tiny_classifier):
+    text = "free lunch. FREE prize, free! the the the ."
+    e = tiny_classifier.explain(text, top_n=0)
+    free = next(w for w in e.words if w.text.casefold() == "free")
+    assert free.count == 3 and [text[a:b] for a, b in free.spans] == ["free", "FREE", "free"]
+    assert not any(is_filler(w.text) for w in e.words)  # no ".", ",", "!", "the"
+    assert len({w.text.casefold() for w in e.words}) == len(e.words)
+
+
+def test_each_word_names_the_label_it_pushes_towards(tiny_classifier):
+    e = tiny_classifier.explain("free prize with mom at lunch", top_n=0)
+    towards = {w.text: w.label for w in e.words}
+    assert towards["free"] == towards["prize"] == "spam" and towards["mom"] == towards["lunch"] == "ham"
+    pred = e.prediction.label
+    assert all((w.score > 0) == (w.label == pred) for w in e.words if w.score != 0)
+
+
+def test_only_deciding_words_are_shown(tiny_classifier):
+    e = tiny_classifier.explain("claim your free prize now, see you at lunch with mom", top_n=0)
+    strongest = max(abs(w.score) for w in e.words)
+    assert e.deciding and all(abs(w.score) >= DECIDING_SHARE * strongest for w in e.deciding)
+    assert set(map(id, e.deciding)) == {id(w) for w in e.words if abs(w.score) >= DECIDING_SHARE * strongest}
+
+
+def test_json_carries_the_label_colours(tmp_path, tiny_classifier):
+    (tmp_path / "a.txt").write_text("free prize free prize, claim now", encoding="utf-8")
+    [r] = list(Session(tiny_classifier, explain=True, top_words=10).run([tmp_path / "a.txt"]))
+    words = json.loads(json.dumps(r.to_dict()))["top_words"]
+    colours = label_colours(["ham", "spam"])
+    assert words and all(w["colour"] == colours[w["label"]] for w in words)
+    assert next(w for w in words if w["text"] == "free")["count"] == 2
+
+
+def test_label_colours_are_stable_and_distinct():
+    assert label_colours(["negative", "positive"]) == {"negative": "#D55E00", "positive": "#0072B2"}
+    assert list(label_colours(["positive", "negative"])) == ["positive", "negative"]  # model order
+    many = label_colours([f"topic{i}" for i in range(12)])
+    assert len(set(many.values())) == 12 and many == label_colours([f"topic{i}" for i in range(12)])
+
+
+def test_cli_words_in_their_label_colour_on_a_terminal_only(tmp_path, tiny_classifier, monkeypatch):
+    import io
+
+    from textsort.cli import TableWriter
+
+    (tmp_path / "a.txt").write_text("free prize free, see you at lunch", encoding="utf-8")
+    [r] = list(Session(tiny_classifier, explain=True, top_words=10).run([tmp_path / "a.txt"]))
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    plain, tty = io.StringIO(), Terminal()
+    for out in (plain, tty):
+        writer = TableWriter(["ham", "spam"], out, explain=True, top_k=None)
+        writer.write(r)
+    assert "free ×2 (spam +" in plain.getvalue() and "\x1b" not in plain.getvalue()
+    assert "\x1b[1;38;2;213;94;0mfree ×2\x1b[0m (spam +" in tty.getvalue()  # spam's colour, #D55E00
+    monkeypatch.setenv("NO_COLOR", "1")
+    quiet = Terminal()
+    TableWriter(["ham", "spam"], quiet, explain=True, top_k=None).write(r)
+    assert "\x1b" not in quiet.getvalue()
