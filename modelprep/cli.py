@@ -107,19 +107,9 @@ def _inspect(args) -> int:
     if args.json:
         print(json.dumps(m, indent=2, ensure_ascii=False))
         return 0
-    print(f"{m['name']}: {m.get('description', '')}")
-    print(f"labels: {', '.join(b.labels)}   language: {m.get('language', '?')}   "
-          f"model: {m['model'].get('architecture', '?')}, {m['model'].get('quantization', '?')}")
-    t = m.get("teacher") or {}
-    if t:
-        print(f"teacher: {t.get('name')} ({t.get('source')}); {t.get('reason', '')}")
-    for key, v in (m.get("metrics") or {}).items():
-        if isinstance(v, dict) and "accuracy" in v:
-            print(f"  {key:18s} {v.get('split', ''):10s} n={v.get('n', '?'):<6} accuracy {v['accuracy']:.4f}"
-                  f"  macro-F1 {v.get('macro_f1', float('nan')):.4f}")
-    if m.get("guard"):
-        print("guard:", json.dumps(m["guard"]))
-    print("files:", ", ".join(f"{k} {v['bytes']} bytes" for k, v in m["files"].items()))
+    from textsort.card import bundle_card
+
+    print(bundle_card(b), end="")  # the same card as the app's and `textsort models --card`
     return 0
 
 

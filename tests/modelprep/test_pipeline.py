@@ -60,6 +60,9 @@ def test_manifest_is_complete(trained):
     assert m["metrics"]["teacher"]["n"] == m["metrics"]["student_int8"]["n"] > 20
     assert m["metrics"]["student_int8_test"]["accuracy"] > 0.7  # keywords are learnable; chance is 1/3
     assert m["guard"]["passed"] and not m["guard"]["overridden"]
+    cal = m["calibration"]  # the app's default "uncertain below", from the shipped model on validation
+    assert 0 <= cal["uncertain_below"] < 1 and cal["n"] == m["metrics"]["student_int8"]["n"]
+    assert cal["validation_errors"] == round((1 - m["metrics"]["student_int8"]["accuracy"]) * cal["n"])
     assert m["metrics"]["agreement"]["keras_litert_top1"] >= 0.995
     assert set(m["timings_s"]) >= {"data", "teacher", "teacher_int8", "ngram", "transfer", "student", "student_int8"}
     # the size ladder: both candidates verified and measured; the small student is shipped by default
