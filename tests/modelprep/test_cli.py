@@ -64,7 +64,9 @@ def test_train_then_inspect(tmp_path, capsys):
     assert "wrote" in capsys.readouterr().out and out.is_file() and out.with_suffix(".md").is_file()
     assert main(["inspect", str(out)]) == 0
     shown = capsys.readouterr().out
-    assert shown.startswith("topics:") and "student_int8" in shown and "guard:" in shown
+    # the one model card (textsort.card), as the app and `textsort models --card` show it
+    assert shown.startswith("# topics\n") and "## How well it does" in shown and "Int8 check" in shown
+    assert "food, sport, tech" in shown and "{" not in shown  # no raw JSON
 
 
 def test_cli_maps_a_guard_refusal_to_exit_3_with_the_numbers(tmp_path, capsys, monkeypatch):
