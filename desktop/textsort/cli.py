@@ -45,11 +45,8 @@ def _printable(s: str) -> str:
 
 
 def _shown_path(p: Path) -> str:
-    try:
-        shown = os.path.relpath(p)
-    except ValueError:  # another drive on Windows
-        shown = str(p)
-    return _printable(shown)
+    """A path as the user gave it (relative stays relative, absolute stays absolute)."""
+    return _printable(str(p))
 
 
 def _one_line(s: str) -> str:

@@ -23,7 +23,7 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
 sys.path.insert(0, str(REPO / "desktop"))
 
-from textsort.gui.app import apply_theme, icon_path  # noqa: E402
+from textsort.gui.app import apply_theme, icon_path, register_fonts  # noqa: E402
 from textsort.gui.main_window import MainWindow  # noqa: E402
 from textsort.gui.model_card import ModelCardDialog  # noqa: E402
 from textsort.gui.settings import AppSettings  # noqa: E402
@@ -120,6 +120,7 @@ def main() -> None:
     zh_model = args.zh_model or default_zh()
     app = QApplication(sys.argv[:1])
     app.setWindowIcon(QIcon(str(icon_path())))
+    register_fonts()  # the app's own CJK font, as textsort-app does
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         en, zh = write_files(tmp)
@@ -143,6 +144,10 @@ def main() -> None:
                 settle()
                 card.grab().save(str(args.out / "model-card.png"))
                 card.close()
+                window.classify_paths([zh])  # Chinese files, English model: a wrong-language result
+                wait_for(window.runFinished)
+                select(window, "好评.txt")
+                window.grab().save(str(args.out / "wrong-language.png"))
                 if zh_model:
                     window.load_model(zh_model)
                     wait_for(window.runFinished)  # the English files again, with the new model

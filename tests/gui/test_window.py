@@ -12,7 +12,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QColor, QGuiApplication, QPalette, QTextCursor
 
 from textsort.colours import label_colours
-from textsort.gui.results_model import (COL_CONFIDENCE, COL_FILE, COL_LABEL, COL_PROBLEM, PROBLEMS, SORT_ROLE,
+from textsort.gui.results_model import (COL_CONFIDENCE, COL_FILE, COL_FOLDER, COL_LABEL, COL_PROBLEM, PROBLEMS, SORT_ROLE,
                                         UNCERTAIN)
 
 SPAM_TEXT = "you won a prize, call now"  # one keyword: its removal changes the prediction
@@ -67,7 +67,7 @@ def test_drop_folder_fills_table_with_labels_and_problems(qtbot, window, drop, i
     assert shown["review_gbk.txt"]["problem"] == "⚠ wrong language"  # fits the column; the tooltip says more
     row = next(r for r in range(window.proxy.rowCount()) if window.proxy.index(r, COL_FILE).data() == "review_gbk.txt")
     assert "the model reads English" in window.proxy.index(row, COL_PROBLEM).data(Qt.ItemDataRole.ToolTipRole)
-    assert shown["review_gbk.txt"]["label"].startswith(UNCERTAIN) and "wrong language" in shown["review_gbk.txt"]["confidence"]
+    assert shown["review_gbk.txt"]["label"].startswith(UNCERTAIN) and shown["review_gbk.txt"]["confidence"].startswith("⚠")
     assert shown["offer.txt"]["problem"] == ""
     assert window.count_label.text() == "6 files"
 
@@ -412,3 +412,25 @@ def test_the_models_suggested_threshold_applies_until_the_user_chooses(qtbot, tm
     assert w.threshold_spin.value() == 40  # the user's choice wins
     for pool in w.lanes.values():
         pool.waitForDone(10000)
+
+
+def test_try_the_samples_and_folders_shown_as_dropped(qtbot, window, drop, tmp_path):
+    """The empty window offers the bundled samples (in the model's language); the Folder
+    column shows folders from the dropped one on, not a clipped absolute path."""
+    assert window.drop_zone.samples_button.isVisible()
+    with qtbot.waitSignal(window.runFinished, timeout=20000):
+        window.drop_zone.samples_button.click()
+    names = set(rows(window))
+    assert {"ham-lunch.txt", "spam-prize.txt"} <= names  # assets/samples/en for an English model
+    assert not window.drop_zone.samples_button.isVisible()
+    assert {window.proxy.index(r, COL_FOLDER).data() for r in range(window.proxy.rowCount())} == {"en"}
+    window.clear_results()
+    inbox = tmp_path / "mail" / "2024"
+    inbox.mkdir(parents=True)
+    (inbox / "x.txt").write_text("free prize", encoding="utf-8")
+    (tmp_path / "mail" / "y.txt").write_text("lunch with mom", encoding="utf-8")
+    classify_by_drop(qtbot, window, drop, [tmp_path / "mail"])
+    folders = {window.proxy.index(r, COL_FILE).data(): window.proxy.index(r, COL_FOLDER).data()
+               for r in range(window.proxy.rowCount())}
+    assert folders == {"x.txt": "mail/2024", "y.txt": "mail"}
+    assert window.table.horizontalScrollBar().maximum() == 0  # the columns fit the view

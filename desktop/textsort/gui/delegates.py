@@ -6,17 +6,20 @@ from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QApplication, QStyle, QStyledItemDelegate, QStyleOptionProgressBar
 
-from .results_model import SORT_ROLE
+from .results_model import RESULT_ROLE, SORT_ROLE
 
 COLOUR_ROLE = Qt.ItemDataRole.UserRole + 7  # a QColor: the label a word pushes towards
 
 
 class ConfidenceBarDelegate(QStyledItemDelegate):
-    """Draws a 0-100 % bar from the index's SORT_ROLE value (a float 0..1; < 0 = none)."""
+    """Draws a 0-100 % bar from the index's SORT_ROLE value (a float 0..1; < 0 = none).
+    A confidence that means nothing (a text in another language than the model's) is not
+    drawn as a bar: the cell shows its text ("⚠ 100%, wrong language")."""
 
     def paint(self, painter, option, index) -> None:
         value = index.data(SORT_ROLE)
-        if not isinstance(value, float) or value < 0:
+        result = index.data(RESULT_ROLE)
+        if not isinstance(value, float) or value < 0 or getattr(result, "warning", None):
             super().paint(painter, option, index)
             return
         style = option.widget.style() if option.widget else QApplication.style()

@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QMimeData, Qt, Signal
-from PySide6.QtWidgets import QFrame, QLabel, QVBoxLayout
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout
 
 MODEL_SUFFIX = ".textsort"
 HINT = ("Drop files or folders here\n"
@@ -21,6 +21,7 @@ def local_paths(mime: QMimeData) -> list[Path]:
 
 class DropZone(QFrame):
     pathsDropped = Signal(list)  # list[Path]
+    samplesRequested = Signal()  # "Try the samples" (shown while the window is empty)
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -32,8 +33,16 @@ class DropZone(QFrame):
         font = self.label.font()
         font.setPointSizeF(font.pointSizeF() * 1.2)
         self.label.setFont(font)
+        self.samples_button = QPushButton("Try the samples")
+        self.samples_button.setToolTip("Classify the sample texts that come with Textsort")
+        self.samples_button.clicked.connect(self.samplesRequested)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(self.samples_button)
+        row.addStretch(1)
         layout = QVBoxLayout(self)
         layout.addWidget(self.label)
+        layout.addLayout(row)
         self._style(False)
         self.set_compact(False)
 
@@ -43,6 +52,7 @@ class DropZone(QFrame):
 
     def set_compact(self, compact: bool) -> None:
         self.label.setText(COMPACT_HINT if compact else HINT)
+        self.samples_button.setVisible(not compact)
         self.setMinimumHeight(44 if compact else 220)
         self.setMaximumHeight(60 if compact else 16777215)
 

@@ -18,8 +18,8 @@ from .delegates import ConfidenceBarDelegate
 from .dialogs import SortDialog, about_html, sort_summary_text
 from .drop_zone import MODEL_SUFFIX, DropZone, local_paths
 from .explanation_view import ExplanationView
-from .results_model import (COL_CONFIDENCE, COL_FILE, COL_LABEL, COL_PROBLEM, COL_WINDOWS, COLUMNS, PROBLEMS,
-                            RESULT_ROLE, UNCERTAIN, ResultsFilterProxy, ResultsTableModel, problem_text)
+from .results_model import (COL_CONFIDENCE, COL_FILE, COL_FOLDER, COL_LABEL, COL_PROBLEM, COL_WINDOWS, COLUMNS,
+                            PROBLEMS, RESULT_ROLE, UNCERTAIN, ResultsFilterProxy, ResultsTableModel, problem_text)
 from .settings import DEFAULTS, AppSettings, GuiDefaults
 from .workers import CallTask, CancellableCall, ClassifyFilesTask, Task
 
@@ -114,6 +114,7 @@ class MainWindow(QMainWindow):
     def _build_files_tab(self) -> QWidget:
         self.drop_zone = DropZone()
         self.drop_zone.pathsDropped.connect(self.handle_dropped)
+        self.drop_zone.samplesRequested.connect(self.try_samples)
         self.label_filter = QComboBox()
         self.label_filter.currentIndexChanged.connect(
             lambda _: self.proxy.set_label_filter(self.label_filter.currentData()))
@@ -150,9 +151,10 @@ class MainWindow(QMainWindow):
         self.table.setItemDelegateForColumn(COL_CONFIDENCE, ConfidenceBarDelegate(self.table))
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setStretchLastSection(True)
-        for col, width in ((COL_FILE, 160), (COL_LABEL, 90), (COL_CONFIDENCE, 90), (COL_WINDOWS, 56),
-                           (COL_PROBLEM, 140)):
+        header.setSectionResizeMode(COL_FILE, QHeaderView.ResizeMode.Stretch)  # the columns fill the view:
+        header.setStretchLastSection(False)                                    # no scrollbar on an empty table
+        for col, width in ((COL_LABEL, 140), (COL_CONFIDENCE, 100), (COL_WINDOWS, 56), (COL_PROBLEM, 150),
+                           (COL_FOLDER, 110)):
             self.table.setColumnWidth(col, width)
         self.table.selectionModel().currentRowChanged.connect(lambda cur, _: self._explain_row(cur))
         for sig in (self.proxy.rowsInserted, self.proxy.rowsRemoved, self.proxy.modelReset,
@@ -201,6 +203,7 @@ class MainWindow(QMainWindow):
         m = self.menuBar().addMenu("&File")
         action(m, "Open files…", self.open_files_dialog, "Ctrl+O")
         action(m, "Open folder…", self.open_folder_dialog, "Ctrl+Shift+O")
+        action(m, "Try the samples", self.try_samples)
         m.addSeparator()
         self.export_action = action(m, "Export results…", self.export_dialog, "Ctrl+E")
         self.sort_action = action(m, "Sort into folders…", self.sort_dialog)
@@ -366,6 +369,14 @@ class MainWindow(QMainWindow):
         else:
             self.classify_paths(paths)
 
+    def try_samples(self) -> None:
+        """Classify the bundled samples in the model's language."""
+        folder = services.sample_folder(self._model_language())
+        if folder is None:
+            self._show_error("No sample texts were found next to the app.")
+            return
+        self.classify_paths([folder])
+
     def open_files_dialog(self) -> None:
         files, _ = QFileDialog.getOpenFileNames(self, "Classify files", self.settings.last_folder)
         if files:
@@ -383,6 +394,7 @@ class MainWindow(QMainWindow):
         if not paths:
             return
         self._roots.extend(p for p in paths if p not in self._roots)
+        self.results.roots = list(self._roots)
         self._pending.extend(paths)
         self.drop_zone.set_compact(True)
         if self.classifier is None:
@@ -429,6 +441,7 @@ class MainWindow(QMainWindow):
     def clear_results(self) -> None:
         self.cancel_run()
         self._roots.clear()
+        self.results.roots = []
         self._results_gen += 1
         self.results.clear()
         self.file_view.show_message("Select a file to see why it got its label.")

@@ -8,8 +8,6 @@ from pathlib import Path
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSortFilterProxyModel, Qt
 from PySide6.QtGui import QFont
 
-from textsort.language import WRONG_LANGUAGE
-
 COLUMNS = ("File", "Label", "Confidence", "Pieces", "Problem", "Folder")
 COL_FILE, COL_LABEL, COL_CONFIDENCE, COL_WINDOWS, COL_PROBLEM, COL_FOLDER = range(len(COLUMNS))
 HEADER_TIPS = (
@@ -44,6 +42,7 @@ class ResultsTableModel(QAbstractTableModel):
         self._rows: list = []
         self._row_of: dict[str, int] = {}
         self.threshold = 0.0
+        self.roots: list[Path] = []  # what the user dropped or opened: folders are shown from there
 
     # -- data in ------------------------------------------------------------
     def add_results(self, results: Iterable) -> None:
@@ -99,7 +98,18 @@ class ResultsTableModel(QAbstractTableModel):
         p = result.prediction
         if p is None:
             return ""
-        return f"⚠ {p.score:.0%}, {WRONG_LANGUAGE}" if result.warning else f"{p.score:.0%}"
+        return f"⚠ {p.score:.0%}?" if result.warning else f"{p.score:.0%}"  # the tooltip says why
+
+    def shown_folder(self, path: Path) -> str:
+        """The file's folder as the user gave it: from the dropped folder on ("messages",
+        "messages/2024"); the full path (the tooltip's) for anything else."""
+        for root in self.roots:
+            try:
+                rel = path.parent.relative_to(root.parent)
+            except ValueError:
+                continue
+            return str(rel) if rel != Path(".") else (root.parent.name or str(root.parent))
+        return str(path.parent)
 
     def filter_key(self, result) -> str:
         if result.prediction is None:
@@ -143,7 +153,7 @@ class ResultsTableModel(QAbstractTableModel):
             if col == COL_PROBLEM:
                 return problem_text(r)
             if col == COL_FOLDER:
-                return str(path.parent)
+                return self.shown_folder(path)
         if role == SORT_ROLE:
             if col == COL_CONFIDENCE:
                 return float(p.score) if p is not None else -1.0

@@ -71,3 +71,15 @@ def bundled_licences() -> list[tuple[str, dict]]:
             licences = {"error": str(e)}
         out.append((name, licences if isinstance(licences, dict) else {"licence": licences}))
     return out
+
+
+def sample_folder(language: str | None) -> Path | None:
+    """The bundled sample texts for a model's language (assets/samples/zh for Chinese,
+    else assets/samples/en), in a frozen app or a source checkout."""
+    from .app import asset_dirs
+
+    lang = "zh" if str(language or "").lower() in ("zh", "ja", "ko") else "en"
+    for folder in asset_dirs("samples"):
+        if (folder / lang).is_dir():
+            return folder / lang
+    return None
