@@ -151,10 +151,10 @@ class MainWindow(QMainWindow):
         self.table.setItemDelegateForColumn(COL_CONFIDENCE, ConfidenceBarDelegate(self.table))
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setSectionResizeMode(COL_FILE, QHeaderView.ResizeMode.Stretch)  # the columns fill the view:
-        header.setStretchLastSection(False)                                    # no scrollbar on an empty table
-        for col, width in ((COL_LABEL, 140), (COL_CONFIDENCE, 100), (COL_WINDOWS, 56), (COL_PROBLEM, 150),
-                           (COL_FOLDER, 110)):
+        header.setSectionResizeMode(COL_PROBLEM, QHeaderView.ResizeMode.Stretch)  # the columns fill the view:
+        header.setStretchLastSection(False)                                       # no scrollbar when empty
+        for col, width in ((COL_FILE, 170), (COL_LABEL, 125), (COL_CONFIDENCE, 90), (COL_WINDOWS, 50),
+                           (COL_FOLDER, 90)):
             self.table.setColumnWidth(col, width)
         self.table.selectionModel().currentRowChanged.connect(lambda cur, _: self._explain_row(cur))
         for sig in (self.proxy.rowsInserted, self.proxy.rowsRemoved, self.proxy.modelReset,
