@@ -46,7 +46,6 @@ class MainWindow(QMainWindow):
         self._tasks: set[Task] = set()
         self._run: ClassifyFilesTask | None = None
         self._pending: list[Path] = []
-        self._roots: list[Path] = []
         self._explain_gen = 0
         self._typed_gen = 0
         self._results_gen = 0  # bumped when the table is cleared: late batches of old runs are dropped
@@ -312,9 +311,9 @@ class MainWindow(QMainWindow):
         self._rebuild_label_filter(classifier.labels)
         self._apply_suggested_threshold(classifier)
         self.modelLoaded.emit(classifier)
-        if changed and self._roots:
+        if changed and self.results.ws.roots:
             self.statusBar().showMessage("Model changed: classifying the files again with it", 5000)
-            roots = list(self._roots)
+            roots = list(self.results.ws.roots)
             self.clear_results()
             self.classify_paths(roots)
         elif self._pending and self._run is None:
@@ -393,8 +392,7 @@ class MainWindow(QMainWindow):
         paths = [Path(p) for p in paths]
         if not paths:
             return
-        self._roots.extend(p for p in paths if p not in self._roots)
-        self.results.roots = list(self._roots)
+        self.results.ws.add_roots(paths)
         self._pending.extend(paths)
         self.drop_zone.set_compact(True)
         if self.classifier is None:
@@ -440,8 +438,6 @@ class MainWindow(QMainWindow):
 
     def clear_results(self) -> None:
         self.cancel_run()
-        self._roots.clear()
-        self.results.roots = []
         self._results_gen += 1
         self.results.clear()
         self.file_view.show_message("Select a file to see why it got its label.")
@@ -532,7 +528,7 @@ class MainWindow(QMainWindow):
 
     def _results_for_output(self) -> list:
         """The rows shown (filter applied), with the threshold applied as `uncertain`."""
-        return services.with_threshold(self.proxy.shown_results(), self.results.threshold)
+        return self.results.ws.for_output(self.proxy.shown_results())
 
     def export_dialog(self) -> None:
         results = self._results_for_output()

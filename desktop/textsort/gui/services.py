@@ -2,7 +2,6 @@
 runtime modules are imported lazily so that the window shows before they load."""
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 
 
@@ -20,17 +19,6 @@ def explain_result(classifier, result, top_n: int, cancel=None):
 
         text = read_file(result.path).text or ""
     return text, classifier.explain(text, top_n=top_n, cancel=cancel)
-
-
-def with_threshold(results: list, threshold: float) -> list:
-    """Results whose prediction is marked `uncertain` when below the GUI threshold."""
-    out = []
-    for r in results:
-        p = r.prediction
-        if p is not None and threshold > 0 and p.score < threshold and not p.uncertain:
-            r = dataclasses.replace(r, prediction=dataclasses.replace(p, uncertain=True))
-        out.append(r)
-    return out
 
 
 def export_results(results: list, path: Path) -> Path:
