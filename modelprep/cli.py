@@ -1,6 +1,7 @@
 """`textsort-prep`: train a bundle from labelled texts, or show a bundle's card.
 
   textsort-prep train DATA --out MODEL.textsort [--test FILE] [--teacher auto|minilm|e5|PATH] ...
+  textsort-prep calibrate MODEL.textsort DATA [--out NEW.textsort]
   textsort-prep inspect MODEL.textsort
 
 Exit status: 0 done, 2 bad input or arguments, 3 the int8 guard refused the export.
@@ -47,6 +48,11 @@ def _parser() -> argparse.ArgumentParser:
                    help="ship the most accurate model of at most MS model milliseconds per text")
     t.add_argument("--allow-failed-guard", action="store_true", help="write the bundle even if int8 is worse")
     t.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors")
+    c = sub.add_parser("calibrate", help="add the suggested 'uncertain below' threshold to an older bundle "
+                                         "(its validation split is rebuilt from DATA and checked)")
+    c.add_argument("model")
+    c.add_argument("data", help="the training file the bundle was made from")
+    c.add_argument("--out", help="write here instead of rewriting MODEL")
     i = sub.add_parser("inspect", help="print a bundle's model card")
     i.add_argument("model")
     i.add_argument("--json", action="store_true", help="print the whole manifest as JSON")
@@ -120,13 +126,25 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("modelprep").setLevel(logging.WARNING if getattr(args, "quiet", False) else logging.INFO)
     for noisy in ("tensorflow", "absl"):
         logging.getLogger(noisy).setLevel(logging.ERROR)
+    from modelprep.calibrate import CalibrationError
     from modelprep.data import DataError
     from modelprep.evaluate import GuardError
     from modelprep.teachers import TeacherError
     from textsort.bundle import BundleError
 
     try:
+        if args.command == "calibrate":
+            from modelprep.calibrate import calibrate
+
+            cal = calibrate(args.model, args.data, args.out)
+            print(f"uncertain below {cal['uncertain_below']:.0%}: {cal['validation_errors_flagged']} of "
+                  f"{cal['validation_errors']} validation errors fall below it ({cal['validation_flagged']} of "
+                  f"{cal['n']} texts flagged)")
+            return 0
         return _train(args) if args.command == "train" else _inspect(args)
+    except CalibrationError as e:
+        print(f"textsort-prep: {e}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     except GuardError as e:
         print(f"textsort-prep: {e}", file=sys.stderr)
         return EXIT_GUARD

@@ -159,3 +159,25 @@ def test_default_name(tmp_path):
     assert default_name(tmp_path / "sms_spam" / "train.csv", "en") == "sms_spam-en"
     assert default_name(tmp_path / "reviews.csv", "zh") == "reviews-zh"
     assert default_name(tmp_path / "mails", "multi") == "mails-multi"
+
+
+def test_calibrate_an_older_bundle_only_with_its_own_data(trained, tmp_path):
+    """`textsort-prep calibrate`: a bundle without `calibration` gets the one the pipeline
+    would have written, and only from data that reproduces its validation numbers."""
+    from modelprep.calibrate import CalibrationError, calibrate
+    from textsort.bundle import write_bundle
+
+    b = load_bundle(trained["result"].bundle)
+    old = {k: v for k, v in b.manifest.items() if k not in ("calibration", "files")}
+    older = write_bundle(tmp_path / "older.textsort", model_bytes=b.model_bytes, tokenizer_json=b.tokenizer_json,
+                         manifest=old)
+    other = write_csv(tmp_path / "other.csv", synthetic_rows(300, seed=5))  # another split: other counts
+    before = older.read_bytes()
+    with pytest.raises(CalibrationError, match="does not reproduce"):
+        calibrate(older, other)
+    assert older.read_bytes() == before  # nothing written
+    cal = calibrate(older, trained["train"])
+    assert cal == b.manifest["calibration"]
+    again = load_bundle(older)
+    assert again.manifest["calibration"] == cal and again.model_bytes == b.model_bytes
+    assert again.suggested_threshold == cal["uncertain_below"]
