@@ -113,7 +113,7 @@ def main() -> int:
     threading.Thread(target=srv.serve_forever, daemon=True).start()
     port = srv.server_address[1]
     try:
-        print(f"| round | clients | answered | busy (503) | failed | p50 s | p99 s |")
+        print("| round | clients | answered | busy (503) | failed | p50 s | p99 s |")
         print("|---|---|---|---|---|---|---|")
         for r in range(args.rounds):
             b = burst(port, args.clients)

@@ -1,7 +1,6 @@
 """Regression tests for the reviewer's defects (numbered as in the review)."""
 from __future__ import annotations
 
-import json
 import time
 import zipfile
 from pathlib import Path
