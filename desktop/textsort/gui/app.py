@@ -69,8 +69,12 @@ def self_test(model: Path | None = None) -> int:
     except ImportError as e:
         print(f"Qt is not usable: {e}", file=sys.stderr)
         return 1
-    print(f"  Qt {qVersion()} (PySide6 {PySide6.__version__})")
-    return 0 if rc == 0 else 1
+    from .qt_check import binding_problem
+
+    problem = binding_problem()
+    print(f"  Qt {qVersion()} (PySide6 {PySide6.__version__}): "
+          + (f"UNSAFE: {problem}" if problem else "references to None kept (checked)"))
+    return 0 if rc == 0 and problem is None else 1
 
 
 def dark_palette():
