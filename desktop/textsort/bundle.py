@@ -66,10 +66,11 @@ class Bundle:
     @property
     def suggested_threshold(self) -> float | None:
         """The "uncertain below" confidence chosen on validation when the model was trained
-        (manifest `calibration.uncertain_below`); None for a model without one."""
+        (manifest `calibration.uncertain_below`); None for a model without one, or when
+        no threshold was worth setting (0)."""
         cal = self.manifest.get("calibration")
         value = cal.get("uncertain_below") if isinstance(cal, dict) else None
-        if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value < 1:
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 < value < 1:
             return float(value)
         return None
 

@@ -21,15 +21,21 @@ def _extra(i: int) -> str:
 
 
 def label_colours(labels) -> dict[str, str]:
-    """label -> "#RRGGBB" for a model's labels (stable for the same label list)."""
+    """label -> "#RRGGBB" for a model's labels (stable for the same label list): a label
+    that plainly means "bad" gets the warm colour, one that means "good" the cool one
+    (when the model has one of each), the rest the palette's colours in label order."""
     labels = [str(x) for x in labels]
-    out: dict[str, str] = {}
     keys = [x.strip().casefold() for x in labels]
-    if len(labels) == 2 and ({keys[0], keys[1]} & NEGATIVE) and ({keys[0], keys[1]} & POSITIVE):
-        bad = 0 if keys[0] in NEGATIVE else 1
-        return {label: WARM if i == bad else COOL for i, label in enumerate(labels)}
+    fixed: dict[str, str] = {}
+    bad = next((lab for lab, k in zip(labels, keys) if k in NEGATIVE), None)
+    good = next((lab for lab, k in zip(labels, keys) if k in POSITIVE), None)
+    if bad is not None and good is not None:
+        fixed = {bad: WARM, good: COOL}
+    rest = iter(c for c in PALETTE if c not in fixed.values())
+    out: dict[str, str] = {}
     for i, label in enumerate(labels):
-        out.setdefault(label, PALETTE[i] if i < len(PALETTE) else _extra(i))
+        if label not in out:
+            out[label] = fixed.get(label) or next(rest, None) or _extra(i)
     return out
 
 

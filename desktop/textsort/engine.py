@@ -17,7 +17,7 @@ import numpy as np
 
 from textsort.bundle import Bundle, BundleError, load_bundle
 from textsort.encoding import aggregate, softmax
-from textsort.explain import Explanation, WordScore, explain, log_odds, word_units  # noqa: F401  (re-exported)
+from textsort.explain import Explanation, WordScore, explain  # noqa: F401  (re-exported)
 
 
 @dataclass

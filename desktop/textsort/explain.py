@@ -157,7 +157,7 @@ def explain(clf, text: str, top_n: int = 10, cancel=None) -> Explanation:
     polled between batches of occluded windows (raises `Cancelled`)."""
     toks = clf.encoder.tokens(text)
     windows = clf.encoder.windows_of(toks.ids)
-    base_logits = clf.window_logits(windows).astype(np.float64)
+    base_logits = _scored(clf, windows, cancel)
     probs = softmax(base_logits).mean(axis=0)
     pred = clf._prediction(probs, len(windows))
     target = clf.labels.index(pred.label)
@@ -200,12 +200,7 @@ def explain(clf, text: str, top_n: int = 10, cancel=None) -> Explanation:
         if len(variants) >= cap and u + 1 < len(units):
             complete = False
             break  # the budget is spent: later words are not scored
-    step = CANCEL_EVERY if cancel is not None else max(len(variants), 1)
-    occluded = np.zeros((len(variants), len(clf.labels)))
-    for i in range(0, len(variants), step):  # windows are scored one by one: chunks change nothing
-        if cancel is not None and cancel():
-            raise Cancelled
-        occluded[i:i + step] = clf.window_logits(variants[i:i + step])
+    occluded = _scored(clf, variants, cancel)
     occluded_lo, occluded_ls = log_odds(occluded, target), _log_softmax(occluded)
     scores = np.zeros(len(units), dtype=np.float64)
     drops = np.zeros((len(units), len(clf.labels)), dtype=np.float64)  # log-probability lost, per label
@@ -227,6 +222,18 @@ def explain(clf, text: str, top_n: int = 10, cancel=None) -> Explanation:
              for u, score, drop, spans in merged.values()]
     words.sort(key=lambda ws: -abs(ws.score))
     return Explanation(prediction=pred, words=words[:top_n] if top_n else words, complete=complete)
+
+
+def _scored(clf, windows: list, cancel) -> np.ndarray:
+    """Logits of `windows` [n, k] in float64, looking at `cancel()` every CANCEL_EVERY
+    windows (each window is scored on its own, so the chunks change nothing)."""
+    step = CANCEL_EVERY if cancel is not None else max(len(windows), 1)
+    out = np.zeros((len(windows), len(clf.labels)))
+    for i in range(0, len(windows), step):
+        if cancel is not None and cancel():
+            raise Cancelled
+        out[i:i + step] = clf.window_logits(windows[i:i + step])
+    return out
 
 
 def _towards(labels: list[str], target: int, score: float, drop: np.ndarray) -> str:

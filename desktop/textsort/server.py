@@ -41,6 +41,7 @@ from textsort.encoding import SURROGATE
 from textsort.colours import label_colours
 from textsort.engine import Classifier, Prediction
 from textsort.language import language_warning
+from textsort.uncertain import is_uncertain
 
 MAX_BODY_BYTES = 4 * 1024 * 1024
 MAX_TEXTS = 1000
@@ -63,13 +64,14 @@ class RequestError(Exception):
 
 
 def _result(p: Prediction, text: str, language, explanation=None) -> dict:
+    warning = language_warning(text, language)
     d = {
         "label": p.label,
         "confidence": round(p.score, 6),
-        "uncertain": p.uncertain,
+        "uncertain": is_uncertain(p, warning),
         "scores": {k: round(v, 6) for k, v in p.scores.items()},
         "windows": p.windows,
-        "warning": language_warning(text, language) or None,
+        "warning": warning or None,
     }
     if explanation is not None:
         colours = label_colours(p.scores)

@@ -23,6 +23,7 @@ from textsort.colours import label_colours
 from textsort.engine import Classifier, Explanation, Prediction
 from textsort.reading import DEFAULT_MAX_BYTES, FileText, iter_paths, read_file
 from textsort.language import language_warning
+from textsort.uncertain import is_uncertain
 
 UNCERTAIN_FOLDER = "_uncertain"
 
@@ -42,9 +43,8 @@ class FileResult:
 
     @property
     def uncertain(self) -> bool:
-        """The one "uncertain" rule: below the classifier's threshold (`Prediction.uncertain`),
-        or a text in another language than the model's (its confidence says nothing)."""
-        return self.prediction is not None and (self.prediction.uncertain or bool(self.warning))
+        """`engine.is_uncertain`: below the classifier's threshold, or the wrong language."""
+        return is_uncertain(self.prediction, self.warning)
 
     @property
     def note(self) -> str:

@@ -12,6 +12,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from textsort.uncertain import is_uncertain
+from textsort.language import WRONG_LANGUAGE
+
 UNCERTAIN = "uncertain"  # label-filter key and shown label
 PROBLEMS = "problems"    # label-filter key: files without a prediction
 
@@ -52,8 +55,7 @@ class Workspace:
     def is_uncertain(self, r) -> bool:
         """FileResult.uncertain (the classifier's threshold, or the wrong language), or
         below the window's threshold."""
-        p = r.prediction
-        return p is not None and (p.score < self.threshold or r.uncertain)
+        return is_uncertain(r.prediction, r.warning, self.threshold)
 
     def for_output(self, results: Iterable | None = None) -> list:
         """Results (default: those shown) with the window's threshold applied as
@@ -84,7 +86,7 @@ class Workspace:
     def problem_text(r) -> str:
         """The problem in a few words (the column is narrow); `r.note` has the whole message."""
         if not r.problem and not r.file.truncated and r.warning:
-            return f"⚠ {r.warning.split(':')[0]}"
+            return f"⚠ {WRONG_LANGUAGE}"  # the only warning there is
         return r.note
 
     def shown_folder(self, path: Path) -> str:

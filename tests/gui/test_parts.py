@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QTextEdit
 from textsort.colours import COOL, WARM, label_colours
 from textsort.gui.dialogs import about_html, sort_summary_text
 from textsort.gui.highlight import show_highlighted, utf16_positions, word_colour
-from textsort.gui.model_card import model_card_html
+from textsort.card import render_card
 from textsort.gui.settings import AppSettings
 
 
@@ -65,10 +65,10 @@ def test_model_card_shows_metrics_per_class_and_licences(tmp_path):
         "licenses": {"model": "Apache-2.0", "data": "CC BY 4.0"},
         "versions": {"textsort": "0.1.0"},
     }
-    html = model_card_html(manifest, tmp_path / "missing.textsort", 4_000_000)
+    card = render_card(manifest, model_bytes=4_000_000)
     for needle in ("sms_spam-en", "99.1%", "98.5%", "97.0%", "95.0%", "all-MiniLM-L6-v2", "CC BY 4.0", "4.0 MB", "98.1%", "test (1032 texts)"):
-        assert needle in html
-    assert "No metrics" in model_card_html({"name": "x", "labels": ["a", "b"]})
+        assert needle in card
+    assert "No metrics" in render_card({"name": "x", "labels": ["a", "b"]})
 
 
 def test_sort_summary_in_plain_words():
@@ -140,5 +140,5 @@ def test_word_tooltips_speak_in_odds_and_punctuation_is_quoted():
 
 
 def test_model_card_says_runtime_agreement_in_words():
-    html = model_card_html({"name": "m", "labels": ["a", "b"], "metrics": {"agreement": {"keras_litert_top1": 1}}})
-    assert "keras_litert_top1" not in html and "100.0%" in html
+    card = render_card({"name": "m", "labels": ["a", "b"], "metrics": {"agreement": {"keras_litert_top1": 1}}})
+    assert "keras_litert_top1" not in card and "100.0%" in card

@@ -6,12 +6,12 @@ import sys
 
 import pytest
 
-from textsort.gui.qt_check import CALLS, binding_problem, none_refcount_leak
+from textsort.gui.qt_check import MAX_LOST, binding_problem, none_refcount_leak
 
 
 @pytest.mark.skipif(sys.version_info >= (3, 12), reason="None is immortal from CPython 3.12")
 def test_qt_calls_keep_references_to_none(qtbot):
-    assert none_refcount_leak() < CALLS // 10, binding_problem()
+    assert none_refcount_leak() < MAX_LOST, binding_problem()
 
 
 def test_the_self_test_reports_the_binding(capsys, tiny_bundle):

@@ -358,25 +358,50 @@ def test_a_wrong_language_text_does_not_look_certain(qtbot, window, drop, inbox)
     assert tip.startswith("wrong language: the model reads English")
 
 
-def test_a_long_explanation_neither_blocks_typed_text_nor_outlives_the_selection(qtbot, window, drop, inbox):
+def _held_explanations(monkeypatch):
+    """File explanations that wait (cancellably) until released: no timing in the test."""
+    import threading
+    import time
+
+    from textsort.explain import Cancelled
+    from textsort.gui import services
+
+    release, started, real = threading.Event(), threading.Event(), services.explain_result
+
+    def held(classifier, result, top_n, cancel=None):
+        if result.path.name == "a-long.txt":
+            started.set()
+            while not release.is_set():
+                if cancel is not None and cancel():
+                    raise Cancelled
+                time.sleep(0.005)
+        return real(classifier, result, top_n, cancel=cancel)
+
+    monkeypatch.setattr(services, "explain_result", held)
+    return release, started
+
+
+def test_a_long_explanation_neither_blocks_typed_text_nor_outlives_the_selection(qtbot, window, drop, inbox,
+                                                                                 monkeypatch):
     """Explanations, typed text and model loading run on their own lanes; selecting another
     row cancels the stale explanation (it never reaches the view)."""
-    from dataclasses import replace
-
-    long_text = " ".join(["see you at lunch tomorrow with mom and free prize"] * 6000)  # 60k words
-    (inbox / "a-long.txt").write_text(long_text, encoding="utf-8")
-    # explain every window of it (the default explains 16): seconds of real work
-    window.classifier.limits = replace(window.classifier.limits, explain_windows=10**6, max_explain_windows=10**7)
+    release, started = _held_explanations(monkeypatch)
+    (inbox / "a-long.txt").write_text("see you at lunch tomorrow with mom and free prize", encoding="utf-8")
     classify_by_drop(qtbot, window, drop, [inbox / "a-long.txt", inbox / "offer.txt"])
     window.table.sortByColumn(COL_FILE, Qt.SortOrder.AscendingOrder)
     assert window.proxy.index(0, COL_FILE).data() == "a-long.txt"
     shown = []
     window.explanationShown.connect(lambda n: shown.append(window.file_view.header.text()))
-    window.table.selectRow(0)  # the long explanation starts
+    window.table.clearSelection()
+    window.table.setCurrentIndex(window.proxy.index(1, 0))
+    qtbot.waitUntil(lambda: bool(shown), timeout=10000)
+    shown.clear()
+    window.table.selectRow(0)  # the long explanation starts, and waits
+    assert started.wait(10)
     long_task = window._latest["explain"]
     window.tabs.setCurrentIndex(1)
     with qtbot.waitSignal(window.typedShown, timeout=10000):
-        window.typed_input.setPlainText("claim your free prize")  # answered while the long one works
+        window.typed_input.setPlainText("claim your free prize")  # answered while the long one is held
     assert not long_task.cancelled() and long_task in window._tasks
     window.tabs.setCurrentIndex(0)
     with qtbot.waitSignal(window.explanationShown, timeout=20000):
@@ -384,6 +409,25 @@ def test_a_long_explanation_neither_blocks_typed_text_nor_outlives_the_selection
     assert long_task.cancelled()
     qtbot.waitUntil(lambda: long_task not in window._tasks, timeout=20000)
     assert shown and all(h.startswith("offer.txt") for h in shown)
+    release.set()
+
+
+def test_clearing_drops_an_explanation_on_its_way(qtbot, window, drop, inbox, monkeypatch):
+    release, started = _held_explanations(monkeypatch)
+    (inbox / "a-long.txt").write_text("free prize", encoding="utf-8")
+    classify_by_drop(qtbot, window, drop, [inbox / "a-long.txt", inbox / "offer.txt"])
+    window.table.sortByColumn(COL_FILE, Qt.SortOrder.AscendingOrder)
+    window.table.clearSelection()
+    window.table.setCurrentIndex(window.proxy.index(1, 0))
+    qtbot.wait(200)
+    window.table.selectRow(0)
+    assert started.wait(10)
+    task = window._latest["explain"]
+    window.clear_results()
+    release.set()
+    qtbot.waitUntil(lambda: task not in window._tasks, timeout=10000)
+    qtbot.wait(100)
+    assert task.cancelled() and window.file_view.header.text() == "Select a file to see why it got its label."
 
 
 def test_the_models_suggested_threshold_applies_until_the_user_chooses(qtbot, tmp_path, gui_settings, tiny_bundle):
@@ -410,6 +454,10 @@ def test_the_models_suggested_threshold_applies_until_the_user_chooses(qtbot, tm
     with qtbot.waitSignal(w.modelLoaded, timeout=15000):
         w.load_model(calibrated)
     assert w.threshold_spin.value() == 40  # the user's choice wins
+    gui_settings.q.remove("results/threshold")  # no choice again: a model without a suggestion
+    with qtbot.waitSignal(w.modelLoaded, timeout=15000):   # gets the default, not the last one's
+        w.load_model(tiny_bundle)
+    assert w.threshold_spin.value() == 0 and w.results.threshold == 0.0 and w.suggested_label.text() == ""
     for pool in w.lanes.values():
         pool.waitForDone(10000)
 

@@ -180,4 +180,4 @@ def test_calibrate_an_older_bundle_only_with_its_own_data(trained, tmp_path):
     assert cal == b.manifest["calibration"]
     again = load_bundle(older)
     assert again.manifest["calibration"] == cal and again.model_bytes == b.model_bytes
-    assert again.suggested_threshold == cal["uncertain_below"]
+    assert again.suggested_threshold == (cal["uncertain_below"] or None)  # 0: nothing worth flagging

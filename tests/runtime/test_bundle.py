@@ -144,3 +144,15 @@ def test_many_members_refused_before_parsing(tmp_path):
     p = rezip(tmp_path / "many.textsort", [(f"f{i}", b"") for i in range(100)])
     with pytest.raises(BundleError, match="100 members"):
         load_bundle(p)
+
+
+def test_suggested_threshold_only_when_one_was_worth_setting(tiny_bundle, tmp_path):
+    from textsort.bundle import load_bundle, write_bundle
+
+    b = load_bundle(tiny_bundle)
+    assert b.suggested_threshold is None  # no calibration recorded
+    for value, expected in ((0.62, 0.62), (0.0, None), (1.5, None), ("0.6", None), (True, None)):
+        m = {**{k: v for k, v in b.manifest.items() if k != "files"}, "calibration": {"uncertain_below": value}}
+        again = write_bundle(tmp_path / "c.textsort", model_bytes=b.model_bytes, tokenizer_json=b.tokenizer_json,
+                             manifest=m)
+        assert load_bundle(again).suggested_threshold == expected

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from textsort.engine import Classifier, word_units
+from textsort.engine import Classifier
+from textsort.explain import word_units
 
 
 def test_predicts_keyword_classes(tiny_classifier):
@@ -104,7 +105,7 @@ def test_word_units_join_punctuation_inside_words_only():
 
 def test_explanation_scores_are_log_odds_drops(tiny_classifier):
     from textsort.encoding import softmax
-    from textsort.engine import log_odds
+    from textsort.explain import log_odds
 
     logits = np.array([[2.0, -1.0, 0.5]])
     p = softmax(logits)[0, 0]

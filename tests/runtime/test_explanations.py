@@ -53,6 +53,8 @@ def test_json_carries_the_label_colours(tmp_path, tiny_classifier):
 def test_label_colours_are_stable_and_distinct():
     assert label_colours(["negative", "positive"]) == {"negative": "#D55E00", "positive": "#0072B2"}
     assert list(label_colours(["positive", "negative"])) == ["positive", "negative"]  # model order
+    three = label_colours(["negative", "neutral", "positive"])  # a sentiment model with a middle class
+    assert three["negative"] == "#D55E00" and three["positive"] == "#0072B2" and len(set(three.values())) == 3
     many = label_colours([f"topic{i}" for i in range(12)])
     assert len(set(many.values())) == 12 and many == label_colours([f"topic{i}" for i in range(12)])
 

@@ -47,6 +47,10 @@ def test_explain_and_language_warning(server):
     assert status == 200 and got["results"][0]["top_words"][0]["text"] in ("free", "prize", "claim")
     _, got = call(server + "/classify", json.dumps({"text": "房间干净整洁，前台服务热情，早餐种类也多。"}).encode())
     assert "English" in got["results"][0]["warning"]
+    assert got["results"][0]["uncertain"] is True  # the one uncertain rule, as in the CLI and JSON
+    body = json.dumps({"text": "free prize, see you at lunch", "explain": True}).encode()
+    words = call(server + "/classify", body)[1]["results"][0]["top_words"]
+    assert all({"text", "label", "count", "colour"} <= set(w) for w in words)
 
 
 @pytest.mark.parametrize("body, status, words", [

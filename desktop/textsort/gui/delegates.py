@@ -14,7 +14,7 @@ COLOUR_ROLE = Qt.ItemDataRole.UserRole + 7  # a QColor: the label a word pushes 
 class ConfidenceBarDelegate(QStyledItemDelegate):
     """Draws a 0-100 % bar from the index's SORT_ROLE value (a float 0..1; < 0 = none).
     A confidence that means nothing (a text in another language than the model's) is not
-    drawn as a bar: the cell shows its text ("⚠ 100%, wrong language")."""
+    drawn as a bar: the cell shows its text ("⚠ 100%?")."""
 
     def paint(self, painter, option, index) -> None:
         value = index.data(SORT_ROLE)

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLab
 from textsort.colours import label_colours
 from textsort.explain import DECIDING_SHARE
 from textsort.language import language_warning
+from textsort.uncertain import is_uncertain
 
 from .delegates import COLOUR_ROLE, ConfidenceBarDelegate, StrengthBarDelegate
 from .highlight import display_text, odds_phrase, show_highlighted
@@ -76,6 +77,7 @@ class ExplanationView(QWidget):
         # and the list of deciding words is what people read next
         layout.addWidget(self.text, 1)
         layout.addLayout(lists, 1)
+        self._shown = None  # (text, explanation, note, language, title) on screen
         self.show_message("Select a file to see why it got its label.")
 
     @staticmethod
@@ -89,6 +91,7 @@ class ExplanationView(QWidget):
 
     def show_message(self, message: str, text: str = "") -> None:
         """No explanation (nothing selected, a problem file, still working)."""
+        self._shown = None
         self.header.setText(message)
         self.legend.setText("")
         self.text.setPlainText(display_text(text, self.defaults.max_display_chars)[0])
@@ -98,10 +101,11 @@ class ExplanationView(QWidget):
     def show_explanation(self, text: str, explanation, threshold: float = 0.0, note: str = "",
                          language=None, title: str = "") -> int:
         """Shows `text` explained (`title`: the file's name); returns the number of highlighted spans."""
+        self._shown = (text, explanation, note, language, title)
         p = explanation.prediction
         colours = label_colours(p.scores)
         warning = language_warning(text, language)
-        uncertain = p.score < threshold or bool(getattr(p, "uncertain", False))
+        uncertain = is_uncertain(p, warning, threshold)
         windows = f" · read in {p.windows} pieces" if p.windows > 1 else ""
         named = f"{title}: " if title else ""
         if warning:  # the first thing said: this label cannot be trusted
@@ -140,6 +144,12 @@ class ExplanationView(QWidget):
             bar.setData(SORT_ROLE, float(prob))
             self.scores.setItem(i, 1, bar)
         return painted
+
+    def set_threshold(self, threshold: float) -> None:
+        """Show what is on screen again with another "uncertain below" value (no model call)."""
+        if self._shown is not None:
+            text, explanation, note, language, title = self._shown
+            self.show_explanation(text, explanation, threshold, note, language, title)
 
     def _legend(self, colours: dict[str, str], text: str, explanation, any_deciding: bool) -> str:
         """One colour per label (the same in the CLI and JSON), and what is left plain."""

@@ -229,6 +229,13 @@ class MainWindow(QMainWindow):
         suggested = classifier.bundle.suggested_threshold
         if suggested is None:
             self.suggested_label.setText("")
+            if not self.settings.threshold_chosen:  # not the previous model's suggestion
+                self._suggesting = True
+                try:
+                    self.threshold_spin.setValue(round(self.defaults.threshold * 100))
+                    self.set_threshold(self.defaults.threshold)
+                finally:
+                    self._suggesting = False
             return
         cal = classifier.bundle.manifest["calibration"]
         self.suggested_label.setText(f"(model suggests {suggested:.0%})")
@@ -438,6 +445,10 @@ class MainWindow(QMainWindow):
 
     def clear_results(self) -> None:
         self.cancel_run()
+        self._explain_gen += 1  # an explanation still on its way belongs to a row that is gone
+        stale = self._latest.get("explain")
+        if stale is not None:
+            stale.cancel()
         self._results_gen += 1
         self.results.clear()
         self.file_view.show_message("Select a file to see why it got its label.")
@@ -464,9 +475,8 @@ class MainWindow(QMainWindow):
         if not self._suggesting:
             self.settings.threshold = value
         self._update_count()
-        self._explain_row(self.table.currentIndex())
-        if self.typed_input.toPlainText().strip():
-            self._classify_typed()
+        for view in (self.file_view, self.typed_view):  # headers only: nothing is explained again
+            view.set_threshold(value)
 
     # ----------------------------------------------------------- explanations
     def _model_language(self):

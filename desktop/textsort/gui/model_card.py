@@ -2,25 +2,10 @@
 app, `textsort models --card` and the report beside a trained bundle)."""
 from __future__ import annotations
 
-from pathlib import Path
-
-from PySide6.QtGui import QGuiApplication, QTextDocument
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QPushButton, QTextBrowser, QVBoxLayout
 
-from textsort.card import bundle_card, human_size, render_card  # noqa: F401  (human_size re-exported)
-
-
-def model_card_markdown(manifest: dict, path: Path | None = None, model_bytes: int | None = None) -> str:
-    """The card of a manifest; `path`'s size is the bundle's when the file exists."""
-    size = Path(path).stat().st_size if path is not None and Path(path).is_file() else None
-    return render_card(manifest, bundle_bytes=size, model_bytes=model_bytes)
-
-
-def model_card_html(manifest: dict, path: Path | None = None, model_bytes: int | None = None) -> str:
-    """The same card as HTML (Qt's Markdown reader), for places that take HTML."""
-    doc = QTextDocument()
-    doc.setMarkdown(model_card_markdown(manifest, path, model_bytes))
-    return doc.toHtml()
+from textsort.card import bundle_card
 
 
 class ModelCardDialog(QDialog):

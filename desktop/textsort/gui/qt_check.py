@@ -7,6 +7,7 @@ from __future__ import annotations
 import sys
 
 CALLS = 2000
+MAX_LOST = CALLS // 10  # a sound binding loses none; 6.12.0 loses one per call
 
 
 def none_refcount_leak(calls: int = CALLS) -> int:
@@ -27,7 +28,7 @@ def none_refcount_leak(calls: int = CALLS) -> int:
 def binding_problem() -> str | None:
     """A sentence when the installed PySide6 would crash the app, else None."""
     lost = none_refcount_leak()
-    if lost < CALLS // 2:
+    if lost < MAX_LOST:
         return None
     import PySide6
 
