@@ -19,6 +19,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--model", type=Path, help="a .textsort model file (default: the last used, else the bundled default)")
     p.add_argument("--theme", choices=("system", "light", "dark"), default="system", help="colour scheme")
     p.add_argument("--self-test", action="store_true", help="no window: run one real inference, print versions, exit 0/1")
+    p.add_argument("--install-desktop-entry", action="store_true",
+                   help="Linux: add Textsort to this user's applications menu and open .textsort files with it")
+    p.add_argument("--uninstall-desktop-entry", action="store_true", help="remove what --install-desktop-entry added")
     return p.parse_args(argv)
 
 
@@ -111,6 +114,19 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     if args.self_test:
         return self_test(args.model)
+    if args.install_desktop_entry or args.uninstall_desktop_entry:
+        from . import desktop_entry
+
+        if args.uninstall_desktop_entry:
+            done = desktop_entry.uninstall()
+            print("removed:" if done else "nothing to remove", *map(str, done), sep="\n  ")
+        else:
+            svg = next((d / "textsort.svg" for d in asset_dirs("icons") if (d / "textsort.svg").is_file()), None)
+            done = desktop_entry.install(icon_path(), svg)
+            print("installed:", *map(str, done), sep="\n  ")
+        return 0
+    if len(args.paths) == 1 and args.paths[0].suffix.lower() == ".textsort" and args.paths[0].is_file():
+        args.model, args.paths = args.paths[0], []  # "Open with Textsort" on a model file
     import os
 
     from .system_libs import check
