@@ -119,8 +119,24 @@ def _inspect(args) -> int:
     return 0
 
 
+TRAINING_MODULES = ("tensorflow", "tf_keras", "safetensors", "sklearn")
+
+
+def missing_training_modules() -> list[str]:
+    """The training stack is the `train` extra; the runtime install has none of it."""
+    import importlib.util
+
+    return [m for m in TRAINING_MODULES if importlib.util.find_spec(m) is None]
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    missing = missing_training_modules()
+    if missing:
+        print(f"textsort-prep: the training extra is not installed (missing: {', '.join(missing)}). "
+              "In a checkout: ./dev setup all; from a wheel: pip install 'textsort[train]' and the packages "
+              "in requirements-nodeps.txt with --no-deps", file=sys.stderr)
+        return EXIT_BAD_INPUT
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's C++ start-up chatter
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
     logging.getLogger("modelprep").setLevel(logging.WARNING if getattr(args, "quiet", False) else logging.INFO)

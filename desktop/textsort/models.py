@@ -3,7 +3,8 @@
 Where models are looked for, first match wins:
   $TEXTSORT_MODELS (folders separated by os.pathsep), else
   sys._MEIPASS/assets/models in a frozen (PyInstaller) app, else
-  <repo>/assets/models next to this source tree.
+  <repo>/assets/models next to this source tree, and
+  <sys.prefix>/share/textsort/models where a wheel installs them.
 The default model is $TEXTSORT_MODEL, else sms_spam-en.textsort in those folders.
 """
 from __future__ import annotations
@@ -27,7 +28,9 @@ def models_dirs() -> list[Path]:
     frozen = getattr(sys, "_MEIPASS", None)
     if frozen:
         return [Path(frozen) / "assets" / "models"]
-    return [Path(__file__).resolve().parents[2] / "assets" / "models"]
+    checkout = Path(__file__).resolve().parents[2] / "assets" / "models"
+    installed = Path(sys.prefix) / "share" / "textsort" / "models"  # a wheel's data files
+    return [d for d in (checkout, installed) if d.is_dir()] or [checkout]
 
 
 def bundled_models() -> list[Path]:

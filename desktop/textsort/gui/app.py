@@ -26,10 +26,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def asset_dirs(kind: str) -> list[Path]:
-    """assets/<kind> in a frozen (PyInstaller) app and in a source checkout."""
+    """assets/<kind> in a frozen (PyInstaller) app and in a source checkout, and
+    <prefix>/share/textsort/<kind> where a wheel installs them."""
     roots = [Path(sys._MEIPASS)] if getattr(sys, "_MEIPASS", None) else []
     roots.append(Path(__file__).resolve().parents[3])
-    return [root / "assets" / kind for root in roots if (root / "assets" / kind).is_dir()]
+    found = [root / "assets" / kind for root in roots if (root / "assets" / kind).is_dir()]
+    installed = Path(sys.prefix) / "share" / "textsort" / kind  # a wheel's data files
+    return found + ([installed] if installed.is_dir() else [])
 
 
 def icon_path() -> Path | None:
