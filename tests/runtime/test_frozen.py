@@ -1,0 +1,46 @@
+"""The frozen app (PyInstaller, build.spec): it builds, tests itself, and its window starts
+on the bundled model. Opt-in (`pytest -m frozen`): needs the `build` extra and ~1 min."""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.frozen
+
+
+@pytest.fixture(scope="module")
+def frozen(tmp_path_factory) -> Path:
+    if shutil.which("pyinstaller", path=str(Path(sys.executable).parent)) is None:
+        pytest.skip("pyinstaller is not installed (pip install -e '.[build]')")
+    out = tmp_path_factory.mktemp("frozen")
+    done = subprocess.run([str(Path(sys.executable).parent / "pyinstaller"), "-y", "--log-level", "WARN",
+                           "--distpath", str(out / "dist"), "--workpath", str(out / "build"), str(REPO / "build.spec")],
+                          cwd=REPO, capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return out / "dist" / "textsort" / "textsort-app"
+
+
+def _env(**extra) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "TEXTSORT_"))}
+    return {**env, "QT_QPA_PLATFORM": "offscreen", **extra}
+
+
+def test_the_frozen_app_tests_itself(frozen, tmp_path):
+    done = subprocess.run([str(frozen), "--self-test"], cwd=tmp_path, env=_env(), capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "self-test passed" in done.stdout and "references to None kept" in done.stdout
+
+
+def test_the_frozen_window_starts_on_the_bundled_model(frozen, tmp_path):
+    done = subprocess.run([str(frozen), str(REPO / "assets" / "samples" / "en")], cwd=tmp_path,
+                          env=_env(TEXTSORT_STARTUP_PROBE="model", XDG_CONFIG_HOME=str(tmp_path)),
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and "ready " in done.stdout, done.stderr[-2000:]
+    assert (frozen.parent / "_internal" / "assets" / "samples" / "zh").is_dir()  # "Try the samples" has files
