@@ -149,7 +149,7 @@ def host_allowed(host: str | None) -> bool:
     else:
         name, colon, port = host.partition(":")
         rest = colon + port
-    if rest and not (rest.startswith(":") and rest[1:].isdigit()):
+    if rest and not (rest.startswith(":") and rest[1:].isascii() and rest[1:].isdigit()):  # "²" is a digit too
         return False
     return name in LOOPBACK_HOSTS
 

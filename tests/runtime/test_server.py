@@ -129,7 +129,7 @@ def test_lone_surrogates_and_deep_nesting_get_400(server):
 @pytest.mark.parametrize("host, allowed", [
     ("127.0.0.1", True), ("127.0.0.1:8765", True), ("localhost:1", True), ("LOCALHOST", True), ("[::1]:80", True),
     ("evil.com", False), ("evil.com:8765", False), ("127.0.0.1.evil.com", False), ("localhost:80x", False),
-    ("[::1]evil", False), ("", False),
+    ("[::1]evil", False), ("", False), ("localhost:²", False), ("localhost:٨٠", False),  # only ASCII port digits
 ])
 def test_host_names_allowed(host, allowed):
     from textsort.server import host_allowed
