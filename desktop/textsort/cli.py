@@ -1,7 +1,8 @@
 """The `textsort` command.
 
   textsort classify PATH... [--model BUNDLE] [--format table|json|jsonl|csv] [--explain]
-                   [--threshold P] [--top-k K] [--threads N] [--include GLOB] [--exclude GLOB]
+                   [--threshold P] [--top-k K] [--threads N] [--accelerator cpu|gpu|auto]
+                   [--include GLOB] [--exclude GLOB]
                    [--max-bytes N] [--sort-into DIR [--move]] [--no-progress]
   textsort models [--card NAME_OR_PATH]   bundled models and their cards
   textsort self-test       one real inference on the default model, plus versions
@@ -61,7 +62,10 @@ def _load_classifier(args):
 
     try:
         path = Path(args.model) if args.model else require_default_model()
-        clf = Classifier(path, threads=args.threads, threshold=args.threshold, top_k=args.top_k)
+        clf = Classifier(path, threads=args.threads, threshold=args.threshold, top_k=args.top_k,
+                         accelerator=getattr(args, "accelerator", "cpu"))
+        if clf.accelerator_note:
+            print(f"textsort: {clf.accelerator_note}", file=sys.stderr)
         clf.predict("textsort")  # warm-up: a model that loads but cannot run fails here, not mid-run
         return clf
     except BundleError as e:
@@ -234,6 +238,7 @@ def cmd_self_test(args) -> int:
     t2 = time.perf_counter()
     print(f"model {clf.bundle.path} ({clf.bundle.name}; labels {', '.join(clf.labels)})")
     print(f"  loaded in {(t1 - t0) * 1000:.0f} ms; {text!r} -> {p.label} ({p.score:.1%}) in {(t2 - t1) * 1000:.1f} ms")
+    print(f"  ran on: {clf.accelerator}" + (f" ({clf.accelerator_note})" if clf.accelerator_note else ""))
     ok = abs(sum(p.scores.values()) - 1.0) < 1e-3 and p.label in clf.labels
     print("self-test passed" if ok else "self-test FAILED: the model's probabilities do not add up")
     return EXIT_OK if ok else EXIT_PROBLEMS
@@ -306,6 +311,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="below this confidence a file is 'uncertain' (default 0)")
     c.add_argument("--top-k", type=_positive_int, default=None, help="also show the K most likely labels")
     c.add_argument("--threads", type=_positive_int, default=None, help="CPU threads for the model")
+    c.add_argument("--accelerator", choices=["cpu", "gpu", "auto"], default="cpu",
+                   help="where the model runs: cpu (default), gpu or auto (a GPU when LiteRT finds one; "
+                        "the CPU otherwise, never an error)")
     c.add_argument("--include", action="append", default=[], metavar="GLOB", help="only files matching (repeatable)")
     c.add_argument("--exclude", action="append", default=[], metavar="GLOB", help="skip files/folders (repeatable)")
     c.add_argument("--max-bytes", type=_max_bytes, default=DEFAULT_MAX_BYTES,
@@ -325,11 +333,17 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--host", default="127.0.0.1", help="a loopback address (default 127.0.0.1)")
     s.add_argument("--port", type=int, default=8765, help="port (default 8765; 0 picks a free one)")
     s.add_argument("--threads", type=_positive_int, default=None, help="CPU threads for the model")
+    s.add_argument("--accelerator", choices=["cpu", "gpu", "auto"], default="cpu",
+                   help="where the model runs: cpu (default), gpu or auto (a GPU when LiteRT finds one; "
+                        "the CPU otherwise, never an error)")
     s.add_argument("--threshold", type=_probability, default=0.0, help="below this confidence: uncertain")
     s.set_defaults(func=cmd_serve, top_k=None)
 
     t = sub.add_parser("self-test", help="check the installation with one real inference")
     t.add_argument("--model", help="a .textsort bundle (default: the bundled default model)")
+    t.add_argument("--accelerator", choices=["cpu", "gpu", "auto"], default="cpu",
+                   help="where the model runs: cpu (default), gpu or auto (a GPU when LiteRT finds one; "
+                        "the CPU otherwise, never an error)")
     t.set_defaults(func=cmd_self_test, threads=None, threshold=0.0, top_k=None)
     return parser
 

@@ -74,7 +74,10 @@ class Classifier:
         threshold: float = 0.0,
         top_k: int | None = None,
         limits: EngineLimits = EngineLimits(),
+        accelerator: str = "cpu",
     ):
+        from textsort.accelerators import make_runner
+
         self.bundle = bundle if isinstance(bundle, Bundle) else load_bundle(bundle)
         self.labels = self.bundle.labels
         self.encoder = self.bundle.make_encoder()
@@ -82,7 +85,8 @@ class Classifier:
         self.threshold = float(threshold)
         self.top_k = top_k
         self.limits = limits
-        self._runner = self.bundle.interpreter(threads).get_signature_runner(self.bundle.signature)
+        runner = make_runner(self.bundle, threads, accelerator)  # a GPU asked for and missing: the CPU
+        self._runner, self.accelerator, self.accelerator_note = runner.call, runner.used, runner.note
         self._lock = threading.Lock()
         try:
             with _quiet_native_stderr():  # the first call sets up the CPU delegate

@@ -1,0 +1,66 @@
+"""Which hardware runs the model: `cpu` (LiteRT's interpreter with XNNPACK, the default),
+`gpu` (LiteRT's CompiledModel with its GPU accelerator, CPU for what the GPU cannot run),
+or `auto` (the GPU when one works, else the CPU).
+
+Asking for a GPU never fails a run: when LiteRT finds no usable GPU (no driver, no
+adapter), the CPU runs the model and `Runner.note` says why. `textsort self-test` and
+`textsort classify --accelerator` report what was used.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+CHOICES = ("cpu", "gpu", "auto")
+
+
+class CompiledRunner:
+    """The bundle's model through LiteRT's CompiledModel API (hardware accelerators),
+    called like the interpreter's signature runner: runner(input_ids=, attention_mask=)."""
+
+    def __init__(self, model_bytes: bytes, signature: str, n_labels: int, accelerators):
+        from ai_edge_litert.compiled_model import CompiledModel
+
+        self.model = CompiledModel.from_buffer(model_bytes, hardware_accel=accelerators)
+        self.signature, self.n_labels = signature, n_labels
+        self.index = self.model.get_signature_index(signature)
+        self.inputs = self.model.get_signature_list()[signature]["inputs"]
+
+    def __call__(self, **arrays: np.ndarray) -> dict[str, np.ndarray]:
+        n, length = arrays["input_ids"].shape
+        for name in self.inputs:
+            self.model.resize_input_tensor_by_name(self.signature, name, [n, length])
+        ins = self.model.create_input_buffers(self.index)
+        outs = self.model.create_output_buffers(self.index)
+        for name, buf in zip(self.inputs, ins):
+            buf.write(np.ascontiguousarray(arrays[name], dtype=np.int32))
+        self.model.run_by_index(self.index, ins, outs)
+        return {"logits": np.asarray(outs[0].read(n * self.n_labels, np.float32)).reshape(n, self.n_labels)}
+
+
+@dataclass
+class Runner:
+    call: object  # runner(input_ids=, attention_mask=) -> {"logits": ...}
+    used: str  # "cpu" | "gpu"
+    note: str = ""  # why the GPU was not used, when it was asked for
+
+
+def make_runner(bundle, threads: int | None, accelerator: str = "cpu") -> Runner:
+    """The model runner for `accelerator` (one of CHOICES), falling back to the CPU."""
+    if accelerator not in CHOICES:
+        raise ValueError(f"accelerator must be one of {', '.join(CHOICES)}, not {accelerator!r}")
+    note = ""
+    if accelerator in ("gpu", "auto"):
+        try:
+            from ai_edge_litert.hardware_accelerator import HardwareAccelerator as HA
+
+            from textsort.engine import _quiet_native_stderr
+
+            with _quiet_native_stderr():
+                runner = CompiledRunner(bundle.model_bytes, bundle.signature, len(bundle.labels), HA.GPU | HA.CPU)
+            return Runner(runner, "gpu")
+        except Exception as e:  # no GPU, no driver, an op the GPU cannot run: the CPU runs it
+            note = ("no usable GPU: LiteRT's GPU accelerator (WebGPU: needs a GPU with a Vulkan, Metal or "
+                    f"Direct3D 12 driver) could not start ({type(e).__name__}); running on the CPU")
+    return Runner(bundle.interpreter(threads).get_signature_runner(bundle.signature), "cpu", note)
