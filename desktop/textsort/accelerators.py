@@ -1,5 +1,5 @@
 """Which hardware runs the model: `cpu` (LiteRT's interpreter with XNNPACK, the default),
-`gpu` (LiteRT's CompiledModel with its GPU accelerator, CPU for what the GPU cannot run),
+`gpu` (LiteRT's CompiledModel on its GPU accelerator, when it takes the whole model),
 or `auto` (the GPU when one works, else the CPU).
 
 Asking for a GPU never fails a run: when LiteRT finds no usable GPU (no driver, no
@@ -57,10 +57,12 @@ def make_runner(bundle, threads: int | None, accelerator: str = "cpu") -> Runner
 
             from textsort.engine import _quiet_native_stderr
 
-            with _quiet_native_stderr():
-                runner = CompiledRunner(bundle.model_bytes, bundle.signature, len(bundle.labels), HA.GPU | HA.CPU)
+            with _quiet_native_stderr():  # the GPU alone: a model it takes whole, or none (then the CPU)
+                runner = CompiledRunner(bundle.model_bytes, bundle.signature, len(bundle.labels), HA.GPU)
+            if not runner.model.is_fully_accelerated():
+                raise RuntimeError("the GPU accelerator did not take the whole model")
             return Runner(runner, "gpu")
         except Exception as e:  # no GPU, no driver, an op the GPU cannot run: the CPU runs it
             note = ("no usable GPU: LiteRT's GPU accelerator (WebGPU: needs a GPU with a Vulkan, Metal or "
-                    f"Direct3D 12 driver) could not start ({type(e).__name__}); running on the CPU")
+                    f"Direct3D 12 driver) could not run the model ({type(e).__name__}); running on the CPU")
     return Runner(bundle.interpreter(threads).get_signature_runner(bundle.signature), "cpu", note)
