@@ -23,24 +23,27 @@ CJK_FONT_HINTS = ("cjk", "wqy", "wenquanyi", "han sans", "hansans", "han serif",
 def render_markdown(manifest: dict, out_md=None) -> str:
     """The card; with `out_md`, also the confusion PNG drawn beside it and shown in the card
     (if drawing fails, e.g. no matplotlib, the card goes without it)."""
-    if out_md is None:
-        return render_card(manifest)
-    out_md = Path(out_md)
+    picture = _draw_confusion(manifest, Path(out_md)) if out_md is not None else None
+    return render_card(manifest, **picture) if picture else render_card(manifest)
+
+
+def _draw_confusion(manifest: dict, out_md: Path) -> dict | None:
+    """Draws MODEL.confusion.png beside `out_md`; the card's picture arguments, or None."""
     found = confusion_matrix(manifest)
     if not found:
-        return render_card(manifest)
+        return None
     where, labels, matrix = found
     png = out_md.with_name(out_md.stem + ".confusion.png")
     try:
         used_indices = plot_confusion(matrix, labels, png, title=where[:1].upper() + where[1:])
     except Exception as e:  # the picture is an extra; never lose the card over it
         log.warning("no confusion-matrix picture (%s: %s)", type(e).__name__, e)
-        return render_card(manifest)
+        return None
     note = None
     if used_indices:
         note = ("No font for these label names was found, so the picture uses indices: "
                 + ", ".join(f"{i} = {escape_markdown(label)}" for i, label in enumerate(labels)) + ".")
-    return render_card(manifest, confusion_picture=png.name, confusion_note=note)
+    return {"confusion_picture": png.name, "confusion_note": note}
 
 
 def write_report(manifest: dict, out_md) -> str:
@@ -48,8 +51,10 @@ def write_report(manifest: dict, out_md) -> str:
     without the picture, as it goes into the bundle."""
     out_md = Path(out_md)
     out_md.parent.mkdir(parents=True, exist_ok=True)
-    out_md.write_text(render_markdown(manifest, out_md), encoding="utf-8")
-    return render_card(manifest)
+    plain = render_card(manifest)
+    picture = _draw_confusion(manifest, out_md)
+    out_md.write_text(render_card(manifest, **picture) if picture else plain, encoding="utf-8")
+    return plain
 
 
 # ---------------------------------------------------------------- the picture

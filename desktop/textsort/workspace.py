@@ -43,6 +43,10 @@ class Workspace:
                 new.append(r)
         return replaced, new
 
+    def new_count(self, results: Iterable) -> int:
+        """How many rows `add(results)` would append (files not shown yet, each once)."""
+        return len({str(r.path) for r in results} - self._row_of.keys())
+
     def add_roots(self, paths: Iterable[Path]) -> None:
         self.roots.extend(Path(p) for p in paths if Path(p) not in self.roots)
 

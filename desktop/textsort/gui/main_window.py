@@ -19,7 +19,7 @@ from .dialogs import SortDialog, about_html, sort_summary_text
 from .drop_zone import MODEL_SUFFIX, DropZone, local_paths
 from .explanation_view import ExplanationView
 from .results_model import (COL_CONFIDENCE, COL_FILE, COL_FOLDER, COL_LABEL, COL_PROBLEM, COL_WINDOWS, COLUMNS,
-                            PROBLEMS, RESULT_ROLE, UNCERTAIN, ResultsFilterProxy, ResultsTableModel, problem_text)
+                            PROBLEMS, RESULT_ROLE, UNCERTAIN, ResultsFilterProxy, ResultsTableModel)
 from .settings import DEFAULTS, AppSettings, GuiDefaults
 from .workers import CallTask, CancellableCall, ClassifyFilesTask, Task
 
@@ -225,32 +225,26 @@ class MainWindow(QMainWindow):
             self.set_threshold(value / 100)
 
     def _apply_suggested_threshold(self, classifier) -> None:
-        """Show the model's suggested "uncertain below" value; use it unless the user chose one."""
+        """Show the model's suggested "uncertain below" value; use it (or, for a model without
+        one, the default) unless the user chose one."""
         suggested = classifier.bundle.suggested_threshold
-        if suggested is None:
-            self.suggested_label.setText("")
-            if not self.settings.threshold_chosen:  # not the previous model's suggestion
-                self._suggesting = True
-                try:
-                    self.threshold_spin.setValue(round(self.defaults.threshold * 100))
-                    self.set_threshold(self.defaults.threshold)
-                finally:
-                    self._suggesting = False
+        self.suggested_label.setText(f"(model suggests {suggested:.0%})" if suggested is not None else "")
+        if suggested is not None:
+            cal = classifier.bundle.manifest["calibration"]
+            self.suggested_label.setToolTip(
+                f"Chosen on the model's validation texts: below {suggested:.0%} confidence at least "
+                f"1 in 5 answers was wrong ({cal.get('validation_errors_flagged', '?')} of "
+                f"{cal.get('validation_errors', '?')} wrong answers fell below it, "
+                f"{cal.get('validation_flagged', '?')} of {cal.get('n', '?')} texts).")
+        if self.settings.threshold_chosen:
             return
-        cal = classifier.bundle.manifest["calibration"]
-        self.suggested_label.setText(f"(model suggests {suggested:.0%})")
-        self.suggested_label.setToolTip(
-            f"Chosen on the model's validation texts: below {suggested:.0%} confidence at least "
-            f"1 in 5 answers was wrong ({cal.get('validation_errors_flagged', '?')} of "
-            f"{cal.get('validation_errors', '?')} wrong answers fell below it, "
-            f"{cal.get('validation_flagged', '?')} of {cal.get('n', '?')} texts).")
-        if not self.settings.threshold_chosen:
-            self._suggesting = True
-            try:
-                self.threshold_spin.setValue(round(suggested * 100))
-                self.set_threshold(suggested)
-            finally:
-                self._suggesting = False
+        value = self.defaults.threshold if suggested is None else suggested
+        self._suggesting = True  # a suggestion is not the user's choice: not stored
+        try:
+            self.threshold_spin.setValue(round(value * 100))
+            self.set_threshold(value)
+        finally:
+            self._suggesting = False
 
     # ----------------------------------------------------------- worker plumbing
     def _start(self, task: Task, lane: str, on_result=None, on_error=None) -> Task:
@@ -489,7 +483,7 @@ class MainWindow(QMainWindow):
             self.file_view.show_message("Select a file to see why it got its label.")
             return
         if result.prediction is None or self.classifier is None:
-            self.file_view.show_message(f"{Path(result.path).name}: {problem_text(result) or 'not classified'}")
+            self.file_view.show_message(f"{Path(result.path).name}: {self.results.ws.problem_text(result) or 'not classified'}")
             self.explanationShown.emit(0)
             return
         self.file_view.show_message(f"{Path(result.path).name}: working out which words decided…")

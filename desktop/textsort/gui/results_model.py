@@ -27,10 +27,6 @@ SORT_ROLE = Qt.ItemDataRole.UserRole           # numbers for numeric columns
 RESULT_ROLE = Qt.ItemDataRole.UserRole + 1     # the FileResult itself
 UNCERTAIN, PROBLEMS = WS_UNCERTAIN, WS_PROBLEMS  # label-filter keys
 
-def problem_text(result) -> str:
-    return Workspace.problem_text(result)
-
-
 class ResultsTableModel(QAbstractTableModel):
     """A Qt view of one `textsort.workspace.Workspace` (`self.ws`): every fact about what
     a row shows lives there; this class only answers Qt's questions and emits its signals."""
@@ -41,16 +37,15 @@ class ResultsTableModel(QAbstractTableModel):
 
     # -- data in ------------------------------------------------------------
     def add_results(self, results: Iterable) -> None:
-        first = len(self.ws.results)
         results = list(results)
-        appended = [r for r in results if str(r.path) not in self.ws._row_of]
-        if appended:
-            self.beginInsertRows(QModelIndex(), first, first + len({str(r.path) for r in appended}) - 1)
+        first, added = len(self.ws.results), self.ws.new_count(results)
+        if added:
+            self.beginInsertRows(QModelIndex(), first, first + added - 1)
         replaced, _ = self.ws.add(results)
-        if appended:
+        if added:
             self.endInsertRows()
         for row in replaced:
-            if row < first:
+            if row < first:  # rows that were already shown; rows added above are new
                 self.dataChanged.emit(self.index(row, 0), self.index(row, len(COLUMNS) - 1))
 
     def clear(self) -> None:

@@ -3,8 +3,8 @@
 On Linux, Qt's xcb plugin aborts the process (exit 134) when one of its libraries is
 missing, and its message names the wrong one. This module does not import Qt: it asks the
 dynamic loader (`ldd`) which libraries of the plugin cannot be found and turns them into
-one install line. `./dev app` runs it as `python -m textsort.gui.system_libs`, and
-`textsort-app` runs the same check before it creates the QApplication.
+one install line. `textsort-app` (and so `./dev app`) runs it before it creates the
+QApplication; `python -m textsort.gui.system_libs` runs it alone.
 """
 from __future__ import annotations
 
