@@ -78,7 +78,7 @@ SURROGATE = re.compile("[\ud800-\udfff]")  # lone surrogates: not Unicode text (
 def tokenizable(text: str) -> str:
     """`text` with lone surrogates (not Unicode text; a tokenizer refuses them) replaced
     by U+FFFD, one code point for one, so character offsets stay the same."""
-    return SURROGATE.sub("\ufffd", text) if SURROGATE.search(text) else text
+    return SURROGATE.sub("\ufffd", text)  # the same object back when there is none
 
 
 SEGMENT_CHARS = 32_768  # longer texts are tokenised in segments cut at whitespace
@@ -119,20 +119,21 @@ class TextEncoder:
         return cls(Tokenizer.from_str(tokenizer_json), spec)
 
     # -- single text -------------------------------------------------------
+    def _encodings(self, text: str):
+        """(start, tokenizer Encoding) per segment of `text` (bounded memory whatever its length)."""
+        for start, piece in segments(tokenizable(text)):
+            yield start, self.tokenizer.encode(piece, add_special_tokens=False)
+
     def tokens(self, text: str) -> Tokens:
-        text = tokenizable(text)
         ids, offsets = [], []
-        for start, piece in segments(text):
-            enc = self.tokenizer.encode(piece, add_special_tokens=False)
+        for start, enc in self._encodings(text):
             ids.append(np.asarray(enc.ids, dtype=np.int32))
             offsets.append(np.asarray(enc.offsets, dtype=np.int64).reshape(-1, 2) + start)
         return Tokens(np.concatenate(ids), np.concatenate(offsets))
 
     def ids(self, text: str) -> np.ndarray:
         """Content token ids of one text (segment by segment: bounded memory)."""
-        parts = [np.asarray(self.tokenizer.encode(piece, add_special_tokens=False).ids, dtype=np.int32)
-                 for _, piece in segments(tokenizable(text))]
-        return np.concatenate(parts)
+        return np.concatenate([np.asarray(enc.ids, dtype=np.int32) for _, enc in self._encodings(text)])
 
     def windows_of(self, ids: np.ndarray) -> list[np.ndarray]:
         """Content ids -> windows, each `[cls] + window + [sep]` (int32)."""

@@ -160,6 +160,7 @@ def make_handler(clf: Classifier, limits: ServerLimits = ServerLimits()):
     lock = threading.Lock()
     health = {"ok": True, "model": clf.bundle.name, "labels": clf.labels,
               "language": clf.bundle.manifest.get("language")}
+    openapi = openapi_document(clf.labels)  # the labels never change: built once
     routes = {"/classify": lambda body: classify_request(clf, body, lock, limits),
               "/predict": lambda body: predict_request(clf, body, lock)}
 
@@ -199,7 +200,7 @@ def make_handler(clf: Classifier, limits: ServerLimits = ServerLimits()):
             if path == "/health":
                 self._send(200, health)
             elif path == "/openapi.json":
-                self._send(200, openapi_document(clf.labels))
+                self._send(200, openapi)
             else:
                 self._send(404, {"error": "not found: use GET /health, GET /openapi.json, POST /classify "
                                           "or POST /predict"})
@@ -281,14 +282,11 @@ class LoopbackServer(ThreadingHTTPServer):
             return  # a client that hung up or stalled: nothing to report
         super().handle_error(request, client_address)
 
-    def process_request_thread(self, request, client_address):  # ThreadingMixIn's, slot freed first
+    def finish_request(self, request, client_address):
         try:
-            self.finish_request(request, client_address)
-        except Exception:
-            self.handle_error(request, client_address)
+            super().finish_request(request, client_address)
         finally:
-            self._slots.release()  # before the close: a client that sees the close may connect at once
-            self.shutdown_request(request)
+            self._slots.release()  # before ThreadingMixIn closes it: a client that sees the close may reconnect
 
 
 class LoopbackServerV6(LoopbackServer):

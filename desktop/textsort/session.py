@@ -338,6 +338,7 @@ def _remove_original(src: Path, dest: Path) -> None:
 
 
 PARTIAL_SUFFIX = ".textsort-partial"
+NO_HARD_LINKS = (errno.EPERM, errno.ENOTSUP, errno.EMLINK, errno.EXDEV)  # this file system cannot link
 
 
 def _claim_name(tmp: Path, dest: Path) -> bool:
@@ -347,7 +348,7 @@ def _claim_name(tmp: Path, dest: Path) -> bool:
     except FileExistsError:
         return False
     except OSError as e:
-        if e.errno not in (errno.EPERM, errno.ENOTSUP, errno.EMLINK, errno.EXDEV):
+        if e.errno not in NO_HARD_LINKS:
             raise
         if dest.exists() or dest.is_symlink():  # no hard links here (FAT, some mounts)
             return False
@@ -357,6 +358,19 @@ def _claim_name(tmp: Path, dest: Path) -> bool:
     return True
 
 
+def _partial_copy(src: Path, folder: Path) -> Path:
+    """A complete copy of src under a temporary name in folder (deleted if it fails)."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{src.name[:100]}.", suffix=PARTIAL_SUFFIX, dir=folder)
+    try:
+        with open(src, "rb") as fin, os.fdopen(fd, "wb") as fout:
+            shutil.copyfileobj(fin, fout, 1024 * 1024)
+        shutil.copystat(src, tmp)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)  # never a partial copy, under any name
+        raise
+    return Path(tmp)
+
+
 def _place(src: Path, folder: Path, move: bool) -> tuple[Path, bool]:
     """Copy (or move) src into folder under a name nobody uses; returns (dest, renamed).
 
@@ -364,37 +378,34 @@ def _place(src: Path, folder: Path, move: bool) -> tuple[Path, bool]:
     OriginalNotRemoved means the copy is complete but the original could not be removed.
     """
     folder.mkdir(parents=True, exist_ok=True)
-    for n in range(100000):
-        dest = _free_name(folder, src.name, n)
-        if move:
-            try:
-                os.link(src, dest)  # fails if dest exists: never overwrites
-            except FileExistsError:
+    tmp: Path | None = None  # the copy, made once when first needed, then offered name after name
+    try:
+        for n in range(100000):
+            dest = _free_name(folder, src.name, n)
+            if move and tmp is None:
+                try:
+                    os.link(src, dest)  # fails if dest exists: never overwrites
+                except FileExistsError:
+                    continue
+                except OSError as e:
+                    if e.errno not in NO_HARD_LINKS:
+                        raise
+                else:
+                    _remove_original(src, dest)
+                    return dest, n > 0
+            if dest.exists() or dest.is_symlink():
                 continue
-            except OSError as e:
-                if e.errno not in (errno.EXDEV, errno.EPERM, errno.ENOTSUP, errno.EMLINK):
-                    raise
-            else:
-                _remove_original(src, dest)
+            # Copy under a temporary name in the same folder, then give it the real name in
+            # one step: a kill at any moment leaves no truncated file under the real name.
+            tmp = tmp or _partial_copy(src, folder)
+            if _claim_name(tmp, dest):
+                tmp = None
+                if move:
+                    _remove_original(src, dest)
                 return dest, n > 0
-        if dest.exists() or dest.is_symlink():
-            continue
-        # Copy under a temporary name in the same folder, then give it the real name in one
-        # step: a kill at any moment leaves no truncated file under the real name.
-        fd, tmp = tempfile.mkstemp(prefix=f".{src.name[:100]}.", suffix=PARTIAL_SUFFIX, dir=folder)
-        try:
-            with open(src, "rb") as fin, os.fdopen(fd, "wb") as fout:
-                shutil.copyfileobj(fin, fout, 1024 * 1024)
-            shutil.copystat(src, tmp)
-            if not _claim_name(Path(tmp), dest):
-                Path(tmp).unlink(missing_ok=True)
-                continue
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)  # never a partial copy, under any name
-            raise
-        if move:
-            _remove_original(src, dest)
-        return dest, n > 0
+    finally:
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)  # not placed (no free name, or interrupted)
     raise OSError(f"no free name for {src.name} in {folder}")
 
 
