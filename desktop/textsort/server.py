@@ -138,6 +138,11 @@ def predict_request(clf: Classifier, body: dict, lock: threading.Lock) -> dict:
             "scores": {k: round(v, 6) for k, v in p.scores.items()}}
 
 
+def is_number(s: str) -> bool:
+    """ASCII digits only: `str.isdigit` also takes "²" and other scripts' digits."""
+    return s.isascii() and s.isdigit()
+
+
 def host_allowed(host: str | None) -> bool:
     """A missing Host (HTTP/1.0) or a loopback name, with or without a numeric port."""
     if host is None:
@@ -149,7 +154,7 @@ def host_allowed(host: str | None) -> bool:
     else:
         name, colon, port = host.partition(":")
         rest = colon + port
-    if rest and not (rest.startswith(":") and rest[1:].isascii() and rest[1:].isdigit()):  # "²" is a digit too
+    if rest and not (rest.startswith(":") and is_number(rest[1:])):
         return False
     return name in LOOPBACK_HOSTS
 
@@ -213,8 +218,8 @@ def make_handler(clf: Classifier, limits: ServerLimits = ServerLimits()):
                 if route is None:
                     raise RequestError(404, "not found: use POST /classify or POST /predict")
                 raw = self.headers.get("Content-Length", "").strip()
-                if not raw.isdigit():
-                    if raw.startswith("-") and raw[1:].isdigit():
+                if not is_number(raw):
+                    if raw.startswith("-") and is_number(raw[1:]):
                         raise RequestError(400, "Content-Length must not be negative")
                     raise RequestError(411, "a numeric Content-Length header is required")
                 length = int(raw)

@@ -96,7 +96,7 @@ def raw_request(url: str, head: str, body: bytes = b"") -> tuple[int, dict]:
     return status, json.loads(payload) if payload else {}
 
 
-@pytest.mark.parametrize("length, status", [("-1", 400), ("abc", 411), (None, 411)])
+@pytest.mark.parametrize("length, status", [("-1", 400), ("abc", 411), (None, 411), ("²", 411), ("-²", 411)])
 def test_content_length_must_be_a_non_negative_number(server, length, status):
     # Content-Length: -1 used to read to the end of the stream, past the body limit
     head = "POST /classify HTTP/1.1\r\nHost: 127.0.0.1\r\n"
