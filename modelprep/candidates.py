@@ -18,6 +18,7 @@ from typing import Callable
 
 import numpy as np
 
+from modelprep import progress
 from modelprep.config import PipelineConfig, ShipConfig, config_hash
 from modelprep.evaluate import GuardError, classification_metrics, guard
 from modelprep.workdir import Stage
@@ -82,7 +83,8 @@ def export_candidate(stages, name: str, upstream_key: str, get_model: Callable[[
 
     The student's guard failing raises `GuardError` (unless allowed); the teacher's only
     drops that candidate (the student can still be trained and shipped)."""
-    from modelprep.export import to_tflite
+    from modelprep.export import LAYOUT, to_tflite
+    from modelprep.tflite_metadata import with_metadata
     from modelprep.train import predict_texts
     from textsort.bundle import write_bundle
     from textsort.engine import Classifier
@@ -90,12 +92,17 @@ def export_candidate(stages, name: str, upstream_key: str, get_model: Callable[[
     qc = cfg.quant
 
     def build(folder: Path) -> dict:
-        (folder / "model.tflite").write_bytes(to_tflite(get_model(), qc))
-        return {"bytes": (folder / "model.tflite").stat().st_size}
+        flat = with_metadata(to_tflite(get_model(), qc), labels=p.labels, tokenizer_json=p.source.tokenizer_json,
+                             name=manifest["name"], description=manifest["description"],
+                             license_=manifest.get("licenses", {}).get("model"))
+        (folder / "model.tflite").write_bytes(flat)
+        return {"bytes": len(flat)}
 
-    folder, record = stages.run(name, config_hash(upstream_key, qc.mode), {"mode": qc.mode}, build)
+    folder, record = stages.run(name, config_hash(upstream_key, qc.mode, LAYOUT, manifest["name"], p.labels),
+                                {"mode": qc.mode, "layout": LAYOUT}, build)
     key = Stage.identity(record)
     t0 = time.perf_counter()
+    progress.stage(f"{name}_verify", "start")
     model_bytes = (folder / "model.tflite").read_bytes()
     bundle = write_bundle(folder / "candidate.textsort", model_bytes=model_bytes,
                           tokenizer_json=p.source.tokenizer_json, manifest=manifest)
@@ -118,6 +125,8 @@ def export_candidate(stages, name: str, upstream_key: str, get_model: Callable[[
         cand.test_probs, _ = _timed_probs(classifier, p.test)
         cand.test_metrics = classification_metrics(p.test.y, cand.test_probs, p.labels, "test")
     stages.timings[f"{name}_verify"] = round(time.perf_counter() - t0, 1)
+    progress.stage(f"{name}_verify", "done", seconds=stages.timings[f"{name}_verify"],
+                   passed=bool(verdict.get("passed")), validation_accuracy=cand.val_metrics["accuracy"])
     log.info("%s: %.2f MB, %.3f ms/text, validation accuracy %.4f, guard %s", name, cand.bundle_bytes / 1e6, ms,
              cand.val_metrics["accuracy"], "passed" if verdict.get("passed") else "FAILED")
     return cand

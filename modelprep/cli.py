@@ -1,6 +1,8 @@
 """`textsort-prep`: train a bundle from labelled texts, or show a bundle's card.
 
   textsort-prep train DATA --out MODEL.textsort [--test FILE] [--teacher auto|minilm|e5|PATH] ...
+                     [--progress-json]   (JSON lines on stdout: modelprep.progress)
+  textsort-prep preview DATA [--test FILE] [--teacher ...]   labels, cleaning, teacher, time estimate (JSON lines)
   textsort-prep calibrate MODEL.textsort DATA [--out NEW.textsort]
   textsort-prep inspect MODEL.textsort
 
@@ -12,6 +14,7 @@ import argparse
 import json
 import logging
 import os
+import signal
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -48,6 +51,18 @@ def _parser() -> argparse.ArgumentParser:
                    help="ship the most accurate model of at most MS model milliseconds per text")
     t.add_argument("--allow-failed-guard", action="store_true", help="write the bundle even if int8 is worse")
     t.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors")
+    t.add_argument("--config", metavar="JSON",
+                   help='a JSON file of config overrides per section, e.g. {"teacher": {"epochs": 2}} '
+                        "(sections and fields: modelprep/config.py); applied before the options above")
+    t.add_argument("--progress-json", action="store_true",
+                   help="machine-readable progress: one JSON object per line on stdout (the log stays on stderr)")
+    v = sub.add_parser("preview", help="what training would do: labels, cleaning, teacher, time (JSON lines)")
+    v.add_argument("data")
+    v.add_argument("--test")
+    v.add_argument("--teacher", default="auto")
+    v.add_argument("--text-column", default="text")
+    v.add_argument("--label-column", default="label")
+    v.add_argument("--no-measure", action="store_true", help="skip the speed measurement (no estimate)")
     c = sub.add_parser("calibrate", help="add the suggested 'uncertain below' threshold to an older bundle "
                                          "(its validation split is rebuilt from DATA and checked)")
     c.add_argument("model")
@@ -63,6 +78,18 @@ def _config(args):
     from modelprep.config import PipelineConfig
 
     cfg = PipelineConfig()
+    if getattr(args, "config", None):
+        overrides = json.loads(Path(args.config).read_text("utf-8"))
+        if not isinstance(overrides, dict):
+            raise ValueError(f"--config {args.config}: expected a JSON object of sections")
+        for section, values in overrides.items():
+            if not hasattr(cfg, section) or not isinstance(values, dict):
+                raise ValueError(f"--config {args.config}: unknown section {section!r}")
+            values = {k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}
+            try:
+                cfg = replace(cfg, **{section: replace(getattr(cfg, section), **values)})
+            except TypeError as e:
+                raise ValueError(f"--config {args.config}: {section}: {e}") from None
     data = replace(cfg.data, text_column=args.text_column, label_column=args.label_column)
     teacher = replace(cfg.teacher, name=args.teacher, **{k: v for k, v in {
         "epochs": args.epochs, "max_length": args.max_length, "time_budget_s": args.teacher_time_budget,
@@ -93,15 +120,20 @@ def _train(args) -> int:
     for path in [args.data] + ([args.test] if args.test else []):
         if not Path(path).exists():
             raise ValueError(f"{path}: not found")
+    from modelprep import progress
+
     result = train(args.data, out, _config(args), work=args.work, test_path=args.test, name=args.name)
     m = result.manifest["metrics"]
+    progress.emit("done", bundle=str(result.bundle), validation_accuracy=m[
+        "bert_int8" if result.manifest["shipped"] == "accurate" else "student_int8"]["accuracy"])
+    report = sys.stderr if progress.enabled() else sys.stdout  # stdout holds the JSON lines
     print(f"wrote {result.bundle} ({result.bundle.stat().st_size / 1e6:.2f} MB, the {result.manifest['shipped']} "
           f"model); validation accuracy: teacher {m['teacher']['accuracy']:.4f}, student fp32 "
-          f"{m['student_fp32']['accuracy']:.4f}, int8 {m['student_int8']['accuracy']:.4f}")
+          f"{m['student_fp32']['accuracy']:.4f}, int8 {m['student_int8']['accuracy']:.4f}", file=report)
     for c in result.manifest["candidates"]:
         print(f"  {c['role']:8s} {c['bytes'] / 1e6:6.2f} MB  {c['ms_per_text']:.3f} ms/text  validation accuracy "
               f"{c['validation']['accuracy']:.4f}  macro-F1 {c['validation']['macro_f1']:.4f}"
-              f"{'' if c['guard_passed'] else '  (guard failed)'}")
+              f"{'' if c['guard_passed'] else '  (guard failed)'}", file=report)
     return 0
 
 
@@ -129,13 +161,54 @@ def missing_training_modules() -> list[str]:
     return [m for m in TRAINING_MODULES if importlib.util.find_spec(m) is None]
 
 
+def _preview(args) -> int:
+    from modelprep.config import PipelineConfig
+    from modelprep.preview import preview
+
+    cfg = PipelineConfig()
+    cfg = replace(cfg, data=replace(cfg.data, text_column=args.text_column, label_column=args.label_column),
+                  teacher=replace(cfg.teacher, name=args.teacher))
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
+    return 0 if preview(args.data, args.test, cfg, measure=not args.no_measure) else EXIT_BAD_INPUT
+
+
+def _on_sigterm(signum, frame):
+    raise KeyboardInterrupt  # the app's Cancel: stop like Ctrl-C (finished stages are kept)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "preview":
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+        return _preview(args)
+    if getattr(args, "progress_json", False):
+        from modelprep import progress
+
+        progress.enable(sys.stdout)
+        signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        code = _main(args)
+    except KeyboardInterrupt:
+        code = None
+    if getattr(args, "progress_json", False):
+        from modelprep import progress
+
+        if code is None:
+            progress.emit("cancelled")
+    if code is None:
+        print("textsort-prep: interrupted; finished stages are kept in the work folder", file=sys.stderr)
+        return 130
+    return code
+
+
+def _main(args) -> int:
     missing = missing_training_modules()
     if missing:
-        print(f"textsort-prep: the training extra is not installed (missing: {', '.join(missing)}). "
-              "In a checkout: ./dev setup all; from a wheel: pip install 'textsort[train]' and the packages "
-              "in requirements-nodeps.txt with --no-deps", file=sys.stderr)
+        message = (f"the training extra is not installed (missing: {', '.join(missing)}). "
+                   "In a checkout: ./dev setup all; from a wheel: pip install 'textsort[train]' and the packages "
+                   "in requirements-nodeps.txt with --no-deps")
+        print(f"textsort-prep: {message}", file=sys.stderr)
+        _progress_error(message)
         return EXIT_BAD_INPUT
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's C++ start-up chatter
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
@@ -163,13 +236,18 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_BAD_INPUT
     except GuardError as e:
         print(f"textsort-prep: {e}", file=sys.stderr)
+        _progress_error(str(e))
         return EXIT_GUARD
     except (DataError, TeacherError, BundleError, ValueError, OSError) as e:
         print(f"textsort-prep: error: {e}", file=sys.stderr)
+        _progress_error(str(e))
         return EXIT_BAD_INPUT
-    except KeyboardInterrupt:
-        print("textsort-prep: interrupted; finished stages are kept in the work folder", file=sys.stderr)
-        return 130
+
+
+def _progress_error(message: str) -> None:
+    from modelprep import progress
+
+    progress.emit("error", message=message)
 
 
 if __name__ == "__main__":

@@ -1,12 +1,8 @@
 """Labelled texts from files -> cleaned, split training data (no TensorFlow).
 
-Input formats (see docs/data-formats.md):
-- a folder with one subfolder per label; every (non-hidden) file below a label
-  folder is one text;
-- a CSV or TSV file with a header row (RFC 4180 quoting, multi-line fields);
-- a JSONL file, one JSON object per line.
-Files are read as UTF-8 (a BOM is allowed). Every problem is a `DataError` whose
-message names the file (and line); nothing here raises a bare traceback for bad data.
+Loading is textsort.labelled's (the app's evaluation reads the same formats): a folder
+with one subfolder per label, or a CSV/TSV/JSONL file (docs/data-formats.md). Every
+problem is a `DataError` whose message names the file (and line).
 
 Cleaning (each step counted in `PreparedData.summary`): whitespace runs are collapsed
 to one space and the text is stripped (characters themselves are kept as written:
@@ -16,20 +12,14 @@ are dropped entirely; classes with few examples and very long texts are reported
 """
 from __future__ import annotations
 
-import csv
-import io
-import json
 from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-csv.field_size_limit(1 << 30)  # long texts in one CSV field are legitimate data
-
-
-class DataError(Exception):
-    """Bad training data; the message names the file (and line) and is meant for users."""
+from textsort.labelled import Columns, DataError, Example, input_format  # noqa: F401 (re-exported)
+from textsort.labelled import load_examples as _load
 
 
 @dataclass
@@ -44,13 +34,6 @@ class DataConfig:
 
     def to_dict(self) -> dict:
         return asdict(self)
-
-
-@dataclass(frozen=True)
-class Example:
-    text: str
-    label: str
-    source: str  # "file:line" (CSV/TSV: the line the record starts on); folders: the file
 
 
 @dataclass
@@ -73,137 +56,10 @@ class PreparedData:
 
 # ---------------------------------------------------------------- loading
 
-def input_format(path: Path) -> str:
-    """'folder', 'jsonl', 'tsv' or 'csv' (any other file suffix is read as CSV)."""
-    if path.is_dir():
-        return "folder"
-    suffix = path.suffix.lower()
-    if suffix in (".jsonl", ".ndjson"):
-        return "jsonl"
-    return "tsv" if suffix == ".tsv" else "csv"
-
-
 def load_examples(path, cfg: DataConfig | None = None) -> list[Example]:
-    """All examples in `path`, uncleaned, in file order. Raises DataError."""
+    """All examples in `path`, uncleaned, in file order (textsort.labelled). Raises DataError."""
     cfg = cfg or DataConfig()
-    path = Path(path)
-    if not path.exists():
-        raise DataError(f"{path}: no such file or folder")
-    fmt = input_format(path)
-    if fmt == "folder":
-        examples = _load_folder(path)
-    elif fmt == "jsonl":
-        examples = _load_jsonl(path, cfg)
-    else:
-        delimiter = cfg.delimiter or ("\t" if fmt == "tsv" else ",")
-        examples = _load_delimited(path, cfg, delimiter)
-    if not examples:
-        raise DataError(f"{path}: no examples found (empty data set)")
-    return examples
-
-
-def _read_text(path: Path) -> str:
-    try:
-        data = path.read_bytes()
-    except OSError as e:
-        raise DataError(f"{path}: cannot read file ({e.strerror or e})") from None
-    if b"\x00" in data:
-        line = data.count(b"\n", 0, data.index(b"\x00")) + 1
-        raise DataError(f"{path}:{line}: binary file (NUL byte), or UTF-16 text; expected UTF-8 text")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        line = data.count(b"\n", 0, e.start) + 1
-        raise DataError(
-            f"{path}:{line}: not valid UTF-8 (byte 0x{data[e.start]:02x} at offset {e.start}); "
-            "save the file as UTF-8"
-        ) from None
-
-
-def _load_folder(root: Path) -> list[Example]:
-    label_dirs = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
-    if not label_dirs:
-        raise DataError(f"{root}: no label subfolders (expected one subfolder per label)")
-    examples = []
-    for label_dir in label_dirs:
-        for file in sorted(label_dir.rglob("*")):
-            rel = file.relative_to(root).parts
-            if any(part.startswith(".") for part in rel) or not file.is_file():
-                continue
-            examples.append(Example(_read_text(file), label_dir.name, str(file)))
-    return examples
-
-
-def _label_of(value, where: str, cfg: DataConfig) -> str:
-    if isinstance(value, bool) or not isinstance(value, (str, int)):
-        if value is None:
-            raise DataError(f"{where}: label missing (column '{cfg.label_column}')")
-        raise DataError(f"{where}: label must be a string or an integer, got {json.dumps(value)[:60]}")
-    label = str(value).strip()
-    if not label:
-        raise DataError(f"{where}: label missing (column '{cfg.label_column}' is empty)")
-    return label
-
-
-def _load_delimited(path: Path, cfg: DataConfig, delimiter: str) -> list[Example]:
-    text = _read_text(path)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
-    name = "tab" if delimiter == "\t" else repr(delimiter)
-    try:
-        header = next(reader, None)
-        if header is None:
-            raise DataError(f"{path}: empty file (expected a header row)")
-        header = [h.strip() for h in header]
-        for column in (cfg.text_column, cfg.label_column):
-            if column not in header:
-                raise DataError(
-                    f"{path}:1: no column '{column}' in the header; columns found: "
-                    f"{', '.join(repr(h) for h in header)} (delimiter {name})"
-                )
-        ti, li = header.index(cfg.text_column), header.index(cfg.label_column)
-        examples = []
-        start = reader.line_num + 1
-        for row in reader:
-            where = f"{path}:{start}"
-            start = reader.line_num + 1
-            if not row or (len(row) == 1 and not row[0].strip() and len(header) > 1):
-                continue  # blank line
-            if len(row) != len(header):
-                raise DataError(
-                    f"{where}: {len(row)} fields, the header has {len(header)} "
-                    "(a field with the delimiter or a line break must be in double quotes)"
-                )
-            examples.append(Example(row[ti], _label_of(row[li], where, cfg), where))
-    except csv.Error as e:
-        raise DataError(
-            f"{path}:{reader.line_num}: malformed {name}-separated data ({e}); a field that contains "
-            'quotes must be enclosed in double quotes, with each " inside written as ""'
-        ) from None
-    return examples
-
-
-def _load_jsonl(path: Path, cfg: DataConfig) -> list[Example]:
-    examples = []
-    for number, line in enumerate(_read_text(path).split("\n"), start=1):  # not splitlines():
-        # JSON strings may hold U+2028 and other characters splitlines() breaks on
-        if not line.strip():
-            continue
-        where = f"{path}:{number}"
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as e:
-            raise DataError(f"{where}: bad JSON ({e.msg} at column {e.colno})") from None
-        if not isinstance(obj, dict):
-            raise DataError(f"{where}: expected a JSON object per line, got {type(obj).__name__}")
-        if cfg.text_column not in obj:
-            raise DataError(
-                f"{where}: no key '{cfg.text_column}'; keys found: {', '.join(map(repr, obj)) or 'none'}"
-            )
-        text = obj[cfg.text_column]
-        if not isinstance(text, str):
-            raise DataError(f"{where}: '{cfg.text_column}' must be a string")
-        examples.append(Example(text, _label_of(obj.get(cfg.label_column), where, cfg), where))
-    return examples
+    return _load(path, Columns(cfg.text_column, cfg.label_column, cfg.delimiter))
 
 
 # ---------------------------------------------------------------- cleaning

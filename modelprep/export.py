@@ -1,4 +1,11 @@
-"""Keras student -> dynamic-range int8 LiteRT flatbuffer with the bundle's signature."""
+"""Keras model -> (dynamic-range int8) LiteRT flatbuffer in MediaPipe's text-classifier layout.
+
+`serving_default` takes Model Maker's three int32 [batch, length] inputs, `input_word_ids`,
+`input_mask` and `input_type_ids` (all zeros; our models ignore it), and returns
+softmax `probabilities` [batch, labels]: what MediaPipe Tasks' TextClassifier expects of a
+BERT-style model. `with_metadata` (modelprep.tflite_metadata) then adds the labels and the
+tokenizer. The runtime reads this layout and the older logits one (textsort.bundle.LAYOUTS).
+"""
 from __future__ import annotations
 
 import tensorflow as tf
@@ -6,17 +13,18 @@ import tensorflow as tf
 from modelprep.config import QuantConfig
 
 QUANT_MODES = ("dynamic-int8", "float32")
+LAYOUT = "mediapipe-text-classifier"  # textsort.bundle.MEDIAPIPE_LAYOUT.name
 
 
 def to_tflite(model, cfg: QuantConfig = QuantConfig()) -> bytes:
-    """`serving_default`: int32 input_ids / attention_mask [batch, length] -> {"logits"}."""
     if cfg.mode not in QUANT_MODES:
         raise ValueError(f"unknown quantization mode {cfg.mode!r} (available: {', '.join(QUANT_MODES)})")
+    spec = lambda name: tf.TensorSpec([None, None], tf.int32, name=name)  # noqa: E731
 
-    @tf.function(input_signature=[tf.TensorSpec([None, None], tf.int32, name="input_ids"),
-                                  tf.TensorSpec([None, None], tf.int32, name="attention_mask")])
-    def serve(input_ids, attention_mask):
-        return {"logits": model({"input_ids": input_ids, "attention_mask": attention_mask}, training=False)}
+    @tf.function(input_signature=[spec("input_word_ids"), spec("input_mask"), spec("input_type_ids")])
+    def serve(input_word_ids, input_mask, input_type_ids):
+        logits = model({"input_ids": input_word_ids, "attention_mask": input_mask}, training=False)
+        return {"probabilities": tf.nn.softmax(logits, axis=-1)}
 
     converter = tf.lite.TFLiteConverter.from_concrete_functions([serve.get_concrete_function()], model)
     if cfg.mode == "dynamic-int8":

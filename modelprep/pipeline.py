@@ -22,6 +22,7 @@ from typing import Callable
 
 import numpy as np
 
+from modelprep import progress
 from modelprep.candidates import Candidate, choose, export_candidate
 from modelprep.config import PipelineConfig, config_hash
 from modelprep.data import PreparedData, prepare
@@ -60,12 +61,15 @@ class Stages:
         record = stage.done()
         if record:
             log.info("%s: reusing %s", name, stage.folder)
+            progress.stage(name, "reused", seconds=record["seconds"])
         else:
+            progress.stage(name, "start")
             t0 = time.perf_counter()
             extra = build(stage.start())
             record = stage.finish(time.perf_counter() - t0, **extra)
             self.ran.append(name)
             log.info("%s: done in %.0f s", name, record["seconds"])
+            progress.stage(name, "done", seconds=record["seconds"])
         self.timings[name] = record["seconds"]
         return stage.folder, record
 
@@ -103,15 +107,23 @@ def eval_set(encoder: TextEncoder, texts, y):
     return EvalSet(windows, owner, np.asarray(y))
 
 
-def prepare_data(stages: Stages, data_path, cfg: PipelineConfig, test_path) -> Prepared:
-    t0, tc = time.perf_counter(), cfg.teacher
-    data = prepare(data_path, cfg.data, test_path)
-    source, reason = choose_teacher(data.train.texts, tc.name, tc.cjk_threshold)
+def teacher_for(data: PreparedData, cfg: PipelineConfig):
+    """(TeacherSource, why) for this data: `choose_teacher`, and a large SentencePiece
+    vocabulary pruned to the pieces the training and validation texts use."""
+    source, reason = choose_teacher(data.train.texts, cfg.teacher.name, cfg.teacher.cjk_threshold)
     if (source.config.vocab_size > PRUNE_ABOVE
             and json.loads(source.tokenizer_json)["model"].get("type") == "Unigram"):
         from modelprep.vocab import prune_source
 
         source = prune_source(source, list(data.train.texts) + list(data.val.texts))
+    return source, reason
+
+
+def prepare_data(stages: Stages, data_path, cfg: PipelineConfig, test_path) -> Prepared:
+    t0, tc = time.perf_counter(), cfg.teacher
+    progress.stage("data", "start")
+    data = prepare(data_path, cfg.data, test_path)
+    source, reason = teacher_for(data, cfg)
     if tc.max_length > source.config.max_position_embeddings:
         raise ValueError(f"max_length {tc.max_length} exceeds the teacher's "
                          f"{source.config.max_position_embeddings} positions")
@@ -123,6 +135,7 @@ def prepare_data(stages: Stages, data_path, cfg: PipelineConfig, test_path) -> P
         eval_set(encoder, data.val.texts, data.val.y),
         eval_set(encoder, data.test.texts, data.test.y) if data.test is not None else None)
     stages.time("data", t0)
+    progress.stage("data", "done", seconds=stages.timings["data"])
     return prepared
 
 
@@ -315,6 +328,8 @@ def default_name(data_path: Path, language: str) -> str:
 
 
 def core_manifest(p: Prepared, cfg: PipelineConfig, name: str, architecture: str, description: str) -> dict:
+    from modelprep.export import LAYOUT
+
     return {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
@@ -325,7 +340,7 @@ def core_manifest(p: Prepared, cfg: PipelineConfig, name: str, architecture: str
         "labels": p.labels,
         "tokenizer": p.encoder.spec.to_dict(),
         "model": {"file": "model.tflite", "signature": "serving_default", "quantization": cfg.quant.mode,
-                  "architecture": architecture},
+                  "architecture": architecture, "layout": LAYOUT},
         "data": p.data.summary,
         "config": {k: asdict(v) for k, v in (
             ("data", cfg.data), ("teacher", cfg.teacher), ("ngram", cfg.ngram), ("transfer", cfg.transfer),

@@ -19,6 +19,8 @@ import tf_keras
 from sklearn.metrics import f1_score
 from tqdm.auto import tqdm
 
+from modelprep import progress as progress_json
+
 from textsort.encoding import aggregate, softmax
 
 log = logging.getLogger(__name__)
@@ -51,6 +53,8 @@ class LoopSettings:
 def progress(iterable, desc: str | None, **kw):
     """A tqdm bar on a terminal only; into a file or pipe the log's one line per stage and
     per epoch says enough (no thousands of carriage-return bars)."""
+    if desc is not None and progress_json.enabled():
+        iterable = progress_json.steps(iterable, desc)
     return tqdm(iterable, desc=desc, leave=False, disable=desc is None or not sys.stderr.isatty(), **kw)
 
 
@@ -249,7 +253,8 @@ def fit(model, train: Examples, val: EvalSet, n_labels: int, s: LoopSettings,
     start, steps, history, full_plan, ref = time.perf_counter(), 0, [], planned, (0, 0.0)
     best_f1, best_epoch, best_weights, stale, out_of_time = -1.0, -1, None, 0, False
     for epoch in range(s.epochs):
-        bar = progress(bucketed_batches(lengths, s.batch_size, rng), f"{desc} epoch {epoch + 1}/{s.epochs}")
+        bar = tqdm(bucketed_batches(lengths, s.batch_size, rng), desc=f"{desc} epoch {epoch + 1}/{s.epochs}",
+                   leave=False, disable=not sys.stderr.isatty())
         losses = []
         for idx in bar:
             ids, mask = pad_batch([train.windows[i] for i in idx], pad_id)
@@ -262,6 +267,7 @@ def fit(model, train: Examples, val: EvalSet, n_labels: int, s: LoopSettings,
                 planned = _fit_budget(schedule, full_plan, planned, steps, elapsed, ref, s, desc)
             if steps % 10 == 0:
                 bar.set_postfix(loss=f"{np.mean(losses[-10:]):.4f}")
+            progress_json.step(desc, steps, planned, loss=round(float(np.mean(losses[-10:])), 4))
             out_of_time = steps >= planned or bool(s.time_budget_s and elapsed > s.time_budget_s)
             if out_of_time:
                 break
@@ -270,6 +276,8 @@ def fit(model, train: Examples, val: EvalSet, n_labels: int, s: LoopSettings,
         history.append({"epoch": epoch + 1, "steps": steps, "loss": float(np.mean(losses)), "val_macro_f1": f1,
                         "elapsed_s": round(time.perf_counter() - start, 1)})
         log.info("%s epoch %d: loss %.4f, validation macro-F1 %.4f", desc, epoch + 1, np.mean(losses), f1)
+        progress_json.emit("eval", what=desc, epoch=epoch + 1, step=steps, loss=round(float(np.mean(losses)), 4),
+                           val_macro_f1=round(f1, 4))
         if f1 > best_f1:
             best_f1, best_epoch, best_weights, best_probs, stale = f1, epoch + 1, model.get_weights(), probs, 0
         else:

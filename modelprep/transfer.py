@@ -16,6 +16,7 @@ from typing import Callable
 
 import numpy as np
 
+from modelprep import progress
 from modelprep.augment import augment
 from modelprep.config import TransferConfig
 
@@ -52,6 +53,7 @@ def build_transfer_set(texts: list[str], y: np.ndarray, label: Callable[[list[st
             break
         logits[chunk] = label([all_texts[i] for i in chunk])
         done += len(chunk)
+        progress.step("teacher labelling", done, len(to_label))
         log.debug("teacher labelled %d of %d texts", done, len(to_label))
     counts = {"real": len(texts), "real_sent_to_teacher": len(labelled), "augmented": len(extra),
               "copies": copies, "teacher_labelled": done,

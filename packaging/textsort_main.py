@@ -5,7 +5,7 @@
 """
 import sys
 
-CLI_COMMANDS = {"classify", "models", "serve", "self-test", "--version", "-V"}
+CLI_COMMANDS = {"classify", "evaluate", "models", "serve", "self-test", "--version", "-V"}
 
 
 def main() -> int:

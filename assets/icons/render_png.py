@@ -1,4 +1,6 @@
-"""Renders textsort.svg to textsort.png (256 px) with Qt: python assets/icons/render_png.py"""
+"""Renders textsort.svg to textsort.png (256 px) with Qt, and from it the Windows and macOS
+icons build.spec uses (textsort.ico, textsort.icns; with Pillow):
+python assets/icons/render_png.py"""
 from pathlib import Path
 
 from PySide6.QtCore import Qt
@@ -21,3 +23,9 @@ if __name__ == "__main__":
     painter.end()
     image.save(str(HERE / "textsort.png"))
     print(HERE / "textsort.png")
+    from PIL import Image
+
+    png = Image.open(HERE / "textsort.png")
+    png.save(HERE / "textsort.ico", sizes=[(s, s) for s in (16, 24, 32, 48, 64, 128, 256)])
+    png.save(HERE / "textsort.icns")
+    print(HERE / "textsort.ico", HERE / "textsort.icns")

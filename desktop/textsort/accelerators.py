@@ -17,7 +17,7 @@ CHOICES = ("cpu", "gpu", "auto")
 
 class CompiledRunner:
     """The bundle's model through LiteRT's CompiledModel API (hardware accelerators),
-    called like the interpreter's signature runner: runner(input_ids=, attention_mask=)."""
+    called like the interpreter's signature runner (keyword arrays in, {output: array} out)."""
 
     def __init__(self, model_bytes: bytes, signature: str, n_labels: int, accelerators):
         from ai_edge_litert.compiled_model import CompiledModel
@@ -26,9 +26,10 @@ class CompiledRunner:
         self.signature, self.n_labels = signature, n_labels
         self.index = self.model.get_signature_index(signature)
         self.inputs = self.model.get_signature_list()[signature]["inputs"]
+        self.output = self.model.get_signature_list()[signature]["outputs"][0]
 
     def __call__(self, **arrays: np.ndarray) -> dict[str, np.ndarray]:
-        n, length = arrays["input_ids"].shape
+        n, length = next(iter(arrays.values())).shape
         for name in self.inputs:
             self.model.resize_input_tensor_by_name(self.signature, name, [n, length])
         ins = self.model.create_input_buffers(self.index)
@@ -36,14 +37,20 @@ class CompiledRunner:
         for name, buf in zip(self.inputs, ins):
             buf.write(np.ascontiguousarray(arrays[name], dtype=np.int32))
         self.model.run_by_index(self.index, ins, outs)
-        return {"logits": np.asarray(outs[0].read(n * self.n_labels, np.float32)).reshape(n, self.n_labels)}
+        return {self.output: np.asarray(outs[0].read(n * self.n_labels, np.float32)).reshape(n, self.n_labels)}
 
 
 @dataclass
 class Runner:
-    call: object  # runner(input_ids=, attention_mask=) -> {"logits": ...}
+    signature_runner: object  # the interpreter's signature runner, or a CompiledRunner
+    layout: object  # textsort.bundle.ModelLayout: the tensor names, logits or probabilities
     used: str  # "cpu" | "gpu"
     note: str = ""  # why the GPU was not used, when it was asked for
+
+    def logits(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        """int32 [n, length] ids and mask -> float32 [n, k] logits (up to a constant per row)."""
+        out = self.signature_runner(**self.layout.feed(ids, mask))[self.layout.output]
+        return self.layout.to_logits(out)
 
 
 def make_runner(bundle, threads: int | None, accelerator: str = "cpu") -> Runner:
@@ -61,8 +68,8 @@ def make_runner(bundle, threads: int | None, accelerator: str = "cpu") -> Runner
                 runner = CompiledRunner(bundle.model_bytes, bundle.signature, len(bundle.labels), HA.GPU)
             if not runner.model.is_fully_accelerated():
                 raise RuntimeError("the GPU accelerator did not take the whole model")
-            return Runner(runner, "gpu")
+            return Runner(runner, bundle.layout, "gpu")
         except Exception as e:  # no GPU, no driver, an op the GPU cannot run: the CPU runs it
             note = ("no usable GPU: LiteRT's GPU accelerator (WebGPU: needs a GPU with a Vulkan, Metal or "
                     f"Direct3D 12 driver) could not run the model ({type(e).__name__}); running on the CPU")
-    return Runner(bundle.interpreter(threads).get_signature_runner(bundle.signature), "cpu", note)
+    return Runner(bundle.interpreter(threads).get_signature_runner(bundle.signature), bundle.layout, "cpu", note)

@@ -34,8 +34,6 @@ KNOWN_MEMBERS = REQUIRED_MEMBERS + OPTIONAL_MEMBERS
 MAX_MEMBER_BYTES = 256 * 1024 * 1024
 MAX_TOTAL_BYTES = 512 * 1024 * 1024
 SIGNATURE = "serving_default"
-INPUT_NAMES = ("input_ids", "attention_mask")
-OUTPUT_NAME = "logits"
 MAX_MEMBERS = 16  # checked before the ZIP directory is parsed (a directory can be huge)
 MAX_MANIFEST_BYTES = 1024 * 1024
 MAX_DIRECTORY_BYTES = 64 * 1024  # the central directory of a real bundle is a few hundred bytes
@@ -46,6 +44,49 @@ class BundleError(Exception):
     """A bundle that cannot be used; the message is meant for the user."""
 
 
+@dataclass(frozen=True)
+class ModelLayout:
+    """How a model's signature names its tensors (docs/bundle-format.md, "The model").
+
+    Each takes int32 [batch, length] token ids and a 1/0 mask; `type_ids`, when present,
+    is fed zeros. The output is logits, or softmax probabilities that `to_logits` turns
+    back into log-probabilities (logits up to a constant: the same softmax, the same
+    log-odds)."""
+    name: str
+    ids: str
+    mask: str
+    type_ids: str | None
+    output: str
+    probabilities: bool
+
+    @property
+    def inputs(self) -> tuple[str, ...]:
+        return tuple(n for n in (self.ids, self.mask, self.type_ids) if n)
+
+    def feed(self, ids, mask) -> dict:
+        """The signature runner's keyword arguments for padded ids and mask."""
+        import numpy as np
+
+        feed = {self.ids: ids, self.mask: mask}
+        if self.type_ids:
+            feed[self.type_ids] = np.zeros_like(ids)
+        return feed
+
+    def to_logits(self, out):
+        import numpy as np
+
+        out = np.asarray(out, dtype=np.float32)
+        return np.log(np.maximum(out, np.float32(1e-30))) if self.probabilities else out
+
+
+# MediaPipe Tasks' TextClassifier (BERT models): Model Maker's three inputs, scores out.
+MEDIAPIPE_LAYOUT = ModelLayout("mediapipe-text-classifier", "input_word_ids", "input_mask", "input_type_ids",
+                               "probabilities", True)
+# Bundles written before the MediaPipe layout (still loaded).
+LOGITS_LAYOUT = ModelLayout("logits", "input_ids", "attention_mask", None, "logits", False)
+LAYOUTS = (MEDIAPIPE_LAYOUT, LOGITS_LAYOUT)
+
+
 @dataclass
 class Bundle:
     path: Path | None
@@ -53,6 +94,7 @@ class Bundle:
     model_bytes: bytes
     tokenizer_json: str
     report: str | None = None
+    layout: ModelLayout = LOGITS_LAYOUT  # found by load_bundle from the model's signature
     _interpreters: dict = field(default_factory=dict, repr=False)
 
     @property
@@ -216,7 +258,9 @@ def _check_manifest(m: Any, where: str | Path) -> None:
         raise BundleError(f"{where}: {MANIFEST} 'files' must map member names to {{sha256, bytes}}")
 
 
-def _check_model(bundle: Bundle, where: str) -> None:
+def _check_model(bundle: Bundle, where: str) -> ModelLayout:
+    """The model's layout, after checking its inputs (int32, dynamic [batch, length]) and
+    that its output width matches the labels."""
     try:
         interp = bundle.interpreter(None)
     except (ValueError, RuntimeError) as e:
@@ -227,8 +271,10 @@ def _check_model(bundle: Bundle, where: str) -> None:
         raise BundleError(f"{where}: {MODEL} has no signature {bundle.signature!r}") from None
     inputs = runner.get_input_details()
     outputs = runner.get_output_details()
-    if sorted(inputs) != sorted(INPUT_NAMES):
-        raise BundleError(f"{where}: {MODEL} inputs are {sorted(inputs)}, expected {list(INPUT_NAMES)}")
+    layout = next((lay for lay in LAYOUTS if sorted(inputs) == sorted(lay.inputs)), None)
+    if layout is None:
+        expected = " or ".join(str(list(lay.inputs)) for lay in LAYOUTS)
+        raise BundleError(f"{where}: {MODEL} inputs are {sorted(inputs)}, expected {expected}")
     for name, d in inputs.items():
         if d["dtype"].__name__ != "int32" or len(d["shape_signature"]) != 2:
             raise BundleError(f"{where}: {MODEL} input {name!r} must be int32 [batch, length]")
@@ -237,14 +283,15 @@ def _check_model(bundle: Bundle, where: str) -> None:
                 f"{where}: {MODEL} inputs must have dynamic batch and length "
                 f"(input {name!r} has the fixed shape {[int(x) for x in d['shape_signature']]})"
             )
-    if OUTPUT_NAME not in outputs:
-        raise BundleError(f"{where}: {MODEL} has no output {OUTPUT_NAME!r} (outputs: {sorted(outputs)})")
-    shape = outputs[OUTPUT_NAME]["shape_signature"]
+    if layout.output not in outputs:
+        raise BundleError(f"{where}: {MODEL} has no output {layout.output!r} (outputs: {sorted(outputs)})")
+    shape = outputs[layout.output]["shape_signature"]
     width = int(shape[-1]) if len(shape) == 2 else None
     if width != len(bundle.labels):
         raise BundleError(
             f"{where}: the model has {width} outputs but the manifest lists {len(bundle.labels)} labels {bundle.labels}"
         )
+    return layout
 
 
 def _check_zip_directory(path: Path, where: str) -> None:
@@ -371,5 +418,5 @@ def _load_bundle(path: str | os.PathLike) -> Bundle:
     for key, tid in (("cls_id", spec.cls_id), ("sep_id", spec.sep_id), ("pad_id", spec.pad_id)):
         if not 0 <= tid < vocab:
             raise BundleError(f"{where}: tokenizer {key}={tid} is outside the vocabulary (size {vocab})")
-    _check_model(bundle, where)
+    bundle.layout = _check_model(bundle, where)
     return bundle

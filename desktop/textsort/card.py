@@ -216,6 +216,9 @@ def _what_section(m: dict) -> list[str]:
     if model.get("architecture"):
         quant = f", {_md(model['quantization'])}" if model.get("quantization") else ""
         items.append(f"- **Model:** {_md(model['architecture'])}{quant}")
+    if model.get("layout") == "mediapipe-text-classifier":
+        items.append("- **Other runtimes:** its `model.tflite` runs as it is in MediaPipe Tasks' TextClassifier "
+                     "(Android, iOS, web, Python): the labels and the tokenizer are in its TFLite metadata")
     if m.get("created"):
         items.append(f"- **Created:** {_md(m['created'])}")
     return ["## What it classifies", *items] if items else []

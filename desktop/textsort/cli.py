@@ -4,6 +4,10 @@
                    [--threshold P] [--top-k K] [--threads N] [--accelerator cpu|gpu|auto]
                    [--include GLOB] [--exclude GLOB]
                    [--max-bytes N] [--sort-into DIR [--move]] [--no-progress]
+  textsort evaluate PATH [--model BUNDLE] [--format table|json|csv] [--text-column C] [--label-column C]
+                   labelled data (label subfolders, CSV/TSV/JSONL): accuracy, macro-F1, confusion
+  textsort classify-dataset INPUT --out DIR [--format parquet|jsonl] [--address RAY] [--workers N]
+                   a corpus on Ray (textsort.cluster; pip install 'textsort[ray]')
   textsort models [--card NAME_OR_PATH]   bundled models and their cards
   textsort self-test       one real inference on the default model, plus versions
   textsort --version
@@ -217,6 +221,59 @@ def cmd_models(args) -> int:
     return EXIT_PROBLEMS if bad else EXIT_OK
 
 
+def cmd_evaluate(args) -> int:
+    """Accuracy, macro-F1, per-class scores and the confusion matrix on labelled data."""
+    import json
+
+    from textsort.evaluation import evaluate
+    from textsort.labelled import Columns, DataError
+
+    clf = _load_classifier(args)
+    if clf is None:
+        return EXIT_MODEL
+    try:
+        ev = evaluate(clf, args.path, Columns(args.text_column, args.label_column))
+    except DataError as e:
+        print(f"textsort: data error: {_one_line(str(e))}", file=sys.stderr)
+        return EXIT_USAGE
+    if args.format == "json":
+        print(json.dumps(ev.to_dict(), ensure_ascii=False, indent=2))
+    elif args.format == "csv":
+        sys.stdout.write(ev.to_csv())
+    else:
+        sys.stdout.write(ev.table())
+    if ev.skipped:
+        print(f"textsort: skipped {sum(ev.skipped.values())} texts with labels the model does not have: "
+              f"{', '.join(map(_printable, ev.skipped))}", file=sys.stderr)
+    return EXIT_OK if ev.n else EXIT_PROBLEMS
+
+
+def cmd_classify_dataset(args) -> int:
+    """A corpus on Ray (local, or a cluster with --address): textsort.cluster."""
+    import importlib.util
+
+    if importlib.util.find_spec("ray") is None:
+        print("textsort: classify-dataset needs Ray: pip install 'textsort[ray]'", file=sys.stderr)
+        return EXIT_USAGE
+    from textsort.bundle import BundleError
+    from textsort.cluster import classify_dataset
+    from textsort.models import require_default_model
+
+    try:
+        model = Path(args.model) if args.model else require_default_model()
+        info = classify_dataset(args.input, args.out, model, out_format=args.format, address=args.address,
+                                workers=args.workers, text_column=args.text_column, id_column=args.id_column)
+    except BundleError as e:
+        print(f"textsort: model error: {e}", file=sys.stderr)
+        return EXIT_MODEL
+    except (ValueError, OSError) as e:
+        print(f"textsort: {_one_line(str(e))}", file=sys.stderr)
+        return EXIT_USAGE
+    print(f"textsort: classified {args.input} with {info['model']} on {info['workers']} workers into {args.out}",
+          file=sys.stderr)
+    return EXIT_OK
+
+
 def cmd_self_test(args) -> int:
     import platform
     import time
@@ -322,6 +379,28 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--move", action="store_true", help="with --sort-into: move instead of copy")
     c.add_argument("--no-progress", action="store_true", help="no progress bar")
     c.set_defaults(func=cmd_classify)
+
+    e = sub.add_parser("evaluate", help="accuracy, macro-F1 and confusion matrix on labelled data")
+    e.add_argument("path", metavar="PATH", help="a folder with one subfolder per label, or a CSV/TSV/JSONL file")
+    e.add_argument("--model", help="a .textsort bundle (default: the bundled default model)")
+    e.add_argument("--format", choices=["table", "json", "csv"], default="table",
+                   help="table (default), json (accuracy, macro_f1, per_class, confusion_matrix, errors) or "
+                        "csv (one row per text)")
+    e.add_argument("--text-column", default="text", help="CSV/TSV/JSONL: the text column (default text)")
+    e.add_argument("--label-column", default="label", help="CSV/TSV/JSONL: the label column (default label)")
+    e.set_defaults(func=cmd_evaluate, threads=None, threshold=0.0, top_k=None)
+
+    d = sub.add_parser("classify-dataset", help="a corpus on Ray (local or a cluster): files or a text column "
+                                                "in, Parquet/JSONL out (pip install 'textsort[ray]')")
+    d.add_argument("input", metavar="INPUT", help="a folder or glob of text files, or a Parquet/CSV/JSONL dataset")
+    d.add_argument("--out", required=True, help="output folder (Parquet or JSONL files)")
+    d.add_argument("--model", help="a .textsort bundle (default: the bundled default model)")
+    d.add_argument("--format", choices=["parquet", "jsonl"], default="parquet")
+    d.add_argument("--address", help="a Ray cluster to join (ray://HOST:10001 or auto); default: a local Ray")
+    d.add_argument("--workers", type=_positive_int, help="classifying actors, one CPU each (default: CPUs - 1)")
+    d.add_argument("--text-column", default="text", help="tables: the text column (default text)")
+    d.add_argument("--id-column", help="tables: a column to use as the row id (default: file#text-hash)")
+    d.set_defaults(func=cmd_classify_dataset)
 
     m = sub.add_parser("models", help="list bundled models and their cards")
     m.add_argument("--card", metavar="NAME_OR_PATH",

@@ -86,7 +86,7 @@ class Classifier:
         self.top_k = top_k
         self.limits = limits
         runner = make_runner(self.bundle, threads, accelerator)  # a GPU asked for and missing: the CPU
-        self._runner, self.accelerator, self.accelerator_note = runner.call, runner.used, runner.note
+        self._runner, self.accelerator, self.accelerator_note = runner, runner.used, runner.note
         self._lock = threading.Lock()
         try:
             with _quiet_native_stderr():  # the first call sets up the CPU delegate
@@ -100,11 +100,12 @@ class Classifier:
 
     # -- raw model ---------------------------------------------------------
     def logits(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> np.ndarray:
-        """Run the model on padded windows: int32 [n, length] each -> float32 [n, k]."""
+        """Run the model on padded windows: int32 [n, length] each -> float32 [n, k] logits
+        (a model with probability outputs gives log-probabilities: the same softmax)."""
         ids = np.ascontiguousarray(input_ids, dtype=np.int32)
         mask = np.ascontiguousarray(attention_mask, dtype=np.int32)
         with self._lock:
-            out = self._runner(input_ids=ids, attention_mask=mask)["logits"]
+            out = self._runner.logits(ids, mask)
         return np.array(out, dtype=np.float32, copy=True)
 
     def window_logits(self, windows: list[np.ndarray]) -> np.ndarray:

@@ -11,6 +11,7 @@ import csv
 import errno
 import json
 import os
+import secrets
 import re
 import shutil
 import tempfile
@@ -358,17 +359,24 @@ def _claim_name(tmp: Path, dest: Path) -> bool:
     return True
 
 
-def _partial_copy(src: Path, folder: Path) -> Path:
-    """A complete copy of src under a temporary name in folder (deleted if it fails)."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{src.name[:100]}.", suffix=PARTIAL_SUFFIX, dir=folder)
+def _partial_name(src: Path, folder: Path) -> Path:
+    """A fresh temporary name in folder for a copy of src (hidden, with PARTIAL_SUFFIX)."""
+    return folder / f".{src.name[:100]}.{secrets.token_hex(6)}{PARTIAL_SUFFIX}"
+
+
+def _partial_copy(src: Path, tmp: Path) -> Path:
+    """A complete copy of src under the temporary name tmp (deleted if it fails). The
+    caller holds the name before the file exists, so an interrupt at any point leaves
+    nothing it cannot remove."""
     try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with open(src, "rb") as fin, os.fdopen(fd, "wb") as fout:
             shutil.copyfileobj(fin, fout, 1024 * 1024)
         shutil.copystat(src, tmp)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)  # never a partial copy, under any name
+        tmp.unlink(missing_ok=True)  # never a partial copy, under any name
         raise
-    return Path(tmp)
+    return tmp
 
 
 def _place(src: Path, folder: Path, move: bool) -> tuple[Path, bool]:
@@ -379,6 +387,7 @@ def _place(src: Path, folder: Path, move: bool) -> tuple[Path, bool]:
     """
     folder.mkdir(parents=True, exist_ok=True)
     tmp: Path | None = None  # the copy, made once when first needed, then offered name after name
+    copied = False
     try:
         for n in range(100000):
             dest = _free_name(folder, src.name, n)
@@ -397,7 +406,10 @@ def _place(src: Path, folder: Path, move: bool) -> tuple[Path, bool]:
                 continue
             # Copy under a temporary name in the same folder, then give it the real name in
             # one step: a kill at any moment leaves no truncated file under the real name.
-            tmp = tmp or _partial_copy(src, folder)
+            if not copied:
+                tmp = _partial_name(src, folder)  # named before it exists: the finally below can remove it
+                _partial_copy(src, tmp)
+                copied = True
             if _claim_name(tmp, dest):
                 tmp = None
                 if move:

@@ -2,6 +2,8 @@
 and asking for a GPU where there is none runs on the CPU (never fails)."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -9,21 +11,25 @@ from textsort.accelerators import CompiledRunner, make_runner
 from textsort.bundle import load_bundle
 from textsort.engine import Classifier
 
+REPO = Path(__file__).resolve().parents[2]
+
 TEXTS = ["claim your free prize now", "see you at lunch with mom", "free lunch", ""]
 
 
-def test_the_compiled_model_path_matches_the_interpreter(tiny_bundle):
+@pytest.mark.parametrize("which", ["tiny, logits layout", "bundled, MediaPipe layout"])
+def test_the_compiled_model_path_matches_the_interpreter(tiny_bundle, which):
     from ai_edge_litert.hardware_accelerator import HardwareAccelerator
 
-    b = load_bundle(tiny_bundle)
+    b = load_bundle(tiny_bundle if which.startswith("tiny") else REPO / "assets" / "models" / "sms_spam-en.textsort")
+    assert b.layout.name == ("logits" if which.startswith("tiny") else "mediapipe-text-classifier")
     compiled = CompiledRunner(b.model_bytes, b.signature, len(b.labels), HardwareAccelerator.CPU)
     interp = b.interpreter(1).get_signature_runner(b.signature)
     clf = Classifier(b, threads=1)
     for text in TEXTS:
         for window in clf.encoder.encode(text):
             ids = np.stack([window, window]).astype(np.int32)  # a batch of 2, dynamic length
-            got = compiled(input_ids=ids, attention_mask=np.ones_like(ids))["logits"]
-            want = interp(input_ids=ids, attention_mask=np.ones_like(ids))["logits"]
+            feed = b.layout.feed(ids, np.ones_like(ids))
+            got, want = compiled(**feed)[b.layout.output], interp(**feed)[b.layout.output]
             assert got.shape == want.shape and np.allclose(got, want, atol=1e-4)
 
 

@@ -44,3 +44,15 @@ def test_the_frozen_window_starts_on_the_bundled_model(frozen, tmp_path):
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0 and "ready " in done.stdout, done.stderr[-2000:]
     assert (frozen.parent / "_internal" / "assets" / "samples" / "zh").is_dir()  # "Try the samples" has files
+
+
+def test_the_frozen_cli_evaluates_labelled_data_with_the_slim_icu(frozen, tmp_path):
+    """`evaluate` is a CLI command of the frozen app too; its Qt runs on the slimmed ICU data."""
+    data = tmp_path / "d.csv"
+    data.write_text("text,label\nWIN a FREE prize now call 0800,spam\nsee you at lunch mom,ham\n", encoding="utf-8")
+    done = subprocess.run([str(frozen), "evaluate", str(data), "--format", "json"], cwd=tmp_path, env=_env(),
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert '"accuracy"' in done.stdout and '"macro_f1"' in done.stdout
+    icu = next((frozen.parent / "_internal").rglob("libicudata.so.*"))
+    assert icu.stat().st_size < 8_000_000  # packaging/slim_icu.py ran (the full data is 32 MB)

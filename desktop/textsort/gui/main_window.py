@@ -212,6 +212,9 @@ class MainWindow(QMainWindow):
         m = self.menuBar().addMenu("&Model")
         action(m, "Open model…", self.open_model_dialog, "Ctrl+M")
         action(m, "Model card…", self.show_model_card)
+        m.addSeparator()
+        action(m, "Train a model…", self.show_train_window, "Ctrl+T")
+        action(m, "Evaluate the model…", self.show_evaluate_window)
         m = self.menuBar().addMenu("&Help")
         action(m, "About Textsort", self.show_about)
 
@@ -272,6 +275,8 @@ class MainWindow(QMainWindow):
         self.model_combo.blockSignals(True)
         self.model_combo.clear()
         entries = services.bundled_entries()
+        entries += [(Path(p).stem, Path(p)) for p in self.settings.user_models
+                    if Path(p).is_file() and all(str(q) != p for _, q in entries)]
         current = str(self.classifier.bundle.path) if self.classifier else ""
         if current and all(str(p) != current for _, p in entries):
             entries.append((self.classifier.bundle.name, Path(current)))
@@ -339,6 +344,31 @@ class MainWindow(QMainWindow):
                                               f"Textsort models (*{MODEL_SUFFIX});;All files (*)")
         if path:
             self.load_model(path)
+
+    def show_train_window(self):
+        from .train_window import TrainWindow
+
+        if getattr(self, "train_window", None) is None:
+            self.train_window = TrainWindow(self.settings, self)
+            self.train_window.modelTrained.connect(self.use_trained_model)
+        self.train_window.show()
+        self.train_window.raise_()
+        return self.train_window
+
+    def use_trained_model(self, path: str) -> None:
+        """A model trained in the Train window: remembered, listed in the picker, loaded."""
+        self.settings.remember_model(path)
+        self.load_model(path)
+
+    def show_evaluate_window(self):
+        from .evaluate_window import EvaluateWindow
+
+        if getattr(self, "evaluate_window", None) is None:
+            self.evaluate_window = EvaluateWindow(self.classifier, self)
+            self.modelLoaded.connect(self.evaluate_window.set_classifier)
+        self.evaluate_window.show()
+        self.evaluate_window.raise_()
+        return self.evaluate_window
 
     def show_model_card(self) -> None:
         if self.classifier is None:
@@ -577,6 +607,10 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ closing
     def closeEvent(self, event) -> None:
+        for window in (getattr(self, "train_window", None), getattr(self, "evaluate_window", None)):
+            if window is not None and not window.close():  # a running training asks first
+                event.ignore()
+                return
         self.settings.geometry = self.saveGeometry()
         self.settings.sync()
         self.cancel_run()

@@ -44,6 +44,18 @@ class AppSettings:
         self.q.setValue("model/last", str(path))
 
     @property
+    def user_models(self) -> list[str]:
+        """Models trained or opened here, newest first (the model picker lists those that exist)."""
+        value = self.q.value("model/user_models", [])
+        if isinstance(value, str):
+            value = [value]
+        return [str(v) for v in value or [] if v]
+
+    def remember_model(self, path: str) -> None:
+        models = [str(path)] + [m for m in self.user_models if m != str(path)]
+        self.q.setValue("model/user_models", models[:20])
+
+    @property
     def threshold(self) -> float:
         value = float(self._get("results/threshold", self.defaults.threshold, float))
         return min(max(value, 0.0), 1.0)

