@@ -5,7 +5,7 @@
 """
 import sys
 
-CLI_COMMANDS = {"classify", "evaluate", "models", "serve", "self-test", "--version", "-V"}
+CLI_COMMANDS = {"classify", "classify-dataset", "evaluate", "models", "serve", "self-test", "--version", "-V"}
 
 
 def main() -> int:

@@ -56,3 +56,8 @@ def test_the_frozen_cli_evaluates_labelled_data_with_the_slim_icu(frozen, tmp_pa
     assert '"accuracy"' in done.stdout and '"macro_f1"' in done.stdout
     icu = next((frozen.parent / "_internal").rglob("libicudata.so.*"))
     assert icu.stat().st_size < 8_000_000  # packaging/slim_icu.py ran (the full data is 32 MB)
+    # the ray extra stays out of the app: classify-dataset says what to install
+    assert not (frozen.parent / "_internal" / "ray").exists()
+    done = subprocess.run([str(frozen), "classify-dataset", str(data), "--out", str(tmp_path / "o")], cwd=tmp_path,
+                          env=_env(), capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and "textsort[ray]" in done.stderr
