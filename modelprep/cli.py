@@ -123,6 +123,9 @@ def _train(args) -> int:
     from modelprep import progress
 
     result = train(args.data, out, _config(args), work=args.work, test_path=args.test, name=args.name)
+    if result is None:  # a non-chief worker of a multi-worker teacher (TF_CONFIG): its part is done
+        print("this worker's part (the teacher) is done; the chief writes the bundle", file=sys.stderr)
+        return 0
     m = result.manifest["metrics"]
     progress.emit("done", bundle=str(result.bundle), validation_accuracy=m[
         "bert_int8" if result.manifest["shipped"] == "accurate" else "student_int8"]["accuracy"])

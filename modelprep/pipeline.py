@@ -149,21 +149,28 @@ class Teacher:
     val_probs: np.ndarray         # the Keras teacher on validation
 
 
-def teacher_stage(stages: Stages, p: Prepared, cfg: PipelineConfig) -> Teacher:
+def teacher_stage(stages: Stages, p: Prepared, cfg: PipelineConfig, dist=None) -> Teacher:
+    """`dist` (modelprep.distribute): train on several replicas / workers; the weights and
+    the stage record are the same as one worker's, so a run resumes on any worker count."""
+    import contextlib
+
     from modelprep.bert import build_teacher
     from modelprep.train import Examples, LoopSettings, fit, predict_texts, resolve_precision, seed_everything
 
     tc = cfg.teacher
     precision = resolve_precision(tc.precision)
     seed_everything(tc.seed)  # the classifier head's initial weights: the same run trains the same teacher
-    model = build_teacher(p.source, len(p.labels), tc.pooling, tc.dropout, load_pretrained=False,
-                          precision=precision)
+    with dist.strategy.scope() if dist else contextlib.nullcontext():
+        model = build_teacher(p.source, len(p.labels), tc.pooling, tc.dropout, load_pretrained=False,
+                              precision=precision)
 
     def build(folder: Path) -> dict:
         model.encoder.load_hf_weights(p.source.weights)
         train = Examples(p.train_windows, p.data.train.y.astype(np.int64))
         val = p.val.sample(tc.max_eval_texts, tc.seed)  # early stopping on at most this many
-        history, probs = fit(model, train, val, len(p.labels), LoopSettings.of(tc), p.source.pad_id, "teacher")
+        history, probs = fit(model, train, val, len(p.labels), LoopSettings.of(tc), p.source.pad_id, "teacher", dist)
+        if dist is not None:
+            history["replicas"], history["workers"] = dist.replicas, dist.workers
         if val is not p.val:
             probs = predict_texts(model, p.val, 64, p.source.pad_id, "teacher on validation")
         model.save_weights(str(folder / "weights"))
@@ -360,18 +367,30 @@ def student_architecture(cfg: PipelineConfig) -> str:
 
 
 def train(data_path, out_path, cfg: PipelineConfig = PipelineConfig(), work=None, test_path=None,
-          name: str | None = None) -> RunResult:
-    """Run the whole pipeline, reusing finished stages in `work` (default runs/<name>)."""
+          name: str | None = None) -> RunResult | None:
+    """Run the whole pipeline, reusing finished stages in `work` (default runs/<name>).
+    None on a non-chief worker of a multi-worker teacher (modelprep.distribute)."""
     from modelprep.report import write_report
     from modelprep.train import predict_logits
     from textsort.bundle import load_bundle, write_bundle
 
+    import os
+
+    from modelprep import distribute
+
+    dist = distribute.choose(os.environ.get("TEXTSORT_DISTRIBUTE", "auto"))  # before any other TensorFlow op
     out, data_path = Path(out_path), Path(data_path)
-    stages = Stages(Path(work) if work else Path("runs") / (name or out.stem))
+    work = Path(work) if work else Path("runs") / (name or out.stem)
+    if dist is not None and not dist.chief:
+        work = work / f"worker-{dist.task}"  # its own records; the chief's folder holds the run
+    stages = Stages(work)
     p = prepare_data(stages, data_path, cfg, test_path)
     name = name or default_name(data_path, language(p, cfg))
 
-    teacher = teacher_stage(stages, p, cfg)
+    teacher = teacher_stage(stages, p, cfg, dist)
+    if dist is not None and not dist.chief:
+        log.info("worker %d: teacher trained with the chief; the chief finishes the pipeline", dist.task)
+        return None
     bert_int8 = None
     if cfg.quant.teacher_candidate:
         bert_int8 = export_candidate(

@@ -8,6 +8,7 @@ per batch, early stopping on the validation macro-F1 (texts windowed as in the a
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import sys
 import time
@@ -207,6 +208,39 @@ def _fit_budget(schedule: WarmupLinear, full_plan: int, planned: int, steps: int
     return new
 
 
+def _distributed_step(model, opt, dist, T: float, alpha: float, global_batch: float):
+    """One global step under `dist.strategy`: `parts` holds this worker's batch for each
+    of its replicas; each replica's loss is its sum over the global batch (so the summed
+    gradients are the global mean); returns the global loss."""
+    strategy = dist.strategy
+
+    def replica_step(ids, mask, yb, soft_b, has_soft_b, ce_b):
+        with tf.GradientTape() as tape:
+            logits = model({"input_ids": ids, "attention_mask": mask}, training=True)
+            ce = tf.nn.sparse_softmax_cross_entropy_with_logits(yb, logits) * ce_b
+            p_t = tf.nn.softmax(soft_b / T)
+            kl = tf.reduce_sum(p_t * (tf.math.log(p_t + 1e-9) - tf.nn.log_softmax(logits / T)), -1)
+            loss = tf.reduce_sum(ce + alpha * T * T * kl * has_soft_b) / global_batch
+        grads = tape.gradient(loss, model.trainable_variables)
+        opt.apply_gradients(zip(grads, model.trainable_variables))  # all-reduced across replicas
+        return loss
+
+    @tf.function(reduce_retracing=True)
+    def run(*values):
+        per_replica = strategy.run(replica_step, args=values)
+        return strategy.reduce(tf.distribute.ReduceOp.SUM, per_replica, axis=None)
+
+    def step(parts):
+        cast = [(np.asarray(ids, np.int32), np.asarray(mask, np.int32), np.asarray(yb, np.int32),
+                 np.asarray(sb, np.float32), np.asarray(hb, np.float32), np.asarray(cb, np.float32))
+                for ids, mask, yb, sb, hb, cb in parts]
+        values = [strategy.experimental_distribute_values_from_function(
+            lambda ctx, j=j: tf.constant(cast[ctx.replica_id_in_sync_group % len(cast)][j])) for j in range(6)]
+        return run(*values)
+
+    return step
+
+
 def seed_everything(seed: int) -> None:
     """Python, numpy and TensorFlow seeds: call before building a model so its initial
     weights (and then its training) repeat from run to run."""
@@ -214,8 +248,9 @@ def seed_everything(seed: int) -> None:
 
 
 def fit(model, train: Examples, val: EvalSet, n_labels: int, s: LoopSettings,
-        pad_id: int = 0, desc: str = "train") -> tuple[dict, np.ndarray]:
-    """Train in place and restore the best epoch's weights.
+        pad_id: int = 0, desc: str = "train", dist=None) -> tuple[dict, np.ndarray]:
+    """Train in place and restore the best epoch's weights. `dist` (modelprep.distribute):
+    the model was built under its strategy's scope; each step takes one batch per replica.
 
     Returns (history, validation probabilities of the best epoch [n_val_texts, k])."""
     rng = np.random.default_rng(s.seed)
@@ -228,12 +263,19 @@ def fit(model, train: Examples, val: EvalSet, n_labels: int, s: LoopSettings,
     y = np.maximum(train.y, 0).astype(np.int32)
     lengths = np.array([len(w) for w in train.windows])
 
-    per_epoch = -(-n // s.batch_size)
+    replicas = dist.replicas if dist else 1
+    per_epoch = -(-n // (s.batch_size * replicas))  # global steps: one batch per replica each
     planned = per_epoch * s.epochs if s.max_steps is None else min(per_epoch * s.epochs, s.max_steps)
-    schedule = WarmupLinear(s.learning_rate, int(planned * s.warmup_fraction), planned)
-    opt = tf_keras.optimizers.AdamW(learning_rate=schedule, weight_decay=s.weight_decay, epsilon=1e-6)
-    opt.exclude_from_weight_decay(var_names=["gamma", "beta", "bias"])
+    scope = dist.strategy.scope() if dist else contextlib.nullcontext()
+    # AdamW with a `replicas` times larger batch: the square-root scaling rule (Malladi et
+    # al., 2022, "On the SDEs and Scaling Rules for Adaptive Gradient Algorithms")
+    peak = s.learning_rate * replicas ** 0.5
+    with scope:
+        schedule = WarmupLinear(peak, int(planned * s.warmup_fraction), planned)
+        opt = tf_keras.optimizers.AdamW(learning_rate=schedule, weight_decay=s.weight_decay, epsilon=1e-6)
+        opt.exclude_from_weight_decay(var_names=["gamma", "beta", "bias"])
     T, alpha = float(s.temperature), float(s.alpha)
+    global_batch = float(s.batch_size * replicas)
 
     @tf.function(input_signature=[SPEC, SPEC, tf.TensorSpec([None], tf.int32),
                                   tf.TensorSpec([None, n_labels], tf.float32),
@@ -249,18 +291,34 @@ def fit(model, train: Examples, val: EvalSet, n_labels: int, s: LoopSettings,
         opt.apply_gradients(zip(grads, model.trainable_variables))
         return loss
 
+    if dist is not None:
+        step = _distributed_step(model, opt, dist, T, alpha, global_batch)
+
     log.info("%s: %d examples, %d steps planned, batch %d, on %s", desc, n, planned, s.batch_size, device_name())
     start, steps, history, full_plan, ref = time.perf_counter(), 0, [], planned, (0, 0.0)
     best_f1, best_epoch, best_weights, stale, out_of_time = -1.0, -1, None, 0, False
     for epoch in range(s.epochs):
-        bar = tqdm(bucketed_batches(lengths, s.batch_size, rng), desc=f"{desc} epoch {epoch + 1}/{s.epochs}",
-                   leave=False, disable=not sys.stderr.isatty())
+        batches = bucketed_batches(lengths, s.batch_size, rng)  # the same list on every worker (same seed)
+        if dist is not None:  # this worker's share: `local_replicas` batches per global step
+            mine = batches[dist.task::dist.workers]
+            k = dist.local_replicas
+            steps_here = len(batches) // (dist.workers * k)
+            batches = [mine[i * k:(i + 1) * k] for i in range(steps_here)]
+        bar = tqdm(batches, desc=f"{desc} epoch {epoch + 1}/{s.epochs}", leave=False, disable=not sys.stderr.isatty())
         losses = []
         for idx in bar:
-            ids, mask = pad_batch([train.windows[i] for i in idx], pad_id)
-            losses.append(float(step(ids, mask, y[idx], soft[idx], has_soft[idx], ce_w[idx])))
+            if dist is None:
+                ids, mask = pad_batch([train.windows[i] for i in idx], pad_id)
+                losses.append(float(step(ids, mask, y[idx], soft[idx], has_soft[idx], ce_w[idx])))
+            else:
+                parts = [(*pad_batch([train.windows[i] for i in b], pad_id), y[b], soft[b], has_soft[b], ce_w[b])
+                         for b in idx]
+                losses.append(float(step(parts)))
             steps += 1
             elapsed = time.perf_counter() - start
+            synced = dist is None or steps == 5 or steps % 25 == 0  # workers agree on time only here
+            if dist is not None and synced:
+                elapsed = dist.sync_max(elapsed)
             if steps == 5:
                 ref = (steps, elapsed)  # after tracing and warm-up
             if s.time_budget_s and steps > ref[0] and steps % 25 == 0:
@@ -268,7 +326,7 @@ def fit(model, train: Examples, val: EvalSet, n_labels: int, s: LoopSettings,
             if steps % 10 == 0:
                 bar.set_postfix(loss=f"{np.mean(losses[-10:]):.4f}")
             progress_json.step(desc, steps, planned, loss=round(float(np.mean(losses[-10:])), 4))
-            out_of_time = steps >= planned or bool(s.time_budget_s and elapsed > s.time_budget_s)
+            out_of_time = steps >= planned or bool(s.time_budget_s and synced and elapsed > s.time_budget_s)
             if out_of_time:
                 break
         probs = predict_texts(model, val, 2 * s.batch_size, pad_id)
