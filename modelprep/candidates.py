@@ -92,9 +92,13 @@ def export_candidate(stages, name: str, upstream_key: str, get_model: Callable[[
     qc = cfg.quant
 
     def build(folder: Path) -> dict:
-        flat = with_metadata(to_tflite(get_model(), qc), labels=p.labels, tokenizer_json=p.source.tokenizer_json,
-                             name=manifest["name"], description=manifest["description"],
-                             license_=manifest.get("licenses", {}).get("model"))
+        flat = to_tflite(get_model(), qc)
+        try:
+            flat = with_metadata(flat, labels=p.labels, tokenizer_json=p.source.tokenizer_json,
+                                 name=manifest["name"], description=manifest["description"],
+                                 license_=manifest.get("licenses", {}).get("model"))
+        except ValueError as e:  # a tokenizer MediaPipe cannot describe: the model still works here
+            log.warning("%s: no MediaPipe metadata (%s); Textsort runs it, MediaPipe cannot", name, e)
         (folder / "model.tflite").write_bytes(flat)
         return {"bytes": len(flat)}
 

@@ -62,6 +62,7 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("--teacher", default="auto")
     v.add_argument("--text-column", default="text")
     v.add_argument("--label-column", default="label")
+    v.add_argument("--config", metavar="JSON", help="config overrides, as for train")
     v.add_argument("--no-measure", action="store_true", help="skip the speed measurement (no estimate)")
     c = sub.add_parser("calibrate", help="add the suggested 'uncertain below' threshold to an older bundle "
                                          "(its validation split is rebuilt from DATA and checked)")
@@ -74,22 +75,28 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def _overrides(cfg, path):
+    """`cfg` with the JSON file's {"section": {"field": value}} overrides applied."""
+    if not path:
+        return cfg
+    overrides = json.loads(Path(path).read_text("utf-8"))
+    if not isinstance(overrides, dict):
+        raise ValueError(f"--config {path}: expected a JSON object of sections")
+    for section, values in overrides.items():
+        if not hasattr(cfg, section) or not isinstance(values, dict):
+            raise ValueError(f"--config {path}: unknown section {section!r}")
+        values = {k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}
+        try:
+            cfg = replace(cfg, **{section: replace(getattr(cfg, section), **values)})
+        except TypeError as e:
+            raise ValueError(f"--config {path}: {section}: {e}") from None
+    return cfg
+
+
 def _config(args):
     from modelprep.config import PipelineConfig
 
-    cfg = PipelineConfig()
-    if getattr(args, "config", None):
-        overrides = json.loads(Path(args.config).read_text("utf-8"))
-        if not isinstance(overrides, dict):
-            raise ValueError(f"--config {args.config}: expected a JSON object of sections")
-        for section, values in overrides.items():
-            if not hasattr(cfg, section) or not isinstance(values, dict):
-                raise ValueError(f"--config {args.config}: unknown section {section!r}")
-            values = {k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}
-            try:
-                cfg = replace(cfg, **{section: replace(getattr(cfg, section), **values)})
-            except TypeError as e:
-                raise ValueError(f"--config {args.config}: {section}: {e}") from None
+    cfg = _overrides(PipelineConfig(), getattr(args, "config", None))
     data = replace(cfg.data, text_column=args.text_column, label_column=args.label_column)
     teacher = replace(cfg.teacher, name=args.teacher, **{k: v for k, v in {
         "epochs": args.epochs, "max_length": args.max_length, "time_budget_s": args.teacher_time_budget,
@@ -168,7 +175,7 @@ def _preview(args) -> int:
     from modelprep.config import PipelineConfig
     from modelprep.preview import preview
 
-    cfg = PipelineConfig()
+    cfg = _overrides(PipelineConfig(), getattr(args, "config", None))
     cfg = replace(cfg, data=replace(cfg.data, text_column=args.text_column, label_column=args.label_column),
                   teacher=replace(cfg.teacher, name=args.teacher))
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")

@@ -15,6 +15,7 @@ import hashlib
 import json
 import logging
 import pickle
+import shutil
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -149,9 +150,10 @@ class Teacher:
     val_probs: np.ndarray         # the Keras teacher on validation
 
 
-def teacher_stage(stages: Stages, p: Prepared, cfg: PipelineConfig, dist=None) -> Teacher:
+def teacher_stage(stages: Stages, p: Prepared, cfg: PipelineConfig, dist=None) -> Teacher | None:
     """`dist` (modelprep.distribute): train on several replicas / workers; the weights and
-    the stage record are the same as one worker's, so a run resumes on any worker count."""
+    the stage record are the same as one worker's, so a run resumes on any worker count.
+    None on a non-chief worker when the chief already has the teacher."""
     import contextlib
 
     from modelprep.bert import build_teacher
@@ -178,8 +180,14 @@ def teacher_stage(stages: Stages, p: Prepared, cfg: PipelineConfig, dist=None) -
         return {"metrics": classification_metrics(p.val.y, probs, p.labels, "validation"), "training": history,
                 "teacher": p.source.card(), "reason": p.reason}
 
-    folder, record = stages.run("teacher", config_hash(tc, p.source.card(), p.fingerprint, precision),
-                                {**asdict(tc), "precision_used": precision}, build)
+    key = config_hash(tc, p.source.card(), p.fingerprint, precision)
+    if dist is not None and dist.workers > 1:  # every worker follows the chief's record: train together or not at all
+        chief_has_it = dist.sync_max(float(dist.chief and Stage(stages.work / "teacher", key, {}).done() is not None))
+        if not dist.chief:
+            if chief_has_it:
+                return None  # the chief reuses its teacher: nothing to train here
+            shutil.rmtree(stages.work / "teacher", ignore_errors=True)  # a stale record of this worker's own
+    folder, record = stages.run("teacher", key, {**asdict(tc), "precision_used": precision}, build)
     if "teacher" not in stages.ran:
         model.load_weights(str(folder / "weights")).expect_partial()
     probs_file = folder / "val_probs.npy"

@@ -303,6 +303,9 @@ def fit(model, train: Examples, val: EvalSet, n_labels: int, s: LoopSettings,
             mine = batches[dist.task::dist.workers]
             k = dist.local_replicas
             steps_here = len(batches) // (dist.workers * k)
+            if steps_here == 0:
+                raise ValueError(f"{n} training texts make {len(batches)} batches of {s.batch_size}, fewer than the "
+                                 f"{dist.replicas} replicas: train on one device (TEXTSORT_DISTRIBUTE=off)")
             batches = [mine[i * k:(i + 1) * k] for i in range(steps_here)]
         bar = tqdm(batches, desc=f"{desc} epoch {epoch + 1}/{s.epochs}", leave=False, disable=not sys.stderr.isatty())
         losses = []

@@ -10,7 +10,8 @@ Input: a folder or a glob of text files (the workers read them: they must see th
 paths, e.g. a shared file system), or a Parquet/CSV/JSONL dataset (local paths or any
 URI pyarrow reads: s3://, gs://, hdfs://) with a text column.
 Output: a folder of Parquet or JSONL files, one row per input: id (the file's path, or
-the id column, or file#row-hash), label, confidence, scores (label -> probability),
+the id column, or FILE#sha1-of-the-text, which repeats for repeated texts: give
+--id-column when rows must be told apart), label, confidence, scores (label -> probability),
 problem (why a row has no label: unreadable file, binary, empty), model, model_sha256.
 A bad file is a row with a problem; it never stops the job.
 """
@@ -19,17 +20,27 @@ from __future__ import annotations
 import glob
 import hashlib
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
 TABLE_SUFFIXES = {".parquet": "parquet", ".csv": "csv", ".jsonl": "json", ".ndjson": "json", ".json": "json"}
 
 
-def _rows(results: list[dict], model: str, sha: str) -> dict:
-    return {"id": [r["id"] for r in results], "label": [r["label"] for r in results],
+def _table(results: list[dict], labels: list[str], model: str, sha: str):
+    """The output rows with a fixed schema (a batch of problems only must not become null
+    columns); scores is a struct with one field per label: an object in JSONL."""
+    import pyarrow as pa
+
+    scores = pa.struct([(label, pa.float64()) for label in labels])
+    schema = pa.schema([("id", pa.string()), ("label", pa.string()), ("confidence", pa.float64()),
+                        ("scores", scores), ("problem", pa.string()), ("model", pa.string()),
+                        ("model_sha256", pa.string())])
+    cols = {"id": [r["id"] for r in results], "label": [r["label"] for r in results],
             "confidence": [r["confidence"] for r in results], "scores": [r["scores"] for r in results],
             "problem": [r["problem"] for r in results], "model": [model] * len(results),
             "model_sha256": [sha] * len(results)}
+    return pa.Table.from_pydict(cols, schema=schema)
 
 
 class ClassifyBatches:
@@ -40,15 +51,16 @@ class ClassifyBatches:
         from textsort.reading import DEFAULT_MAX_BYTES
 
         folder = Path(tempfile.mkdtemp(prefix="textsort-bundle-"))
-        path = folder / name
-        path.write_bytes(bundle_bytes)
-        self.classifier = Classifier(path, threads=threads)
+        try:
+            path = folder / name
+            path.write_bytes(bundle_bytes)
+            self.classifier = Classifier(path, threads=threads)  # holds the model in memory
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
         self.sha = hashlib.sha256(bundle_bytes).hexdigest()
         self.max_bytes = max_bytes or DEFAULT_MAX_BYTES
 
     def __call__(self, batch):
-        import pandas as pd
-
         from textsort.session import Session
 
         name = self.classifier.bundle.name
@@ -70,7 +82,7 @@ class ClassifyBatches:
                                 "confidence": float(p.score) if good else None,
                                 "scores": {k: float(v) for k, v in p.scores.items()} if good else None,
                                 "problem": None if good else ("empty text" if p is None else "not a number")})
-        return pd.DataFrame(_rows(results, name, self.sha))
+        return _table(results, list(self.classifier.labels), name, self.sha)
 
 
 def _raw(result) -> dict:
@@ -84,8 +96,10 @@ def input_kind(source: str) -> str:
     suffix = Path(source.rstrip("/")).suffix.lower()
     if suffix in TABLE_SUFFIXES and not Path(source).is_dir():
         return TABLE_SUFFIXES[suffix]
-    if Path(source).is_dir() and any(Path(source).glob("*.parquet")):
-        return "parquet"  # a Parquet dataset folder
+    if "://" in source:
+        return "parquet"  # a remote dataset folder (s3://, gs://, hdfs://): Parquet
+    if Path(source).is_dir() and next(Path(source).rglob("*.parquet"), None) is not None:
+        return "parquet"  # a Parquet dataset folder (partitioned ones too)
     return "files"
 
 

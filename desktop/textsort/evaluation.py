@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -96,23 +95,25 @@ class Evaluation:
     def to_csv(self) -> str:
         """One row per text: source, label, predicted, confidence, correct."""
         buf = io.StringIO()
+        from textsort.session import csv_cell
+
         w = csv.writer(buf)
         w.writerow(["source", "label", "predicted", "confidence", "correct"])
-        for j in self.items:
-            w.writerow([j.source, j.label, j.predicted, f"{j.confidence:.4f}", int(j.correct)])
+        for j in self.items:  # csv_cell: no spreadsheet formulas, names that are not UTF-8 escaped
+            w.writerow([csv_cell(j.source), csv_cell(j.label), csv_cell(j.predicted), f"{j.confidence:.4f}",
+                        int(j.correct)])
         return buf.getvalue()
 
     def export(self, path) -> Path:
         """Write the evaluation: .json -> to_dict(), anything else -> to_csv(); atomically, and
         never over the data it evaluated."""
-        from textsort.session import _write_atomic
+        from textsort.session import _write_atomic, json_text
 
         path = Path(path)
         if path.exists() and path.resolve() == Path(self.data).resolve():
             raise ValueError(f"{path} is the evaluated data; choose another file to export to")
         if path.suffix.lower() == ".json":
-            return _write_atomic(path, lambda fh: fh.write(json.dumps(self.to_dict(), ensure_ascii=False,
-                                                                      indent=2)), "utf-8")
+            return _write_atomic(path, lambda fh: fh.write(json_text(self.to_dict(), indent=2)), "utf-8")
         return _write_atomic(path, lambda fh: fh.write(self.to_csv()), "utf-8-sig", newline="")
 
     def table(self) -> str:

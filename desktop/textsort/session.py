@@ -369,9 +369,9 @@ def _partial_copy(src: Path, tmp: Path) -> Path:
     caller holds the name before the file exists, so an interrupt at any point leaves
     nothing it cannot remove."""
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with open(src, "rb") as fin, os.fdopen(fd, "wb") as fout:
-            shutil.copyfileobj(fin, fout, 1024 * 1024)
+        with open(src, "rb") as fin:  # the source first: no descriptor to leak if it is gone
+            with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as fout:
+                shutil.copyfileobj(fin, fout, 1024 * 1024)
         shutil.copystat(src, tmp)
     except BaseException:
         tmp.unlink(missing_ok=True)  # never a partial copy, under any name

@@ -51,7 +51,7 @@ def prep_command() -> list[str]:
 def prep_env() -> dict[str, str]:
     """The subprocess's environment: this process's import path (a checkout runs from
     desktop/ and the repository root), quiet TensorFlow, unbuffered output."""
-    env = dict(os.environ, PYTHONUNBUFFERED="1", TF_CPP_MIN_LOG_LEVEL="2")
+    env = dict(os.environ, PYTHONUNBUFFERED="1", TF_CPP_MIN_LOG_LEVEL="2", PYTHONIOENCODING="utf-8")
     paths = [p for p in sys.path if p and Path(p).is_dir()]
     env["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(paths + env.get("PYTHONPATH", "").split(os.pathsep)))
     return env
@@ -79,6 +79,7 @@ class TrainRequest:
     def preview_args(self) -> list[str]:
         args = [*prep_command(), "preview", str(self.data), "--teacher", self.teacher,
                 "--text-column", self.text_column, "--label-column", self.label_column]
+        args += ["--config", str(self.config)] if self.config else []
         return args + (["--test", str(self.test)] if self.test else [])
 
     def train_args(self) -> list[str]:

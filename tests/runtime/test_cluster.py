@@ -96,3 +96,17 @@ def test_a_csv_text_column_to_parquet(local_ray, tmp_path):
         r = by_id[f"T{i}"]
         assert r["label"] == labels[int(p.argmax())] and abs(r["confidence"] - float(p.max())) <= 1e-6
     assert by_id[f"T{len(texts) - 1}"]["problem"] == "empty text"
+
+
+def test_a_batch_of_problems_only_still_writes_readable_parquet(local_ray, tmp_path):
+    """Every row a problem (all label/score columns empty): the schema stays fixed."""
+    import pyarrow.parquet as pq
+
+    files = tmp_path / "bad"
+    files.mkdir()
+    for i in range(5):
+        (files / f"{i}.bin").write_bytes(bytes(range(256)) * 4)
+    assert cli(["classify-dataset", str(files), "--out", str(tmp_path / "pq"), "--model", str(MODEL),
+                "--workers", "1"]) == 0
+    rows = pq.read_table(tmp_path / "pq").to_pylist()
+    assert len(rows) == 5 and all(r["label"] is None and r["problem"] for r in rows)

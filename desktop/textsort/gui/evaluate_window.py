@@ -145,10 +145,11 @@ class EvaluateWindow(QWidget):
         task = EvaluateTask(self.classifier, Path(path))
         self._task = task
         self._tasks.add(task)
-        task.signals.progress.connect(self._progress)
-        task.signals.result.connect(self.show_evaluation)
-        task.signals.error.connect(lambda msg: QMessageBox.warning(self, "Evaluate", msg))
-        task.signals.finished.connect(lambda: (self._tasks.discard(task), self.progress.setVisible(False)))
+        current = lambda: self._task is task  # noqa: E731 - a replaced (cancelled) evaluation shows nothing
+        task.signals.progress.connect(lambda d, t: current() and self._progress(d, t))
+        task.signals.result.connect(lambda ev: current() and not task.cancelled() and self.show_evaluation(ev))
+        task.signals.error.connect(lambda msg: current() and QMessageBox.warning(self, "Evaluate", msg))
+        task.signals.finished.connect(lambda: (self._tasks.discard(task), current() and self.progress.setVisible(False)))
         self.progress.setVisible(True)
         self.progress.setMaximum(0)
         self.pool.start(task)

@@ -8,6 +8,7 @@ the run's work folder and the next Train on the same data and output resumes the
 from __future__ import annotations
 
 import html
+import sys
 from pathlib import Path
 
 from PySide6.QtCore import QProcess, Qt, Signal
@@ -45,7 +46,6 @@ class TrainWindow(QWidget):
         self.run_state = training.RunState()
         self.preview_proc: QProcess | None = None
         self.train_proc: QProcess | None = None
-        self._buffers: dict[int, str] = {}
         self._build()
         self._update_buttons()
 
@@ -195,8 +195,9 @@ class TrainWindow(QWidget):
         if req is None or self.train_proc is not None:
             return
         if self.preview_proc is not None:
-            self.preview_proc.kill()
-            self.preview_proc.waitForFinished(2000)
+            old, self.preview_proc = self.preview_proc, None  # its late signals are ignored (_current)
+            old.kill()
+            old.waitForFinished(2000)
         self.preview_state = training.Preview()
         missing = training.training_missing()
         if missing:
@@ -296,7 +297,10 @@ class TrainWindow(QWidget):
     def cancel(self) -> None:
         if self.train_proc is not None:
             self._cancelling = True
-            self.train_proc.terminate()  # SIGTERM: textsort-prep stops like Ctrl-C
+            if sys.platform == "win32":  # terminate() only posts WM_CLOSE, which a console program ignores
+                self.train_proc.kill()  # finished stages are complete on disk: the next Train resumes them
+            else:
+                self.train_proc.terminate()  # SIGTERM: textsort-prep stops like Ctrl-C
 
     _cancelling = False
 
@@ -337,16 +341,16 @@ class TrainWindow(QWidget):
         for k, v in training.prep_env().items():
             env.insert(k, v)
         proc.setProcessEnvironment(env)
-        key = id(proc)
-        self._buffers[key] = ""
+        buffer = bytearray()  # bytes: a character split across two reads is decoded whole
         stderr: list[str] = []
 
         def read_out():
-            self._buffers[key] += bytes(proc.readAllStandardOutput()).decode("utf-8", "replace")
-            *lines, self._buffers[key] = self._buffers[key].split("\n")
+            buffer.extend(bytes(proc.readAllStandardOutput()))
+            *lines, rest = bytes(buffer).split(b"\n")
+            buffer[:] = rest
             for line in lines:
-                event = training.parse_line(line)
-                if event is not None:
+                event = training.parse_line(line.decode("utf-8", "replace"))
+                if event is not None and self._current(proc):
                     on_event(event)
 
         def read_err():
@@ -356,13 +360,17 @@ class TrainWindow(QWidget):
         def finished(code, _status):
             read_out()
             read_err()
-            on_finished(code, "".join(stderr))
+            if self._current(proc):  # a replaced preview's late exit is not the new one's
+                on_finished(code, "".join(stderr))
 
         proc.readyReadStandardOutput.connect(read_out)
         proc.readyReadStandardError.connect(read_err)
         proc.finished.connect(finished)
         proc.start(args[0], args[1:])
         return proc
+
+    def _current(self, proc: QProcess) -> bool:
+        return proc is self.preview_proc or proc is self.train_proc
 
     def closeEvent(self, event) -> None:  # noqa: N802
         if self.train_proc is not None:
