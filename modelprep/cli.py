@@ -161,14 +161,11 @@ def _inspect(args) -> int:
     return 0
 
 
-TRAINING_MODULES = ("tensorflow", "tf_keras", "safetensors", "sklearn")
-
-
 def missing_training_modules() -> list[str]:
     """The training stack is the `train` extra; the runtime install has none of it."""
-    import importlib.util
+    from textsort.training import training_missing
 
-    return [m for m in TRAINING_MODULES if importlib.util.find_spec(m) is None]
+    return training_missing()
 
 
 def _preview(args) -> int:
@@ -214,9 +211,9 @@ def main(argv: list[str] | None = None) -> int:
 def _main(args) -> int:
     missing = missing_training_modules()
     if missing:
-        message = (f"the training extra is not installed (missing: {', '.join(missing)}). "
-                   "In a checkout: ./dev setup all; from a wheel: pip install 'textsort[train]' and the packages "
-                   "in requirements-nodeps.txt with --no-deps")
+        from textsort.training import install_message
+
+        message = install_message(missing)
         print(f"textsort-prep: {message}", file=sys.stderr)
         _progress_error(message)
         return EXIT_BAD_INPUT

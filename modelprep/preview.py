@@ -39,9 +39,9 @@ def preview(data, test, cfg, measure: bool = True, out=None) -> bool:
           test=(summary["test"] or {}).get("counts"))
     missing = missing_training_modules()
     if missing:
-        _emit(out, "problem", message=(f"the training extra is not installed (missing: {', '.join(missing)}): "
-                                       "in a checkout run ./dev setup all; from a wheel: "
-                                       "pip install 'textsort[train]'"))
+        from textsort.training import install_message
+
+        _emit(out, "problem", message=install_message(missing))
         _emit(out, "end", ok=False)
         return False
     from modelprep.pipeline import teacher_for

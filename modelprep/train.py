@@ -208,22 +208,29 @@ def _fit_budget(schedule: WarmupLinear, full_plan: int, planned: int, steps: int
     return new
 
 
+def _descend(model, opt, T: float, alpha: float, reduce, ids, mask, yb, soft_b, has_soft_b, ce_b):
+    """One gradient step on one batch. Per example: the (class-weighted) cross-entropy plus,
+    for rows with soft targets, alpha * T^2 * KL(teacher || student) at temperature T;
+    `reduce` turns those into the loss (the mean, or a replica's share of a global sum)."""
+    with tf.GradientTape() as tape:
+        logits = model({"input_ids": ids, "attention_mask": mask}, training=True)
+        ce = tf.nn.sparse_softmax_cross_entropy_with_logits(yb, logits) * ce_b
+        p_t = tf.nn.softmax(soft_b / T)
+        kl = tf.reduce_sum(p_t * (tf.math.log(p_t + 1e-9) - tf.nn.log_softmax(logits / T)), -1)
+        loss = reduce(ce + alpha * T * T * kl * has_soft_b)
+    grads = tape.gradient(loss, model.trainable_variables)
+    opt.apply_gradients(zip(grads, model.trainable_variables))
+    return loss
+
+
 def _distributed_step(model, opt, dist, T: float, alpha: float, global_batch: float):
     """One global step under `dist.strategy`: `parts` holds this worker's batch for each
     of its replicas; each replica's loss is its sum over the global batch (so the summed
     gradients are the global mean); returns the global loss."""
     strategy = dist.strategy
 
-    def replica_step(ids, mask, yb, soft_b, has_soft_b, ce_b):
-        with tf.GradientTape() as tape:
-            logits = model({"input_ids": ids, "attention_mask": mask}, training=True)
-            ce = tf.nn.sparse_softmax_cross_entropy_with_logits(yb, logits) * ce_b
-            p_t = tf.nn.softmax(soft_b / T)
-            kl = tf.reduce_sum(p_t * (tf.math.log(p_t + 1e-9) - tf.nn.log_softmax(logits / T)), -1)
-            loss = tf.reduce_sum(ce + alpha * T * T * kl * has_soft_b) / global_batch
-        grads = tape.gradient(loss, model.trainable_variables)
-        opt.apply_gradients(zip(grads, model.trainable_variables))  # all-reduced across replicas
-        return loss
+    def replica_step(*batch):  # apply_gradients all-reduces across replicas
+        return _descend(model, opt, T, alpha, lambda per_example: tf.reduce_sum(per_example) / global_batch, *batch)
 
     @tf.function(reduce_retracing=True)
     def run(*values):
@@ -281,15 +288,7 @@ def fit(model, train: Examples, val: EvalSet, n_labels: int, s: LoopSettings,
                                   tf.TensorSpec([None, n_labels], tf.float32),
                                   tf.TensorSpec([None], tf.float32), tf.TensorSpec([None], tf.float32)])
     def step(ids, mask, yb, soft_b, has_soft_b, ce_b):
-        with tf.GradientTape() as tape:
-            logits = model({"input_ids": ids, "attention_mask": mask}, training=True)
-            ce = tf.nn.sparse_softmax_cross_entropy_with_logits(yb, logits) * ce_b
-            p_t = tf.nn.softmax(soft_b / T)
-            kl = tf.reduce_sum(p_t * (tf.math.log(p_t + 1e-9) - tf.nn.log_softmax(logits / T)), -1)
-            loss = tf.reduce_mean(ce + alpha * T * T * kl * has_soft_b)
-        grads = tape.gradient(loss, model.trainable_variables)
-        opt.apply_gradients(zip(grads, model.trainable_variables))
-        return loss
+        return _descend(model, opt, T, alpha, tf.reduce_mean, ids, mask, yb, soft_b, has_soft_b, ce_b)
 
     if dist is not None:
         step = _distributed_step(model, opt, dist, T, alpha, global_batch)

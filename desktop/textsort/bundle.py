@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
+import numpy as np
+
 from textsort.encoding import TextEncoder, TokenizerSpec
 
 FORMAT = "textsort-bundle"
@@ -65,16 +67,12 @@ class ModelLayout:
 
     def feed(self, ids, mask) -> dict:
         """The signature runner's keyword arguments for padded ids and mask."""
-        import numpy as np
-
         feed = {self.ids: ids, self.mask: mask}
         if self.type_ids:
             feed[self.type_ids] = np.zeros_like(ids)
         return feed
 
     def to_logits(self, out):
-        import numpy as np
-
         out = np.asarray(out, dtype=np.float32)
         return np.log(np.maximum(out, np.float32(1e-30))) if self.probabilities else out
 

@@ -599,13 +599,14 @@ def _details_section(m: dict) -> list[str]:
     if rows:
         out += ["### Training settings", "", *_table(["Part", "Setting", "Value"], rows)]
     t = m.get("timings_s") if isinstance(m.get("timings_s"), dict) else {}
-    times = [[_md(k), _duration(v)] for k, v in t.items() if _is_number(v)]
+    times = [[_md(k), duration(v)] for k, v in t.items() if _is_number(v)]
     if times:
         out += ["", "### Training time", "", *_table(["Stage", "Time"], times, "lr")]
     return ["## Details", *out] if out else []
 
 
-def _duration(s: float) -> str:
+def duration(s: float) -> str:
+    """Seconds as '4.2 s' or '3 min 7 s' (the card's training times, the Train window)."""
     if s < 59.95:
         return f"{s:.1f} s"
     minutes, seconds = divmod(round(s), 60)

