@@ -73,7 +73,7 @@ def run_one(name: str, out_dir: Path, sample: int | None) -> dict:
         train_csv = subsample(train_csv, sample, out_dir / f"{folder.name}.sample{sample}.csv")
     start = time.perf_counter()
     result = train(train_csv, out_dir / f"{folder.name}.textsort", PipelineConfig(),
-                   work=out_dir / "work" / folder.name, test_path=folder / "test.csv", name=folder.name)
+                   work=out_dir / "work" / folder.name, test_path=folder / "test.csv", name=folder.name, force=True)
     seconds = time.perf_counter() - start
     m = result.manifest
     return {"name": folder.name, "seconds": round(seconds, 1), "timings": m["timings_s"],

@@ -100,9 +100,10 @@ def out_of_fold_probs(model: NgramModel, train_texts: list[str], y, texts: list[
     fold_of = np.empty(len(y), np.int64)
     for k, (_, held) in enumerate(folds.split(np.zeros(len(y)), y)):
         fold_of[held] = k
+    fold_of_text = np.where(source >= 0, fold_of[np.maximum(source, 0)], 0)  # -1: unlabelled, no fold saw it
     for k in range(cfg.folds):
         fit_idx = np.flatnonzero(fold_of != k)
         fold = refit(model, [train_texts[i] for i in fit_idx], y[fit_idx], cfg)
-        rows = np.flatnonzero(fold_of[source] == k)
+        rows = np.flatnonzero(fold_of_text == k)
         probs[rows] = fold.predict_proba([texts[i] for i in rows])
     return probs

@@ -128,17 +128,21 @@ class BertEncoder(tf_keras.layers.Layer):
         return unused
 
 
+POOLINGS = ("mean", "cls", "mean_l2")  # mean_l2: the mean L2-normalised (a sentence embedding)
+
+
 class BertClassifier(tf_keras.Model):
-    """BERT encoder + pooling + dropout + Dense head -> logits."""
+    """BERT encoder + pooling + dropout + Dense head -> logits. `n_labels=0`: no head, the
+    pooled vector is the output (modelprep.fewshot's sentence embeddings)."""
 
     def __init__(self, cfg: BertConfig, n_labels: int, pooling: str = "mean", dropout: float = 0.1):
         super().__init__(name="bert_classifier")
-        if pooling not in ("mean", "cls"):
-            raise ValueError(f"pooling must be 'mean' or 'cls', not {pooling!r}")
+        if pooling not in POOLINGS:
+            raise ValueError(f"pooling must be one of {', '.join(POOLINGS)}, not {pooling!r}")
         self.encoder = BertEncoder(cfg)
         self.pooling = pooling
         self.head_drop = tf_keras.layers.Dropout(dropout)
-        self.head = tf_keras.layers.Dense(n_labels, name="classifier", dtype="float32")  # float32 logits
+        self.head = tf_keras.layers.Dense(n_labels, name="classifier", dtype="float32") if n_labels else None
 
     def call(self, inputs, training=False):
         ids, mask = inputs["input_ids"], inputs["attention_mask"]
@@ -148,6 +152,10 @@ class BertClassifier(tf_keras.Model):
         else:
             m = tf.cast(tf.expand_dims(mask, -1), h.dtype)
             pooled = tf.reduce_sum(h * m, axis=1) / tf.maximum(tf.reduce_sum(m, axis=1), 1.0)
+        if self.pooling == "mean_l2":
+            pooled = tf.math.l2_normalize(pooled, axis=-1)
+        if self.head is None:
+            return pooled
         return self.head(self.head_drop(pooled, training=training))
 
 

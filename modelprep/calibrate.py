@@ -27,9 +27,18 @@ class CalibrationError(Exception):
 
 
 def _data_config(manifest: dict) -> DataConfig:
-    recorded = (manifest.get("config") or {}).get("data") or {}
+    """The data config the bundle records (fields this version knows), checked like --config."""
+    from modelprep.config import ConfigError, apply_overrides
+
+    config = manifest.get("config")
+    recorded = config.get("data") if isinstance(config, dict) else None
+    if not isinstance(recorded, dict):
+        raise CalibrationError("the bundle records no data config to rebuild its validation split with")
     names = {f.name for f in fields(DataConfig)}
-    return DataConfig(**{k: v for k, v in recorded.items() if k in names})
+    try:
+        return apply_overrides(DataConfig(), {k: v for k, v in recorded.items() if k in names}, "config.data")
+    except ConfigError as e:
+        raise CalibrationError(f"the bundle's recorded data config is not valid: {e}") from None
 
 
 def _recorded_validation(manifest: dict) -> dict:
@@ -41,13 +50,17 @@ def _recorded_validation(manifest: dict) -> dict:
     return found[1]
 
 
-def calibrate(bundle_path, data_path, out_path=None) -> dict:
-    """Returns the calibration written into `out_path` (default: the bundle itself)."""
-    from modelprep.report import write_report
-    from textsort.bundle import load_bundle, write_bundle
+def calibrate(bundle_path, data_path, out_path=None, force: bool = False) -> dict:
+    """Returns the calibration written into `out_path` (default: the bundle itself, which the
+    user asked to rewrite by naming no other). An `out_path` must be a new `.textsort` name,
+    not an input; an existing one is replaced only with `force`."""
+    from modelprep.publish import check_out, publish
+    from textsort.bundle import load_bundle
     from textsort.engine import Classifier
 
     bundle_path = Path(bundle_path)
+    if out_path is not None:
+        check_out(out_path, (bundle_path, data_path), force)
     bundle = load_bundle(bundle_path)
     manifest = dict(bundle.manifest)
     recorded = _recorded_validation(manifest)
@@ -63,9 +76,7 @@ def calibrate(bundle_path, data_path, out_path=None) -> dict:
             "it was trained on, or not in the same order")
     manifest["calibration"] = uncertain_threshold(probs, np.asarray(data.val.y))
     out = Path(out_path) if out_path else bundle_path
-    report = write_report(manifest, out.with_suffix(".md"))
-    write_bundle(out, model_bytes=bundle.model_bytes, tokenizer_json=bundle.tokenizer_json, manifest=manifest,
-                 extra={"report.md": report})
+    publish(out, manifest, bundle.model_bytes, bundle.tokenizer_json, force=force or out_path is None)
     log.info("%s: uncertain below %.2f (validation: %d of %d errors below it, %d texts flagged)", out,
              manifest["calibration"]["uncertain_below"], manifest["calibration"]["validation_errors_flagged"],
              manifest["calibration"]["validation_errors"], manifest["calibration"]["validation_flagged"])

@@ -1,9 +1,9 @@
 """`textsort-prep`: train a bundle from labelled texts, or show a bundle's card.
 
-  textsort-prep train DATA --out MODEL.textsort [--test FILE] [--teacher auto|minilm|e5|PATH] ...
+  textsort-prep train DATA --out MODEL.textsort [--force] [--unlabelled PATH] [--test FILE] [--teacher auto|minilm|e5|PATH] ...
                      [--progress-json]   (JSON lines on stdout: modelprep.progress)
   textsort-prep preview DATA [--test FILE] [--teacher ...]   labels, cleaning, teacher, time estimate (JSON lines)
-  textsort-prep calibrate MODEL.textsort DATA [--out NEW.textsort]
+  textsort-prep calibrate MODEL.textsort DATA [--out NEW.textsort [--force]]
   textsort-prep inspect MODEL.textsort
 
 Exit status: 0 done, 2 bad input or arguments, 3 the int8 guard refused the export.
@@ -19,6 +19,8 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
+from textsort.printable import printable as _printable
+
 EXIT_BAD_INPUT, EXIT_GUARD = 2, 3
 
 
@@ -27,8 +29,14 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
     t = sub.add_parser("train", help="fine-tune a teacher, distill, quantize, verify, write a bundle")
     t.add_argument("data", help="CSV/TSV/JSONL file or a folder with one subfolder per label")
-    t.add_argument("--out", required=True, help="bundle to write (NAME.textsort)")
+    t.add_argument("--out", required=True, help="bundle to write (NAME.textsort); never an existing file "
+                                                  "unless --force")
+    t.add_argument("--force", action="store_true", help="replace an existing --out bundle (its report beside "
+                                                        "it only if this pipeline wrote it)")
     t.add_argument("--test", help="held-out file, only for the final report's numbers")
+    t.add_argument("--unlabelled", metavar="PATH",
+                   help="your unlabelled texts (a folder, a glob, or a CSV/TSV/JSONL with a text column): the "
+                        "teacher learns from them when labels are few and labels them for the student")
     t.add_argument("--teacher", default="auto", help="auto | minilm | e5 | path to a HF BERT folder")
     t.add_argument("--work", help="work folder for the stages (default runs/<name>)")
     t.add_argument("--name", help="model name in the bundle (default: data name + language)")
@@ -62,13 +70,15 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("--teacher", default="auto")
     v.add_argument("--text-column", default="text")
     v.add_argument("--label-column", default="label")
+    v.add_argument("--unlabelled", metavar="PATH", help="unlabelled texts, as for train (counted and checked)")
     v.add_argument("--config", metavar="JSON", help="config overrides, as for train")
     v.add_argument("--no-measure", action="store_true", help="skip the speed measurement (no estimate)")
     c = sub.add_parser("calibrate", help="add the suggested 'uncertain below' threshold to an older bundle "
                                          "(its validation split is rebuilt from DATA and checked)")
     c.add_argument("model")
     c.add_argument("data", help="the training file the bundle was made from")
-    c.add_argument("--out", help="write here instead of rewriting MODEL")
+    c.add_argument("--out", help="write a new bundle here instead of rewriting MODEL")
+    c.add_argument("--force", action="store_true", help="replace an existing --out")
     i = sub.add_parser("inspect", help="print a bundle's model card")
     i.add_argument("model")
     i.add_argument("--json", action="store_true", help="print the whole manifest as JSON")
@@ -76,21 +86,24 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _overrides(cfg, path):
-    """`cfg` with the JSON file's {"section": {"field": value}} overrides applied."""
+    """`cfg` with the JSON file's {"section": {"field": value}} overrides applied, every field
+    and type checked now (ConfigError, a ValueError: one line, exit 2), before any training."""
     if not path:
         return cfg
-    overrides = json.loads(Path(path).read_text("utf-8"))
-    if not isinstance(overrides, dict):
-        raise ValueError(f"--config {path}: expected a JSON object of sections")
-    for section, values in overrides.items():
-        if not hasattr(cfg, section) or not isinstance(values, dict):
-            raise ValueError(f"--config {path}: unknown section {section!r}")
-        values = {k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}
-        try:
-            cfg = replace(cfg, **{section: replace(getattr(cfg, section), **values)})
-        except TypeError as e:
-            raise ValueError(f"--config {path}: {section}: {e}") from None
-    return cfg
+    from modelprep.config import ConfigError, apply_overrides
+
+    try:
+        with open(path, "rb") as fh:
+            text = fh.read(1 << 20).decode("utf-8")
+        overrides = json.loads(text)
+    except OSError as e:
+        raise ConfigError(f"--config {path}: {e.strerror or e}") from None
+    except (UnicodeDecodeError, ValueError, RecursionError) as e:
+        raise ConfigError(f"--config {path}: not a JSON file ({str(e)[:120]})") from None
+    try:
+        return apply_overrides(cfg, overrides, "config")
+    except ConfigError as e:
+        raise ConfigError(f"--config {path}: {e}") from None
 
 
 def _config(args):
@@ -121,15 +134,16 @@ def _config(args):
 def _train(args) -> int:
     from modelprep.pipeline import train
 
-    out = Path(args.out)
-    if out.suffix != ".textsort":
-        raise ValueError(f"--out {out}: a bundle's name ends in .textsort")
+    from modelprep.publish import check_out
+
+    out = check_out(args.out, (args.data, args.test), args.force)
     for path in [args.data] + ([args.test] if args.test else []):
         if not Path(path).exists():
             raise ValueError(f"{path}: not found")
     from modelprep import progress
 
-    result = train(args.data, out, _config(args), work=args.work, test_path=args.test, name=args.name)
+    result = train(args.data, out, _config(args), work=args.work, test_path=args.test, name=args.name,
+                   force=args.force, unlabelled=args.unlabelled)
     if result is None:  # a non-chief worker of a multi-worker teacher (TF_CONFIG): its part is done
         print("this worker's part (the teacher) is done; the chief writes the bundle", file=sys.stderr)
         return 0
@@ -172,15 +186,30 @@ def _preview(args) -> int:
     from modelprep.config import PipelineConfig
     from modelprep.preview import preview
 
-    cfg = _overrides(PipelineConfig(), getattr(args, "config", None))
+    from modelprep.config import ConfigError
+
+    try:
+        cfg = _overrides(PipelineConfig(), getattr(args, "config", None))
+    except ConfigError as e:
+        from modelprep.progress import json_line
+
+        sys.stdout.write(json_line({"event": "problem", "message": str(e)}) + json_line({"event": "end", "ok": False}))
+        sys.stdout.flush()
+        print(f"textsort-prep: error: {_printable(str(e))}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     cfg = replace(cfg, data=replace(cfg.data, text_column=args.text_column, label_column=args.label_column),
                   teacher=replace(cfg.teacher, name=args.teacher))
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
-    return 0 if preview(args.data, args.test, cfg, measure=not args.no_measure) else EXIT_BAD_INPUT
+    return 0 if preview(args.data, args.test, cfg, measure=not args.no_measure,
+                        unlabelled=args.unlabelled) else EXIT_BAD_INPUT
 
 
 def _on_sigterm(signum, frame):
-    raise KeyboardInterrupt  # the app's Cancel: stop like Ctrl-C (finished stages are kept)
+    """The app's Cancel: stop like Ctrl-C (finished stages are kept), at the next progress
+    call rather than inside TensorFlow's C++ (modelprep.progress.request_cancel)."""
+    from modelprep import progress
+
+    progress.request_cancel()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -232,21 +261,21 @@ def _main(args) -> int:
         if args.command == "calibrate":
             from modelprep.calibrate import calibrate
 
-            cal = calibrate(args.model, args.data, args.out)
+            cal = calibrate(args.model, args.data, args.out, args.force)
             print(f"uncertain below {cal['uncertain_below']:.0%}: {cal['validation_errors_flagged']} of "
                   f"{cal['validation_errors']} validation errors fall below it ({cal['validation_flagged']} of "
                   f"{cal['n']} texts flagged)")
             return 0
         return _train(args) if args.command == "train" else _inspect(args)
     except CalibrationError as e:
-        print(f"textsort-prep: {e}", file=sys.stderr)
+        print(f"textsort-prep: {_printable(e)}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except GuardError as e:
-        print(f"textsort-prep: {e}", file=sys.stderr)
+        print(f"textsort-prep: {_printable(e)}", file=sys.stderr)
         _progress_error(str(e))
         return EXIT_GUARD
     except (DataError, TeacherError, BundleError, ValueError, OSError) as e:
-        print(f"textsort-prep: error: {e}", file=sys.stderr)
+        print(f"textsort-prep: error: {_printable(e)}", file=sys.stderr)
         _progress_error(str(e))
         return EXIT_BAD_INPUT
 

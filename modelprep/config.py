@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field, is_dataclass
+import math
+import types
+import typing
+from dataclasses import asdict, dataclass, field, fields, is_dataclass, replace
 
 from modelprep.augment import AugmentConfig
 from modelprep.data import DataConfig  # noqa: F401  (re-exported)
@@ -46,6 +49,34 @@ class StudentConfig:
     ngram_buckets: int = 0          # wide branch: hashed token-bigram table rows (0 = none)
     ngram_dim: int = 16
     dropout: float = 0.5
+
+
+@dataclass(frozen=True)
+class FewShotConfig:
+    """The teacher when labels are few (`modelprep.fewshot`): used whenever the data is
+    cross-validated instead of split (`DataConfig.cross_validate_below`)."""
+    folds: int = 5                  # k-fold cross-validation (at most the smallest class's count)
+    c_grid: tuple[float, ...] = (0.25, 1.0, 4.0, 16.0)  # logistic-regression C, chosen by cross-validation
+    self_training_rounds: int = 1   # rounds of labelling the pool and refitting (0: labelled texts only)
+    pseudo_share: float = 0.6       # share of each predicted class added, its most confident texts
+    pool_weight: float = 2.0        # total weight of the pool's texts, relative to the labelled texts'
+    self_training_pool: int = 5000  # pool texts the teacher learns from (a random sample)
+    ngram_weight: float = 0.5       # the encoder head's share; the rest: TF-IDF + LR on the pool's head labels
+    ngram_C: float = 4.0
+    labelled_weight: float = 3.0    # a labelled text counts this many pool texts in the n-gram fit
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class PoolConfig:
+    """The user's unlabelled texts (`--unlabelled`, textsort.unlabelled): the teacher learns from
+    them with few labels (self-training) and labels them for the student's transfer set."""
+    text_column: str = "text"       # in a CSV/TSV/JSONL pool
+    max_texts: int = 10000          # read at most this many (in order)
+    max_bytes: int = 4 * 1024 * 1024  # a larger file is skipped (counted)
+    embed_time_budget_s: float = 300.0  # the few-label teacher embeds the pool for at most this long
+    student_holdout: int = 1000     # pool texts kept from the student to stop it (agreement with the teacher)
+    seed: int = 0
 
 
 @dataclass(frozen=True)
@@ -110,7 +141,9 @@ class ShipConfig:
 @dataclass(frozen=True)
 class PipelineConfig:
     data: DataConfig = field(default_factory=DataConfig)
+    pool: PoolConfig = field(default_factory=PoolConfig)
     teacher: TeacherConfig = field(default_factory=TeacherConfig)
+    fewshot: FewShotConfig = field(default_factory=FewShotConfig)
     ngram: NgramConfig = field(default_factory=NgramConfig)
     transfer: TransferConfig = field(default_factory=TransferConfig)
     student: StudentConfig = field(default_factory=StudentConfig)
@@ -127,3 +160,68 @@ def config_hash(*parts) -> str:
     """Stable short hash of configs / plain values (dataclasses become dicts)."""
     blob = json.dumps([to_dict(p) if is_dataclass(p) else p for p in parts], sort_keys=True, default=str)
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:16]
+
+
+class ConfigError(ValueError):
+    """An override that does not fit the config (unknown section or field, wrong type)."""
+
+
+def _convert(value, hint, where: str):
+    """`value` (parsed JSON) as the annotated type `hint`, or ConfigError."""
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        if value is None and type(None) in args:
+            return None
+        for arg in (a for a in args if a is not type(None)):
+            try:
+                return _convert(value, arg, where)
+            except ConfigError:
+                pass
+        raise ConfigError(f"{where}: {value!r} is not {' or '.join(getattr(a, '__name__', str(a)) for a in args)}")
+    if origin is tuple:
+        if not isinstance(value, list):
+            raise ConfigError(f"{where}: expected a list, not {type(value).__name__}")
+        return tuple(_convert(v, args[0], f"{where}[{i}]") for i, v in enumerate(value))
+    if is_dataclass(hint):
+        if not isinstance(value, dict):
+            raise ConfigError(f"{where}: expected an object of fields, not {type(value).__name__}")
+        return apply_overrides(hint(), value, where)
+    if hint is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(f"{where}: expected true or false, not {value!r}")
+        return value
+    if hint is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"{where}: expected a whole number, not {value!r}")
+        return value
+    if hint is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise ConfigError(f"{where}: expected a number, not {value!r}")
+        return float(value)
+    if hint is str:
+        if not isinstance(value, str):
+            raise ConfigError(f"{where}: expected a string, not {value!r}")
+        return value
+    raise ConfigError(f"{where}: cannot be set from a config file")
+
+
+def apply_overrides(cfg, overrides: dict, where: str = "config"):
+    """`cfg` (a dataclass) with `overrides` ({"field": value or {nested fields}}) applied and
+    every value checked against the field's annotated type; ConfigError names the field."""
+    if not isinstance(overrides, dict):
+        raise ConfigError(f"{where}: expected a JSON object, not {type(overrides).__name__}")
+    hints = typing.get_type_hints(type(cfg))
+    names = [f.name for f in fields(cfg)]
+    changes = {}
+    for key, value in overrides.items():
+        if key not in names:
+            raise ConfigError(f"{where}: unknown field {key!r} (fields: {', '.join(names)})")
+        hint = hints[key]
+        if is_dataclass(hint) and isinstance(value, dict):
+            changes[key] = apply_overrides(getattr(cfg, key), value, f"{where}.{key}")
+        else:
+            changes[key] = _convert(value, hint, f"{where}.{key}")
+    try:
+        return replace(cfg, **changes)
+    except (TypeError, ValueError) as e:  # a config's own check (__post_init__)
+        raise ConfigError(f"{where}: {e}") from None

@@ -18,8 +18,12 @@ from pathlib import Path
 
 import numpy as np
 
+from textsort.card import CROSS_VALIDATION
 from textsort.labelled import Columns, DataError, Example, input_format  # noqa: F401 (re-exported)
 from textsort.labelled import load_examples as _load
+
+
+MAX_LABELS = 1000  # a classifier with more is not what this tool trains (usually a wrong label column)
 
 
 @dataclass
@@ -27,10 +31,18 @@ class DataConfig:
     text_column: str = "text"
     label_column: str = "label"
     val_fraction: float = 0.1        # per class, stratified
+    cross_validate_below: int = 100  # fewer labelled texts in the smallest class: no validation split,
+                                     # k-fold cross-validation instead (modelprep.fewshot)
     seed: int = 13                   # same seed -> same split
     min_examples_per_class: int = 10  # warn below this
     max_chars: int = 20000           # longer texts are kept but reported
     delimiter: str | None = None     # None: .tsv -> tab, anything else -> comma
+
+    def __post_init__(self):
+        if not 0.0 <= self.val_fraction < 1.0:
+            raise ValueError(f"val_fraction must be in [0, 1), not {self.val_fraction!r}")
+        if self.delimiter is not None and len(self.delimiter) != 1:
+            raise ValueError(f"delimiter must be one character, not {self.delimiter!r}")
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -53,8 +65,22 @@ class PreparedData:
     test: Split | None
     summary: dict = field(default_factory=dict)  # JSON-serialisable; manifest["data"]
 
+    @property
+    def cross_validated(self) -> bool:
+        """No validation split: too few labelled texts (DataConfig.cross_validate_below)."""
+        return self.summary.get("split", {}).get("method") == CROSS_VALIDATION
+
 
 # ---------------------------------------------------------------- loading
+
+def is_text(s: str) -> bool:
+    """Encodable as UTF-8 (no lone surrogates from undecodable file or folder names)."""
+    try:
+        s.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
 
 def load_examples(path, cfg: DataConfig | None = None) -> list[Example]:
     """All examples in `path`, uncleaned, in file order (textsort.labelled). Raises DataError."""
@@ -152,6 +178,14 @@ def prepare(path, cfg: DataConfig | None = None, test_path=None) -> PreparedData
         raise DataError(f"{path}: no examples left after cleaning (empty data set)")
     class_counts = Counter(e.label for e in examples)
     labels = sorted(class_counts)
+    for label in labels:
+        if not is_text(label):
+            where = next(e.source for e in examples if e.label == label)
+            raise DataError(f"{where}: the label {label.encode('utf-8', 'surrogateescape')!r} is not valid UTF-8 "
+                            "text (a folder or label name in another encoding); rename it")
+    if len(labels) > MAX_LABELS:
+        raise DataError(f"{path}: {len(labels)} different labels (at most {MAX_LABELS}); "
+                        f"check column '{cfg.label_column}' holds the label and not an id or text")
     if len(labels) < 2:
         hint = "add a subfolder per label" if input_format(path) == "folder" else (
             f"check column '{cfg.label_column}'")
@@ -179,10 +213,17 @@ def prepare(path, cfg: DataConfig | None = None, test_path=None) -> PreparedData
 
     index = {label: i for i, label in enumerate(labels)}
     everything = _to_split(examples, index)
-    train_idx, val_idx = stratified_split(everything.y, cfg.val_fraction, cfg.seed)
+    smallest = min(class_counts.values())
+    cross_validate = smallest < cfg.cross_validate_below
+    if cross_validate:
+        warnings.append(
+            f"few labelled texts (the smallest class has {smallest}, fewer than {cfg.cross_validate_below}): "
+            "no validation split; every text trains, and the reported accuracy is a cross-validation estimate "
+            "with a wide interval. Unlabelled texts (--unlabelled) help most here")
+    train_idx, val_idx = stratified_split(everything.y, 0.0 if cross_validate else cfg.val_fraction, cfg.seed)
     train = _to_split([examples[i] for i in train_idx], index)
     val = _to_split([examples[i] for i in val_idx], index)
-    if cfg.val_fraction > 0:
+    if cfg.val_fraction > 0 and not cross_validate:
         for label, n in _per_class(val, labels).items():
             if n == 0:
                 warnings.append(f"class {label!r} has no validation examples (too few examples)")
@@ -193,7 +234,8 @@ def prepare(path, cfg: DataConfig | None = None, test_path=None) -> PreparedData
         "columns": {"text": cfg.text_column, "label": cfg.label_column},
         **cleaning,
         "labels": labels,
-        "split": {"method": "stratified", "val_fraction": cfg.val_fraction, "seed": cfg.seed,
+        "split": {"method": CROSS_VALIDATION if cross_validate else "stratified",
+                  "val_fraction": 0.0 if cross_validate else cfg.val_fraction, "seed": cfg.seed,
                   "train": len(train), "validation": len(val)},
         "per_class": {"train": _per_class(train, labels), "validation": _per_class(val, labels)},
         "warnings": warnings,

@@ -79,9 +79,22 @@ def step_seconds(source, n_labels: int, cfg: PipelineConfig, length: int) -> dic
     return {**cached[key], "cached": False}
 
 
-def estimate_seconds(n_train: int, n_val: int, cfg: PipelineConfig, steps: dict) -> dict:
-    """Seconds per part and in total, from measured seconds per step."""
+def estimate_seconds(n_train: int, n_val: int, cfg: PipelineConfig, steps: dict, few: bool = False,
+                     n_pool: int = 0) -> dict:
+    """Seconds per part and in total, from measured seconds per step. `few`: the few-label
+    teacher (modelprep.fewshot), which reads every text once instead of training."""
     tc, dc, xc = cfg.teacher, cfg.distill, cfg.transfer
+    if few:
+        forward = steps["teacher"] / 3 / tc.batch_size
+        pool = min(n_pool, cfg.pool.max_texts)
+        reading = min((n_train + pool) * forward, cfg.pool.embed_time_budget_s + n_train * forward)
+        transfer = min(pool + n_train * (1 + xc.augment_copies), xc.max_transfer_texts)
+        runs = 1 + len(dc.alpha_alternatives)
+        student = runs * min(math.ceil(transfer / dc.batch_size) * dc.epochs * steps["student"],
+                             dc.time_budget_s or math.inf)
+        parts = {"reading the texts": round(reading), "teacher (cross-validated)": round(10 + 0.004 * pool),
+                 "student": round(student), "export and checks": round(70 + 2 * n_train * forward)}
+        return {"seconds": int(sum(parts.values())), "parts": parts, "teacher_steps": 0, "s_per_step": steps}
     teacher_steps = math.ceil(n_train / tc.batch_size) * tc.epochs
     if tc.max_steps is not None:
         teacher_steps = min(teacher_steps, tc.max_steps)

@@ -69,12 +69,15 @@ def guard(y_true: np.ndarray, fp32_probs: np.ndarray, int8_probs: np.ndarray, cf
     return result
 
 
-def uncertain_threshold(probs: np.ndarray, y_true: np.ndarray, wrong_share: float = 0.2) -> dict:
+def uncertain_threshold(probs: np.ndarray, y_true: np.ndarray, wrong_share: float = 0.2,
+                        small_set: bool = False) -> dict:
     """The app's default "uncertain below" confidence, from validation: flag a text when,
     at its confidence, at least `wrong_share` of texts are wrong. Chosen as the threshold t
     (confidences on a 1 % grid) that maximises errors flagged - w * correct texts flagged,
     w = wrong_share / (1 - wrong_share): flagging is worth it while one in 1/wrong_share
-    flagged texts is an error. 0 when no threshold flags more errors than that."""
+    flagged texts is an error. 0 when no threshold flags more errors than that, except for
+    a `small_set` (cross-validated predictions of a few labelled texts): too few errors to
+    choose on is no evidence of none, so the least confident quarter is flagged instead."""
     probs, y_true = np.asarray(probs, dtype=np.float64), np.asarray(y_true)
     confidence, wrong = probs.max(axis=1), probs.argmax(axis=1) != y_true
     w = wrong_share / (1.0 - wrong_share)
@@ -84,7 +87,11 @@ def uncertain_threshold(probs: np.ndarray, y_true: np.ndarray, wrong_share: floa
         gain = wrong[below].sum() - w * (~wrong[below]).sum()
         if gain > best_gain + 1e-9:
             best_t, best_gain = float(t), float(gain)
+    rule = f"flag where at least {wrong_share:.0%} of validation texts are wrong"
+    if small_set and best_t == 0.0 and len(confidence):
+        best_t = float(np.ceil(np.quantile(confidence, 0.25) * 100) / 100)
+        rule = "flag the least confident quarter (too few cross-validated texts to choose on)"
     below = confidence < best_t
-    return {"uncertain_below": best_t, "rule": f"flag where at least {wrong_share:.0%} of validation texts are wrong",
+    return {"uncertain_below": best_t, "rule": rule,
             "validation_flagged": int(below.sum()), "validation_errors_flagged": int(wrong[below].sum()),
             "validation_errors": int(wrong.sum()), "n": int(len(y_true))}

@@ -16,15 +16,17 @@ QUANT_MODES = ("dynamic-int8", "float32")
 LAYOUT = "mediapipe-text-classifier"  # textsort.bundle.MEDIAPIPE_LAYOUT.name
 
 
-def to_tflite(model, cfg: QuantConfig = QuantConfig()) -> bytes:
+def to_tflite(model, cfg: QuantConfig = QuantConfig(), output: str = "probabilities") -> bytes:
+    """`output="probabilities"`: the classifier layout above; `"embeddings"`: the model's
+    raw output under that name (modelprep.fewshot's sentence encoder, never a bundle)."""
     if cfg.mode not in QUANT_MODES:
         raise ValueError(f"unknown quantization mode {cfg.mode!r} (available: {', '.join(QUANT_MODES)})")
     spec = lambda name: tf.TensorSpec([None, None], tf.int32, name=name)  # noqa: E731
 
     @tf.function(input_signature=[spec("input_word_ids"), spec("input_mask"), spec("input_type_ids")])
     def serve(input_word_ids, input_mask, input_type_ids):
-        logits = model({"input_ids": input_word_ids, "attention_mask": input_mask}, training=False)
-        return {"probabilities": tf.nn.softmax(logits, axis=-1)}
+        out = model({"input_ids": input_word_ids, "attention_mask": input_mask}, training=False)
+        return {output: tf.nn.softmax(out, axis=-1) if output == "probabilities" else out}
 
     converter = tf.lite.TFLiteConverter.from_concrete_functions([serve.get_concrete_function()], model)
     if cfg.mode == "dynamic-int8":

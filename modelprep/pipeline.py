@@ -17,7 +17,7 @@ import logging
 import pickle
 import shutil
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
@@ -89,16 +89,56 @@ class Prepared:
     reason: str                   # why this teacher
     encoder: TextEncoder
     train_windows: list[np.ndarray]
-    val: object                   # train.EvalSet
+    val: object                   # train.EvalSet (cross-validated data: the labelled texts themselves)
     test: object | None
+    pool: list[str] = field(default_factory=list)  # the user's unlabelled texts, cleaned (--unlabelled)
+    pool_summary: dict | None = None
 
 
-def _fingerprint(data: PreparedData) -> str:
+def _fingerprint(data: PreparedData, pool: list[str] = ()) -> str:
     h = hashlib.sha256(json.dumps(data.labels).encode())
     for split in (data.train, data.val):
         for t, y in zip(split.texts, split.y.tolist()):
             h.update(f"{y}\t{t}\n".encode("utf-8", "surrogatepass"))
+    for t in pool:
+        h.update(f"-1\t{t}\n".encode("utf-8", "surrogatepass"))
     return h.hexdigest()[:16]
+
+
+def read_pool(spec, data: PreparedData, cfg: PipelineConfig) -> tuple[list[str], dict]:
+    """The unlabelled texts (textsort.unlabelled), whitespace-normalised like the labelled
+    ones, without duplicates or texts that are also labelled, and without texts in another
+    script than the labelled ones (CJK or not: another language would teach nothing)."""
+    from modelprep.data import normalise_whitespace
+    from textsort.unlabelled import PoolError, load_pool
+
+    pc = cfg.pool
+    try:
+        pool = load_pool(spec, pc.text_column, pc.max_texts, pc.max_bytes)
+    except PoolError as e:
+        raise ValueError(f"--unlabelled {e}") from None
+    labelled = set(data.train.texts) | set(data.val.texts)
+    cjk = cjk_share(data.train.texts) > cfg.teacher.cjk_threshold
+    texts, duplicates, other_script = [], 0, 0
+    seen = set()
+    for text in map(normalise_whitespace, pool.texts):
+        if text in seen or text in labelled:
+            duplicates += 1
+        elif (cjk_share([text]) > cfg.teacher.cjk_threshold) != cjk:
+            other_script += 1
+        else:
+            seen.add(text)
+            texts.append(text)
+    summary = {**pool.summary(), "duplicates_or_labelled": duplicates, "other_script": other_script,
+               "used": len(texts), "source": str(spec)}
+    if other_script > len(texts):
+        log.warning("--unlabelled %s: %d of %d texts are in another script than the labelled texts (%s) and were "
+                    "left out", spec, other_script, len(pool.texts), "Chinese/Japanese" if cjk else "not CJK")
+    if not texts:
+        log.warning("--unlabelled %s: no usable text (%s); training goes on without it", spec, summary)
+    log.info("unlabelled: %d offered, %d read, %d used (%s skipped, %d duplicates, %d in another script)",
+             pool.offered, len(pool.texts), len(texts), sum(pool.skipped.values()), duplicates, other_script)
+    return texts, summary
 
 
 def eval_set(encoder: TextEncoder, texts, y):
@@ -108,33 +148,35 @@ def eval_set(encoder: TextEncoder, texts, y):
     return EvalSet(windows, owner, np.asarray(y))
 
 
-def teacher_for(data: PreparedData, cfg: PipelineConfig):
+def teacher_for(data: PreparedData, cfg: PipelineConfig, pool: list[str] = ()):
     """(TeacherSource, why) for this data: `choose_teacher`, and a large SentencePiece
-    vocabulary pruned to the pieces the training and validation texts use."""
+    vocabulary pruned to the pieces the training, validation and unlabelled texts use."""
     source, reason = choose_teacher(data.train.texts, cfg.teacher.name, cfg.teacher.cjk_threshold)
     if (source.config.vocab_size > PRUNE_ABOVE
             and json.loads(source.tokenizer_json)["model"].get("type") == "Unigram"):
         from modelprep.vocab import prune_source
 
-        source = prune_source(source, list(data.train.texts) + list(data.val.texts))
+        source = prune_source(source, list(data.train.texts) + list(data.val.texts) + list(pool))
     return source, reason
 
 
-def prepare_data(stages: Stages, data_path, cfg: PipelineConfig, test_path) -> Prepared:
+def prepare_data(stages: Stages, data_path, cfg: PipelineConfig, test_path, unlabelled=None) -> Prepared:
     t0, tc = time.perf_counter(), cfg.teacher
     progress.stage("data", "start")
     data = prepare(data_path, cfg.data, test_path)
-    source, reason = teacher_for(data, cfg)
+    pool, pool_summary = read_pool(unlabelled, data, cfg) if unlabelled is not None else ([], None)
+    source, reason = teacher_for(data, cfg, pool)
     if tc.max_length > source.config.max_position_embeddings:
         raise ValueError(f"max_length {tc.max_length} exceeds the teacher's "
                          f"{source.config.max_position_embeddings} positions")
     spec = TokenizerSpec(max_length=tc.max_length, cls_id=source.cls_id, sep_id=source.sep_id, pad_id=source.pad_id)
     encoder = TextEncoder.from_json(source.tokenizer_json, spec)
+    val = data.train if data.cross_validated else data.val
     prepared = Prepared(
-        data, list(data.labels), _fingerprint(data), source, reason, encoder,
+        data, list(data.labels), _fingerprint(data, pool), source, reason, encoder,
         encoder.encode_batch(data.train.texts, first_window_only=True)[0],
-        eval_set(encoder, data.val.texts, data.val.y),
-        eval_set(encoder, data.test.texts, data.test.y) if data.test is not None else None)
+        eval_set(encoder, val.texts, val.y),
+        eval_set(encoder, data.test.texts, data.test.y) if data.test is not None else None, pool, pool_summary)
     stages.time("data", t0)
     progress.stage("data", "done", seconds=stages.timings["data"])
     return prepared
@@ -147,7 +189,8 @@ class Teacher:
     model: object                 # tf-keras BertClassifier
     key: str                      # this run of the stage (what later stages' keys include)
     record: dict
-    val_probs: np.ndarray         # the Keras teacher on validation
+    val_probs: np.ndarray         # the Keras teacher on validation (cross-validated data: out-of-fold)
+    pool_logits: np.ndarray | None = None  # few labels: its logits of each pool text (NaN: not reached)
 
 
 def teacher_stage(stages: Stages, p: Prepared, cfg: PipelineConfig, dist=None) -> Teacher | None:
@@ -193,6 +236,56 @@ def teacher_stage(stages: Stages, p: Prepared, cfg: PipelineConfig, dist=None) -
     probs_file = folder / "val_probs.npy"
     val_probs = np.load(probs_file) if probs_file.is_file() else predict_texts(model, p.val, 64, p.source.pad_id)
     return Teacher(model, Stage.identity(record), record, val_probs)
+
+
+def fewshot_teacher_stage(stages: Stages, p: Prepared, cfg: PipelineConfig) -> tuple[Teacher, "Ngram"]:
+    """Few labels (cross-validated data): the pretrained encoder + a logistic-regression head,
+    self-trained on the pool, mixed with a TF-IDF model trained on the pool's head labels
+    (modelprep.fewshot). Its validation numbers are out-of-fold. Returns the teacher (with
+    the mixed teacher's log-probabilities of each pool text) and its n-gram half."""
+    from modelprep import fewshot
+
+    fc, pc = cfg.fewshot, cfg.pool
+    y = p.data.train.y
+
+    def build(folder: Path) -> dict:
+        t0 = time.perf_counter()
+        embedder = fewshot.Embedder(p.source, p.encoder, cfg.quant)
+        export_s = time.perf_counter() - t0
+        labelled = embedder.embed(list(p.data.train.texts))
+        t1 = time.perf_counter()
+        pool = embedder.embed(p.pool, pc.embed_time_budget_s) if p.pool else np.zeros((0, embedder.width), np.float32)
+        embed_s = time.perf_counter() - t1
+        reached = np.flatnonzero(~np.isnan(pool).any(axis=1))
+        head = fewshot.choose_head(labelled, y, pool[reached], len(p.labels), fc, list(p.data.train.texts),
+                                   [p.pool[i] for i in reached])
+        pool_logits = np.full((len(p.pool), len(p.labels)), np.nan, np.float32)
+        if head.pool_probs is not None:
+            pool_logits[reached] = np.log(np.maximum(head.pool_probs, 1e-7))
+        np.savez(folder / "head.npz", kernel=head.weights, bias=head.bias, oof=head.oof_probs, pool_logits=pool_logits)
+        with (folder / "ngram.pkl").open("wb") as fh:
+            pickle.dump(head.ngram, fh)
+        return {"metrics": classification_metrics(y, head.oof_probs, p.labels, "validation"),
+                "estimate": fewshot.estimate(y, head.oof_probs, head.record["folds"]),
+                "weight": head.weight,
+                "training": {"method": "few labels: pretrained encoder + logistic regression, self-trained on the "
+                                       "unlabelled texts, mixed with TF-IDF + logistic regression trained on them",
+                             **head.record},
+                "pool": {"embedded": int(len(reached)), "sent_to_encoder": len(p.pool), "embed_seconds": round(embed_s, 1),
+                         "texts_per_s": round(int(len(reached)) / max(embed_s, 1e-9), 1),
+                         "encoder_export_seconds": round(export_s, 1)},
+                "teacher": p.source.card(), "reason": p.reason}
+
+    key = config_hash(fc, cfg.quant.mode, fewshot.POOLING, p.source.card(), p.fingerprint, pc.embed_time_budget_s)
+    folder, record = stages.run("teacher", key, {"fewshot": asdict(fc), "pool": asdict(pc)}, build)
+    saved = np.load(folder / "head.npz")
+    with (folder / "ngram.pkl").open("rb") as fh:
+        ngram_model = pickle.load(fh)  # written by this stage in this work folder
+    head = fewshot.Head(saved["kernel"], saved["bias"], record["training"]["C"], saved["oof"], record["training"])
+    teacher = Teacher(fewshot.teacher_model(p.source, len(p.labels), head), Stage.identity(record), record,
+                      saved["oof"], saved["pool_logits"])
+    ngram_record = {"weight": record["weight"], **(record["training"].get("ngram") or {})}
+    return teacher, Ngram(ngram_model, float(record["weight"]), teacher.key, ngram_record)
 
 
 def float32_teacher(teacher: Teacher, p: Prepared, cfg: PipelineConfig):
@@ -259,7 +352,7 @@ def _mask_token(tokenizer) -> str:
 
 
 def transfer_stage(stages: Stages, p: Prepared, bert_label: Callable, bert_key: str, ngram: Ngram,
-                   cfg: PipelineConfig) -> Transfer:
+                   cfg: PipelineConfig, pool: list[str] = ()) -> Transfer:
     from modelprep.baselines import out_of_fold_probs
     from modelprep.ensemble import mix_logits
     from modelprep.transfer import build_transfer_set
@@ -268,7 +361,8 @@ def transfer_stage(stages: Stages, p: Prepared, bert_label: Callable, bert_key: 
 
     def build(folder: Path) -> dict:
         train = p.data.train
-        ts = build_transfer_set(train.texts, train.y, bert_label, len(p.labels), tc, _mask_token(p.encoder.tokenizer))
+        ts = build_transfer_set(train.texts, train.y, bert_label, len(p.labels), tc, _mask_token(p.encoder.tokenizer),
+                                unlabelled=pool)
         logits = ts.logits
         if ngram.model is not None and ngram.weight < 1.0:
             labelled = np.flatnonzero(~np.isnan(ts.logits).any(axis=1))
@@ -281,10 +375,44 @@ def transfer_stage(stages: Stages, p: Prepared, bert_label: Callable, bert_key: 
                             source=ts.source)
         return {"counts": ts.counts, "teacher_weight": ngram.weight}
 
-    folder, record = stages.run("transfer", config_hash(bert_key, ngram.key, tc), asdict(tc), build)
+    folder, record = stages.run("transfer", config_hash(bert_key, ngram.key, tc, len(pool)), asdict(tc), build)
     saved = np.load(folder / "soft_targets.npz")
     texts = json.loads((folder / "texts.json").read_text("utf-8"))
     return Transfer(texts, saved["y"], saved["logits"], Stage.identity(record), record)
+
+
+def with_known_logits(label: Callable, texts: list[str], logits: np.ndarray) -> Callable:
+    """`label`, except for texts whose logits are already known (rows without NaN)."""
+    known = {t: row for t, row in zip(texts, logits) if not np.isnan(row).any()}
+
+    def labelled(batch: list[str]) -> np.ndarray:
+        missing = [t for t in batch if t not in known]
+        fresh = dict(zip(missing, label(missing))) if missing else {}
+        return np.stack([known[t] if t in known else fresh[t] for t in batch]).astype(np.float32)
+
+    return labelled
+
+
+def mixed_labels(label: Callable, ngram: Ngram) -> Callable:
+    """The teacher's logits mixed with its n-gram half's probabilities (log of the mix)."""
+    from modelprep.ensemble import mix_logits
+
+    if ngram.model is None or ngram.weight >= 1.0:
+        return label
+    return lambda texts: mix_logits(label(texts), ngram.model.predict_proba(texts), ngram.weight)
+
+
+def hold_out(p: Prepared, pool_logits: np.ndarray, pc) -> tuple[list[str], object]:
+    """(the pool for the transfer set, the student's stopping set): `pc.student_holdout`
+    pool texts the teacher labelled, kept from the student, with the teacher's labels."""
+    reached = np.flatnonzero(~np.isnan(pool_logits).any(axis=1))
+    n = min(pc.student_holdout, len(reached) // 5)
+    if n < 20:
+        return p.pool, None
+    held = set(np.random.default_rng(pc.seed).permutation(reached)[:n].tolist())
+    rest = [t for i, t in enumerate(p.pool) if i not in held]
+    held = sorted(held)
+    return rest, eval_set(p.encoder, [p.pool[i] for i in held], pool_logits[held].argmax(1))
 
 
 # ---------------------------------------------------------------- student
@@ -296,10 +424,12 @@ class Student:
     record: dict
 
 
-def student_stage(stages: Stages, p: Prepared, transfer: Transfer, cfg: PipelineConfig) -> Student:
+def student_stage(stages: Stages, p: Prepared, transfer: Transfer, cfg: PipelineConfig, val=None) -> Student:
+    """`val`: what stops the student (default the validation split; with few labels, held-out
+    unlabelled texts with the teacher's labels: the student learns to agree with its teacher)."""
     from modelprep.distill import distill
     from modelprep.student import build_student
-    from modelprep.train import Examples, seed_everything
+    from modelprep.train import Examples, predict_texts, seed_everything
 
     def new_student():
         seed_everything(cfg.distill.seed)
@@ -312,14 +442,20 @@ def student_stage(stages: Stages, p: Prepared, transfer: Transfer, cfg: Pipeline
         nonlocal model
         useful = np.flatnonzero((transfer.y >= 0) | ~np.isnan(transfer.logits).any(axis=1))  # drop unlabelled copies
         windows, _ = p.encoder.encode_batch([transfer.texts[i] for i in useful], first_window_only=True)
-        result = distill(new_student, Examples(windows, transfer.y[useful], transfer.logits[useful]), p.val,
-                         len(p.labels), cfg.distill, p.source.pad_id)
+        result = distill(new_student, Examples(windows, transfer.y[useful], transfer.logits[useful]),
+                         val if val is not None else p.val, len(p.labels), cfg.distill, p.source.pad_id)
         model = result.model
         model.save_weights(str(folder / "weights"))
+        extra = {}
+        probs = result.val_probs
+        if val is not None:  # stopped on agreement with the teacher; the metrics are on the labelled texts
+            extra["agreement_with_teacher"] = {"accuracy": round(float(np.mean(probs.argmax(1) == val.y)), 4),
+                                               "n": int(len(val.y))}
+            probs = predict_texts(model, p.val, 128, p.source.pad_id)
         return {"training": result.history, "distillation": {"alpha": result.alpha, "tried": result.tried},
-                "metrics": classification_metrics(p.val.y, result.val_probs, p.labels, "validation")}
+                "metrics": classification_metrics(p.val.y, probs, p.labels, "validation"), **extra}
 
-    folder, record = stages.run("student", config_hash(transfer.key, cfg.student, cfg.distill),
+    folder, record = stages.run("student", config_hash(transfer.key, cfg.student, cfg.distill, val is not None),
                                 {"student": asdict(cfg.student), "distill": asdict(cfg.distill)}, build)
     if "student" not in stages.ran:
         model.load_weights(str(folder / "weights")).expect_partial()
@@ -375,12 +511,14 @@ def student_architecture(cfg: PipelineConfig) -> str:
 
 
 def train(data_path, out_path, cfg: PipelineConfig = PipelineConfig(), work=None, test_path=None,
-          name: str | None = None) -> RunResult | None:
+          name: str | None = None, force: bool = False, unlabelled=None) -> RunResult | None:
     """Run the whole pipeline, reusing finished stages in `work` (default runs/<name>).
+    An existing `out_path` is replaced only with `force` (checked before any training).
+    `unlabelled`: the user's unlabelled texts (a folder, glob or table; textsort.unlabelled).
     None on a non-chief worker of a multi-worker teacher (modelprep.distribute)."""
-    from modelprep.report import write_report
+    from modelprep.publish import check_out, publish
     from modelprep.train import predict_logits
-    from textsort.bundle import load_bundle, write_bundle
+    from textsort.bundle import load_bundle
 
     import os
 
@@ -388,24 +526,31 @@ def train(data_path, out_path, cfg: PipelineConfig = PipelineConfig(), work=None
 
     dist = distribute.choose(os.environ.get("TEXTSORT_DISTRIBUTE", "auto"))  # before any other TensorFlow op
     out, data_path = Path(out_path), Path(data_path)
+    check_out(out, (data_path, test_path), force)
     work = Path(work) if work else Path("runs") / (name or out.stem)
     if dist is not None and not dist.chief:
         work = work / f"worker-{dist.task}"  # its own records; the chief's folder holds the run
     stages = Stages(work)
-    p = prepare_data(stages, data_path, cfg, test_path)
+    p = prepare_data(stages, data_path, cfg, test_path, unlabelled)
     name = name or default_name(data_path, language(p, cfg))
-
-    teacher = teacher_stage(stages, p, cfg, dist)
+    few = p.data.cross_validated
+    if few:  # the n-gram half is the few-label teacher's own (trained on the pool), not the ngram stage's
+        cfg = replace(cfg, ngram=replace(cfg.ngram, enabled=False))
+        teacher, ngram = fewshot_teacher_stage(stages, p, cfg)
+    else:
+        teacher = teacher_stage(stages, p, cfg, dist)
     if dist is not None and not dist.chief:
         log.info("worker %d: teacher trained with the chief; the chief finishes the pipeline", dist.task)
         return None
     bert_int8 = None
+    made = "with a logistic-regression head" if few else "fine-tuned"
     if cfg.quant.teacher_candidate:
         bert_int8 = export_candidate(
-            stages, "teacher_int8", teacher.key, lambda: float32_teacher(teacher, p, cfg), teacher.val_probs, p, cfg,
-            core_manifest(p, cfg, name, f"{p.source.name} fine-tuned (BERT, {p.source.config.num_hidden_layers} "
+            stages, "teacher_int8", teacher.key, lambda: float32_teacher(teacher, p, cfg),
+            None if few else teacher.val_probs, p, cfg,
+            core_manifest(p, cfg, name, f"{p.source.name} {made} (BERT, {p.source.config.num_hidden_layers} "
                                         f"layers x {p.source.config.hidden_size})",
-                          f"Classifies text as {', '.join(p.labels)} ({p.source.name} fine-tuned, int8)"))
+                          f"Classifies text as {', '.join(p.labels)} ({p.source.name} {made}, int8)"))
     if bert_int8 is not None and bert_int8.labels_as_well:  # the runtime's int8 BERT, on both cores
         bert_key = bert_int8.key
         bert_label = lambda texts: bert_int8.classifier.window_logits(  # noqa: E731
@@ -415,9 +560,15 @@ def train(data_path, out_path, cfg: PipelineConfig = PipelineConfig(), work=None
         bert_label = lambda texts: predict_logits(  # noqa: E731
             teacher.model, p.encoder.encode_batch(texts, first_window_only=True)[0], 64, p.source.pad_id,
             "teacher labelling")
-    ngram = ngram_stage(stages, p, teacher, cfg)
-    transfer = transfer_stage(stages, p, bert_label, bert_key, ngram, cfg)
-    student = student_stage(stages, p, transfer, cfg)
+    pool, agreement_set, mixing = p.pool, None, None
+    if few:  # the teacher labelled the pool already (int8 encoder + head, mixed); the rest is mixed here
+        bert_label = with_known_logits(mixed_labels(bert_label, ngram), p.pool, teacher.pool_logits)
+        pool, agreement_set = hold_out(p, teacher.pool_logits, cfg.pool)
+        mixing = Ngram(None, 1.0, ngram.key, {})  # already mixed: the transfer stage mixes nothing more
+    else:
+        ngram = ngram_stage(stages, p, teacher, cfg)
+    transfer = transfer_stage(stages, p, bert_label, bert_key, mixing or ngram, cfg, pool)
+    student = student_stage(stages, p, transfer, cfg, agreement_set)
     student_val = student.record["metrics"]
     small = export_candidate(
         stages, "student_int8", student.key, lambda: student.model, None, p, cfg,
@@ -429,10 +580,14 @@ def train(data_path, out_path, cfg: PipelineConfig = PipelineConfig(), work=None
     candidates = [c for c in (small, bert_int8) if c is not None]
     chosen = choose(candidates, cfg.ship)
     manifest = chosen.manifest
+    t0 = time.perf_counter()
     manifest["metrics"] = teacher_and_candidate_metrics(p, teacher, ngram, small, student.model, bert_int8,
                                                        chosen)
+    if p.test is not None:
+        stages.time("metrics_test", t0)  # mostly scoring --test: not part of what training costs
     manifest["guard"] = chosen.guard
-    manifest["calibration"] = uncertain_threshold(chosen.val_probs, p.val.y)  # the app's "uncertain below"
+    manifest["calibration"] = (uncertain_threshold(teacher.val_probs, p.val.y, small_set=True) if few  # out-of-fold
+                               else uncertain_threshold(chosen.val_probs, p.val.y))  # the app's "uncertain below"
     manifest["candidates"] = [c.summary() for c in candidates]
     manifest["shipped"] = chosen.role
     manifest["teacher"]["ensemble"] = {"bert_weight": ngram.weight,
@@ -440,17 +595,29 @@ def train(data_path, out_path, cfg: PipelineConfig = PipelineConfig(), work=None
                                        "ngram": {k: ngram.record.get(k) for k in ("analyzer", "C")}}
     manifest["distillation"] = student.record.get("distillation")
     manifest["transfer"] = transfer.record.get("counts")
+    if p.pool_summary is not None:
+        manifest["unlabelled"] = {**p.pool_summary, **teacher.record.get("pool", {}),
+                                  "in_transfer_set": (transfer.record.get("counts") or {}).get("unlabelled", 0),
+                                  "held_out_to_stop_the_student": len(agreement_set.y) if agreement_set else 0}
+    if few:
+        manifest["estimate"] = shipped_estimate(teacher, chosen, agreement_set)
     manifest.update(timings_s=dict(stages.timings), stages_run=list(stages.ran))
-    out.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        report = write_report(manifest, out.with_suffix(".md"))
-    except Exception as e:  # the card is optional; never lose a trained model over it
-        log.warning("no report.md: writing the model card failed (%s: %s)", type(e).__name__, e)
-        report = None
-    bundle = write_bundle(out, model_bytes=chosen.model_bytes, tokenizer_json=p.source.tokenizer_json,
-                          manifest=manifest, extra={"report.md": report} if report else None)
+    bundle = publish(out, manifest, chosen.model_bytes, p.source.tokenizer_json, force)
     log.info("wrote %s (%d bytes, the %s model)", bundle, bundle.stat().st_size, chosen.role)
     return RunResult(bundle, load_bundle(bundle).manifest, list(stages.ran), stages.work, student.model, candidates)
+
+
+def shipped_estimate(teacher: Teacher, chosen: Candidate, agreement_set) -> dict:
+    """Few labels: the teacher's cross-validated accuracy (95 % interval), and how often the
+    shipped model agrees with the teacher on unlabelled texts neither trained on."""
+    from modelprep.candidates import timed_probs
+
+    out = dict(teacher.record["estimate"])
+    if agreement_set is not None and chosen.role == "small":
+        probs, _ = timed_probs(chosen.classifier, agreement_set)
+        out["shipped_agrees_with_teacher"] = round(float(np.mean(probs.argmax(1) == agreement_set.y)), 4)
+        out["agreement_texts"] = int(len(agreement_set.y))
+    return out
 
 
 def teacher_and_candidate_metrics(p: Prepared, teacher: Teacher, ngram: Ngram, small: Candidate, small_model,
@@ -460,15 +627,19 @@ def teacher_and_candidate_metrics(p: Prepared, teacher: Teacher, ngram: Ngram, s
     from modelprep.ensemble import mix
 
     m = lambda y, probs, split: classification_metrics(y, probs, p.labels, split)  # noqa: E731
-    bert_val = bert_int8.val_probs if bert_int8 is not None else teacher.val_probs
+    cross_validated = p.data.cross_validated  # the candidates' validation texts are their training texts
+    bert_val = bert_int8.val_probs if bert_int8 is not None and not cross_validated else teacher.val_probs
     out = {"bert": teacher.record["metrics"], "student_fp32": small.fp32_val_metrics,
            "student_int8": small.val_metrics,
            "agreement": {"keras_litert_top1": chosen.guard["agreement"]}}
-    ngram_val = ngram.model.predict_proba(p.data.val.texts) if ngram.model is not None else None
-    out["teacher"] = m(p.val.y, mix(bert_val, ngram_val, ngram.weight) if ngram_val is not None else bert_val,
-                       "validation")
-    if ngram_val is not None:
-        out["ngram"] = m(p.val.y, ngram_val, "validation")
+    if cross_validated:  # the mixed teacher's out-of-fold numbers (its own record)
+        out["teacher"] = teacher.record["metrics"]
+    else:
+        ngram_val = ngram.model.predict_proba(p.data.val.texts) if ngram.model is not None else None
+        out["teacher"] = m(p.val.y, mix(bert_val, ngram_val, ngram.weight) if ngram_val is not None else bert_val,
+                           "validation")
+        if ngram_val is not None:
+            out["ngram"] = m(p.val.y, ngram_val, "validation")
     if bert_int8 is not None:
         out["bert_int8"] = bert_int8.val_metrics
     if p.test is not None:

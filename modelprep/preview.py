@@ -2,6 +2,7 @@
 
 Prints JSON lines as each part is known (the app shows them as they come):
   {"event": "data", "labels": {label: texts}, "cleaning": {...}, "split": {...}, "warnings": [...]}
+  {"event": "unlabelled", "offered": n, "read": n, "used": n, "skipped": {...}, ...}   # with --unlabelled
   {"event": "teacher", "name": N, "reason": R}
   {"event": "estimate", "seconds": S, "parts": {...}, "s_per_step": {...}}
   {"event": "problem", "message": M}      # textsort-prep train would refuse this
@@ -10,18 +11,20 @@ Data checks need no TensorFlow; the teacher and the estimate need the training e
 """
 from __future__ import annotations
 
-import json
 import sys
 from collections import Counter
 
 
 def _emit(out, event: str, **fields) -> None:
-    out.write(json.dumps({"event": event, **fields}, ensure_ascii=False) + "\n")
+    from modelprep.progress import json_line
+
+    out.write(json_line({"event": event, **fields}))
     out.flush()
 
 
-def preview(data, test, cfg, measure: bool = True, out=None) -> bool:
-    """Emit the preview of training on `data`; True when nothing would be refused."""
+def preview(data, test, cfg, measure: bool = True, out=None, unlabelled=None) -> bool:
+    """Emit the preview of training on `data` (and the `unlabelled` texts); True when
+    nothing would be refused."""
     from modelprep.cli import missing_training_modules
     from modelprep.data import DataError, prepare
 
@@ -44,11 +47,20 @@ def preview(data, test, cfg, measure: bool = True, out=None) -> bool:
         _emit(out, "problem", message=install_message(missing))
         _emit(out, "end", ok=False)
         return False
-    from modelprep.pipeline import teacher_for
+    from modelprep.pipeline import read_pool, teacher_for
     from modelprep.teachers import TeacherError
 
+    pool = []
+    if unlabelled is not None:
+        try:
+            pool, pool_summary = read_pool(unlabelled, prepared, cfg)
+        except ValueError as e:
+            _emit(out, "problem", message=str(e))
+            _emit(out, "end", ok=False)
+            return False
+        _emit(out, "unlabelled", **pool_summary)
     try:
-        source, reason = teacher_for(prepared, cfg)
+        source, reason = teacher_for(prepared, cfg, pool)
     except TeacherError as e:
         _emit(out, "problem", message=str(e))
         _emit(out, "end", ok=False)
@@ -64,7 +76,8 @@ def preview(data, test, cfg, measure: bool = True, out=None) -> bool:
             prepared.train.texts[:500], first_window_only=True)
         length = max(8, round(sum(len(w) for w in windows) / max(len(windows), 1)))
         steps = step_seconds(source, len(prepared.labels), cfg, length)
-        _emit(out, "estimate", **estimate_seconds(len(prepared.train), len(prepared.val), cfg, steps),
+        _emit(out, "estimate", **estimate_seconds(len(prepared.train), len(prepared.val), cfg, steps,
+                                                   few=prepared.cross_validated, n_pool=len(pool)),
               window_tokens=length)
     _emit(out, "end", ok=True)
     return True

@@ -6,13 +6,21 @@ picture: `write_report(manifest, Path("x/MODEL.md"))` writes `x/MODEL.md` (the c
 with `MODEL.confusion.png` shown under the confusion-matrix table) and the PNG, and
 returns the card without the picture, for the bundle (report.md), where no PNG is beside
 it. The card reads fine without the picture: the table has the same numbers.
+
+A file already at either name is replaced only when it is the one an earlier run wrote
+there (its SHA-256 is in the replaced bundle's `beside` record); otherwise the report goes
+to the first free `MODEL-N.md` and the log says so (textsort.safe_files's rule).
 """
 from __future__ import annotations
 
+import hashlib
+import io
 import logging
 from pathlib import Path
+from typing import NamedTuple
 
 from textsort.card import confusion_matrix, escape_markdown, render_card, shipped_metrics  # noqa: F401  (re-exported)
+from textsort.safe_files import create_new, replace_atomically, taken
 
 log = logging.getLogger(__name__)
 CJK_FONT_HINTS = ("cjk", "wqy", "wenquanyi", "han sans", "hansans", "han serif", "hei", "song",
@@ -20,20 +28,19 @@ CJK_FONT_HINTS = ("cjk", "wqy", "wenquanyi", "han sans", "hansans", "han serif",
                   "ukai", "fallback", "noto")
 
 
-def render_markdown(manifest: dict, out_md=None) -> str:
-    """The card; with `out_md`, also the confusion PNG drawn beside it and shown in the card
-    (if drawing fails, e.g. no matplotlib, the card goes without it)."""
-    picture = _draw_confusion(manifest, Path(out_md)) if out_md is not None else None
-    return render_card(manifest, **picture) if picture else render_card(manifest)
+class Report(NamedTuple):
+    card: str            # the card without the picture, as it goes into the bundle (report.md)
+    md: Path | None      # where the card with its picture was written (None: nowhere)
+    files: dict          # {file name: sha256} of what was written beside the bundle (the bundle records it)
 
 
-def _draw_confusion(manifest: dict, out_md: Path) -> dict | None:
-    """Draws MODEL.confusion.png beside `out_md`; the card's picture arguments, or None."""
+def _draw_confusion(manifest: dict, stem: str) -> tuple[dict, bytes] | None:
+    """The card's picture arguments for STEM.confusion.png and the PNG's bytes, or None."""
     found = confusion_matrix(manifest)
     if not found:
         return None
     where, labels, matrix = found
-    png = out_md.with_name(out_md.stem + ".confusion.png")
+    png = io.BytesIO()
     try:
         used_indices = plot_confusion(matrix, labels, png, title=where[:1].upper() + where[1:])
     except Exception as e:  # the picture is an extra; never lose the card over it
@@ -43,18 +50,57 @@ def _draw_confusion(manifest: dict, out_md: Path) -> dict | None:
     if used_indices:
         note = ("No font for these label names was found, so the picture uses indices: "
                 + ", ".join(f"{i} = {escape_markdown(label)}" for i, label in enumerate(labels)) + ".")
-    return {"confusion_picture": png.name, "confusion_note": note}
+    return {"confusion_picture": f"{stem}.confusion.png", "confusion_note": note}, png.getvalue()
 
 
-def write_report(manifest: dict, out_md) -> str:
-    """Write the card (with its confusion PNG beside it) to `out_md`; return the card
-    without the picture, as it goes into the bundle."""
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _ours(path: Path, ours: dict) -> bool:
+    """Nothing is at `path`, or it is the very file an earlier write recorded (same bytes)."""
+    if not taken(path):
+        return True
+    want = ours.get(path.name)
+    if not want:
+        return False
+    try:
+        data = path.read_bytes() if path.is_file() and not path.is_symlink() else None
+    except OSError:
+        return False
+    return data is not None and _sha256(data) == want
+
+
+def write_report(manifest: dict, out_md, ours: dict | None = None) -> Report:
+    """Write the card (with its confusion PNG beside it) to `out_md`, or, when a file that
+    Textsort did not write is at that name or the picture's, to the first free `stem-N.md`.
+    `ours` ({name: sha256}, what the bundle being replaced recorded) names the files that
+    may be replaced. Never writes through a link."""
     out_md = Path(out_md)
+    ours = ours or {}
     out_md.parent.mkdir(parents=True, exist_ok=True)
     plain = render_card(manifest)
-    picture = _draw_confusion(manifest, out_md)
-    out_md.write_text(render_card(manifest, **picture) if picture else plain, encoding="utf-8")
-    return plain
+    stem = out_md.stem
+    for n in range(1, 1000):
+        name = stem if n == 1 else f"{stem}-{n}"
+        md = out_md.with_name(f"{name}.md")
+        png = out_md.with_name(f"{name}.confusion.png")
+        if _ours(md, ours) and _ours(png, ours):
+            break
+    else:
+        log.warning("no report beside %s: no free name", out_md)
+        return Report(plain, None, {})
+    picture = _draw_confusion(manifest, name)
+    text = (render_card(manifest, **picture[0]) if picture else plain).encode("utf-8")
+    files = {}
+    for path, data in ((png, picture[1] if picture else None), (md, text)):
+        if data is None:
+            continue
+        (replace_atomically if taken(path) else create_new)(path, data)
+        files[path.name] = _sha256(data)
+    if md != out_md:
+        log.warning("%s is not a file Textsort wrote, so the report went to %s", out_md, md)
+    return Report(plain, md, files)
 
 
 # ---------------------------------------------------------------- the picture
@@ -84,8 +130,8 @@ def find_font(text: str) -> str | None:
     return None
 
 
-def plot_confusion(matrix, labels: list[str], png: Path, title: str = "") -> bool:
-    """Draw the confusion matrix to `png`. Returns True when label indices had to be
+def plot_confusion(matrix, labels: list[str], png, title: str = "") -> bool:
+    """Draw the confusion matrix to `png` (a path or a binary file). Returns True when label indices had to be
     used because no installed font covers the label names."""
     import numpy as np
     from matplotlib.figure import Figure  # no pyplot: no global state, Agg via savefig

@@ -1,11 +1,12 @@
 """The distillation transfer set: real rows + augmented copies, labelled by the teacher.
 
-Real rows keep their hard label; augmented copies have none (y = -1). `source[i]` is
-the real row that text i was made from (itself for a real row), so a model that must
-not have seen a text (the n-gram teacher's folds) can find out which fold it belongs to.
-At most `max_transfer_texts` texts are sent to the teacher (real rows first, then
-copies) and labelling stops after `label_time_budget_s`; rows it did not reach keep
-NaN logits.
+Real rows keep their hard label; the user's unlabelled texts (`--unlabelled`) and
+augmented copies have none (y = -1). `source[i]` is the real row that text i was made
+from (itself for a real row; -1 for an unlabelled text, which no fold has seen), so a
+model that must not have seen a text (the n-gram teacher's folds) can find out which
+fold it belongs to. At most `max_transfer_texts` texts are sent to the teacher (real
+rows first, then unlabelled texts, then copies, which only fill the room left) and
+labelling stops after `label_time_budget_s`; rows it did not reach keep NaN logits.
 """
 from __future__ import annotations
 
@@ -34,16 +35,18 @@ class TransferSet:
 
 
 def build_transfer_set(texts: list[str], y: np.ndarray, label: Callable[[list[str]], np.ndarray], n_labels: int,
-                       cfg: TransferConfig, mask_token: str = "[MASK]") -> TransferSet:
+                       cfg: TransferConfig, mask_token: str = "[MASK]", unlabelled: list[str] = ()) -> TransferSet:
     """`label(texts) -> logits [len(texts), n_labels]` is the teacher."""
     texts, y = list(texts), np.asarray(y, dtype=np.int64)
     rng = np.random.default_rng(cfg.seed)
     labelled = np.sort(rng.permutation(len(texts))[: cfg.max_transfer_texts])
-    room = max(0, cfg.max_transfer_texts - len(labelled))
+    pool = list(unlabelled)[: max(0, cfg.max_transfer_texts - len(labelled))]
+    room = max(0, cfg.max_transfer_texts - len(labelled) - len(pool))
     copies = min(cfg.augment_copies, room // max(len(labelled), 1))
     extra = augment([texts[i] for i in labelled], copies, cfg.seed, mask_token=mask_token, cfg=cfg.augment)
-    all_texts = texts + extra
-    source = np.concatenate([np.arange(len(texts)), np.tile(labelled, copies)]).astype(np.int64)
+    all_texts = texts + pool + extra
+    source = np.concatenate([np.arange(len(texts)), np.full(len(pool), -1),
+                             np.tile(labelled, copies)]).astype(np.int64)
     to_label = np.concatenate([labelled, np.arange(len(texts), len(all_texts))]).astype(np.int64)
     logits = np.full((len(all_texts), n_labels), np.nan, np.float32)
     start, done = time.perf_counter(), 0
@@ -55,7 +58,8 @@ def build_transfer_set(texts: list[str], y: np.ndarray, label: Callable[[list[st
         done += len(chunk)
         progress.step("teacher labelling", done, len(to_label))
         log.debug("teacher labelled %d of %d texts", done, len(to_label))
-    counts = {"real": len(texts), "real_sent_to_teacher": len(labelled), "augmented": len(extra),
-              "copies": copies, "teacher_labelled": done,
+    counts = {"real": len(texts), "real_sent_to_teacher": len(labelled), "unlabelled": len(pool),
+              "augmented": len(extra), "copies": copies, "teacher_labelled": done,
+              "teacher_seconds": round(time.perf_counter() - start, 1),
               "teacher_texts_per_s": round(done / max(time.perf_counter() - start, 1e-9), 1)}
-    return TransferSet(all_texts, np.concatenate([y, np.full(len(extra), -1)]), logits, source, counts)
+    return TransferSet(all_texts, np.concatenate([y, np.full(len(pool) + len(extra), -1)]), logits, source, counts)

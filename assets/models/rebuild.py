@@ -45,7 +45,7 @@ def main(names: list[str]) -> None:
     for name in names or ["sms_spam-en", "reviews-zh"]:
         train, test = sources(name)
         code = prep(["train", str(train), "--test", str(test), "--name", name,
-                     "--out", str(OUT / f"{name}.textsort"), "--work", str(OUT / name)])
+                     "--out", str(OUT / f"{name}.textsort"), "--force", "--work", str(OUT / name)])
         if code:
             raise SystemExit(code)
 

@@ -30,6 +30,7 @@ MANIFEST = "manifest.json"
 MODEL = "model.tflite"
 TOKENIZER = "tokenizer.json"
 REPORT = "report.md"
+METADATA_LABELS = "labels.txt"  # in the ZIP appended to model.tflite (modelprep.tflite_metadata)
 REQUIRED_MEMBERS = (MANIFEST, MODEL, TOKENIZER)
 OPTIONAL_MEMBERS = (REPORT,)
 KNOWN_MEMBERS = REQUIRED_MEMBERS + OPTIONAL_MEMBERS
@@ -73,8 +74,12 @@ class ModelLayout:
         return feed
 
     def to_logits(self, out):
+        """Logits; a probability that is not finite (NaN, ±inf) stays so (NaN), never
+        log(1e-30): a model that gives -inf for every label must not look sure of 1/k."""
         out = np.asarray(out, dtype=np.float32)
-        return np.log(np.maximum(out, np.float32(1e-30))) if self.probabilities else out
+        if not self.probabilities:
+            return out
+        return np.where(np.isfinite(out), np.log(np.maximum(out, np.float32(1e-30))), np.float32(np.nan))
 
 
 # MediaPipe Tasks' TextClassifier (BERT models): Model Maker's three inputs, scores out.
@@ -93,6 +98,7 @@ class Bundle:
     tokenizer_json: str
     report: str | None = None
     layout: ModelLayout = LOGITS_LAYOUT  # found by load_bundle from the model's signature
+    metadata_labels: list[str] | None = None  # labels.txt of the model's TFLite metadata (load_bundle)
     _interpreters: dict = field(default_factory=dict, repr=False)
 
     @property
@@ -102,6 +108,13 @@ class Bundle:
     @property
     def labels(self) -> list[str]:
         return list(self.manifest["labels"])
+
+    @property
+    def runs_in_mediapipe(self) -> bool:
+        """Its model.tflite runs as it is in MediaPipe Tasks' TextClassifier: MediaPipe's
+        layout, and the labels in its TFLite metadata (load_bundle checks them against the
+        manifest's). A model without that metadata runs in Textsort only."""
+        return self.layout is MEDIAPIPE_LAYOUT and self.metadata_labels is not None
 
     @property
     def suggested_threshold(self) -> float | None:
@@ -292,33 +305,60 @@ def _check_model(bundle: Bundle, where: str) -> ModelLayout:
     return layout
 
 
-def _check_zip_directory(path: Path, where: str) -> None:
-    """Refuse a ZIP whose central directory is too big, before zipfile parses it.
+def _zip_directory_problem(tail: bytes) -> str | None:
+    """Why the ZIP that ends with `tail` (its last 64 KiB and 21 bytes) is no small plain
+    ZIP, found before zipfile parses its central directory (which can be huge); None if it is.
 
     The end-of-central-directory record (EOCD) gives the entry count (bytes 10-12)
     and the directory's size (bytes 12-16). The count can lie, the size bounds what
     zipfile will read. Zip64 markers (0xFFFF / 0xFFFFFFFF) are refused: a bundle
     never needs zip64 (it has at most 4 members and is far below 4 GiB).
     """
+    at = tail.rfind(b"PK\x05\x06")
+    if at < 0 or len(tail) < at + 22:
+        return None  # zipfile reports "not a ZIP file"
+    count = int.from_bytes(tail[at + 10 : at + 12], "little")
+    dir_size = int.from_bytes(tail[at + 12 : at + 16], "little")
+    dir_offset = int.from_bytes(tail[at + 16 : at + 20], "little")
+    if count == 0xFFFF or dir_size == 0xFFFFFFFF or dir_offset == 0xFFFFFFFF or b"PK\x06\x07" in tail[max(0, at - 20) : at]:
+        return "a zip64 archive; a bundle is a small plain ZIP"
+    if count > MAX_MEMBERS:
+        return f"{count} members; a bundle has at most 4"
+    if dir_size > MAX_DIRECTORY_BYTES:
+        return f"its ZIP directory is {dir_size} bytes; a bundle's is under {MAX_DIRECTORY_BYTES}"
+    return None
+
+
+def _check_zip_directory(path: Path, where: str) -> None:
+    """Refuse a bundle whose ZIP directory is too big, before zipfile parses it."""
     with open(path, "rb") as fh:
         fh.seek(0, os.SEEK_END)
         size = fh.tell()
         fh.seek(max(0, size - 65557))
         tail = fh.read()
-    at = tail.rfind(b"PK\x05\x06")
-    if at < 0 or len(tail) < at + 22:
-        return  # zipfile reports "not a ZIP file"
-    count = int.from_bytes(tail[at + 10 : at + 12], "little")
-    dir_size = int.from_bytes(tail[at + 12 : at + 16], "little")
-    dir_offset = int.from_bytes(tail[at + 16 : at + 20], "little")
-    if count == 0xFFFF or dir_size == 0xFFFFFFFF or dir_offset == 0xFFFFFFFF or b"PK\x06\x07" in tail[max(0, at - 20) : at]:
-        raise BundleError(f"{where}: not a Textsort bundle (a zip64 archive; a bundle is a small plain ZIP)")
-    if count > MAX_MEMBERS:
-        raise BundleError(f"{where}: not a Textsort bundle ({count} members; a bundle has at most 4)")
-    if dir_size > MAX_DIRECTORY_BYTES:
-        raise BundleError(
-            f"{where}: not a Textsort bundle (its ZIP directory is {dir_size} bytes; a bundle's is under {MAX_DIRECTORY_BYTES})"
-        )
+    problem = _zip_directory_problem(tail)
+    if problem:
+        raise BundleError(f"{where}: not a Textsort bundle ({problem})")
+
+
+def _metadata_labels(model_bytes: bytes, where: str) -> list[str] | None:
+    """The labels.txt of the TFLite metadata (the ZIP modelprep.tflite_metadata appends to
+    model.tflite: what MediaPipe names the outputs by), one label a line; None without one
+    (or with no small plain ZIP there: its directory is not parsed)."""
+    if _zip_directory_problem(model_bytes[-65557:]):
+        return None
+    try:
+        with zipfile.ZipFile(io.BytesIO(model_bytes)) as zf:
+            info = zf.getinfo(METADATA_LABELS)
+            if info.file_size > MAX_MANIFEST_BYTES:
+                raise BundleError(f"{where}: {METADATA_LABELS} in the TFLite metadata of {MODEL} is too large")
+            raw = _read_member(zf, info, where)
+    except (zipfile.BadZipFile, KeyError):
+        return None  # no metadata files, or none with the labels
+    try:
+        return raw.decode("utf-8").removesuffix("\n").split("\n")
+    except UnicodeDecodeError:
+        raise BundleError(f"{where}: {METADATA_LABELS} in the TFLite metadata of {MODEL} is not UTF-8") from None
 
 
 def load_bundle(path: str | os.PathLike) -> Bundle:
@@ -417,4 +457,10 @@ def _load_bundle(path: str | os.PathLike) -> Bundle:
         if not 0 <= tid < vocab:
             raise BundleError(f"{where}: tokenizer {key}={tid} is outside the vocabulary (size {vocab})")
     bundle.layout = _check_model(bundle, where)
+    bundle.metadata_labels = _metadata_labels(bundle.model_bytes, where)
+    if bundle.metadata_labels not in (None, bundle.labels):
+        raise BundleError(
+            f"{where}: the labels in {MODEL}'s TFLite metadata ({METADATA_LABELS}: {bundle.metadata_labels}) "
+            f"are not the manifest's {bundle.labels}: MediaPipe and Textsort would name the classes differently"
+        )
     return bundle

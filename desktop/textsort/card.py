@@ -4,7 +4,7 @@ The one renderer of a manifest. The app's model-card dialog (QTextBrowser.setMar
 `textsort models` / `textsort models --card`, and the report.md that `textsort-prep train`
 writes beside a bundle and into it all come from here.
 
-  render_card(manifest, bundle_bytes=None, model_bytes=None) -> Markdown
+  render_card(manifest, bundle_bytes=None, model_bytes=None, mediapipe=None) -> Markdown
   bundle_card(bundle)                  -> the card of a loaded textsort.bundle.Bundle
   card_summary(manifest)               -> a few plain-text lines (name, labels, shipped numbers)
   shipped_metrics(manifest, split)     -> which metrics are the shipped model's (decided only here)
@@ -204,7 +204,7 @@ def _on_split(key: str, entry: dict) -> str:
 
 # ---------------------------------------------------------------- sections
 
-def _what_section(m: dict) -> list[str]:
+def _what_section(m: dict, mediapipe: bool | None = None) -> list[str]:
     labels = [str(x) for x in m.get("labels") or []] if isinstance(m.get("labels"), list) else []
     items = []
     if labels:
@@ -216,7 +216,9 @@ def _what_section(m: dict) -> list[str]:
     if model.get("architecture"):
         quant = f", {_md(model['quantization'])}" if model.get("quantization") else ""
         items.append(f"- **Model:** {_md(model['architecture'])}{quant}")
-    if model.get("layout") == "mediapipe-text-classifier":
+    if mediapipe is None:  # the manifest alone: its layout
+        mediapipe = model.get("layout") == "mediapipe-text-classifier"
+    if mediapipe:
         items.append("- **Other runtimes:** its `model.tflite` runs as it is in MediaPipe Tasks' TextClassifier "
                      "(Android, iOS, web, Python): the labels and the tokenizer are in its TFLite metadata")
     if m.get("created"):
@@ -256,6 +258,52 @@ def _agreement_lines(m: dict) -> list[str]:
     return out
 
 
+CROSS_VALIDATION = "cross-validation"  # manifest data.split.method of a set too small to split (modelprep.data)
+
+
+def _cross_validated(m: dict) -> bool:
+    d = m.get("data") if isinstance(m.get("data"), dict) else {}
+    split = d.get("split") if isinstance(d.get("split"), dict) else {}
+    return split.get("method") == CROSS_VALIDATION
+
+
+def _estimate_lines(m: dict) -> list[str]:
+    """Few labels: the teacher's cross-validated accuracy with its interval, and how often
+    the shipped model agrees with that teacher on unlabelled texts neither learned from."""
+    e = m.get("estimate") if isinstance(m.get("estimate"), dict) else {}
+    ci = e.get("ci95") if isinstance(e.get("ci95"), list) and len(e.get("ci95")) == 2 else None
+    if not _is_number(e.get("accuracy")) or not ci or not all(_is_number(x) for x in ci):
+        return []
+    line = (f"**Estimated accuracy: {_pct(e['accuracy'])}** (95 % interval {_pct(ci[0])} to {_pct(ci[1])}; "
+            f"{_md(e.get('method') or 'cross-validation')} of the teacher on {_texts(e.get('n')) or 'the labelled texts'}).")
+    if _is_number(e.get("shipped_agrees_with_teacher")) and _texts(e.get("agreement_texts")):
+        line += (f" The shipped model gives the teacher's label to {_pct(e['shipped_agrees_with_teacher'])} of "
+                 f"{_texts(e['agreement_texts'])} unlabelled texts that neither learned from.")
+    return [line, ""]
+
+
+def _unlabelled_lines(m: dict) -> list[str]:
+    u = m.get("unlabelled") if isinstance(m.get("unlabelled"), dict) else {}
+    if not _is_number(u.get("offered")):
+        return []
+    skipped = u.get("skipped") if isinstance(u.get("skipped"), dict) else {}
+    n_skipped = sum(v for v in skipped.values() if _is_number(v))
+    parts = [f"{_int(u['offered'])} offered", f"{_int(u.get('used', 0))} used"]
+    if n_skipped:
+        parts.append(f"{_int(n_skipped)} skipped (" + ", ".join(f"{_int(v)} {_md(k)}" for k, v in skipped.items()
+                                                               if _is_number(v)) + ")")
+    for key, what in (("duplicates_or_labelled", "duplicates or labelled"), ("other_script", "in another script"),
+                      ("left_out_over_cap", "over the cap")):
+        if _is_number(u.get(key)) and u[key] > 0:
+            parts.append(f"{_int(u[key])} {what}")
+    line = "- **Unlabelled texts:** " + ", ".join(parts)
+    if _is_number(u.get("embedded")) and _is_number(u.get("embed_seconds")):
+        line += f"; the teacher read {_int(u['embedded'])} of them in {duration(u['embed_seconds'])}"
+    if _is_number(u.get("in_transfer_set")):
+        line += f"; {_int(u['in_transfer_set'])} taught the student"
+    return [line]
+
+
 def _how_well_section(m: dict, picture: str | None = None, note: str | None = None) -> list[str]:
     rows = _metric_rows(m)
     out = ["## How well it does"]
@@ -269,8 +317,12 @@ def _how_well_section(m: dict, picture: str | None = None, note: str | None = No
         split = e.get("split") or ("test" if key.endswith("_test") else "validation")
         where = f"{n} of the {_md(split)} set" if n else f"the {_md(split)} set"
         f1 = f" (macro-F1 {_pct(e['macro_f1'])})" if "macro_f1" in e else ""
+        out += _estimate_lines(m)
         out.append(f"On {where}, the shipped model labels {_pct(e['accuracy'])} correctly{f1}.")
-        if split == "validation":
+        if split == "validation" and _cross_validated(m):
+            out.append("These are the labelled texts it learned from (too few to hold any back), so this number says "
+                       "little: the cross-validation estimate above is the one to go by.")
+        elif split == "validation":
             out.append("These are validation texts: held out from training, but used to choose training settings, "
                        "so the numbers are a little optimistic (train with `--test FILE` for a clean estimate).")
     else:
@@ -503,7 +555,7 @@ def _licence_lines(m: dict) -> list[str]:
 
 
 def _provenance_section(m: dict) -> list[str]:
-    lines = _teacher_lines(m) + _licence_lines(m) + _data_lines(m)
+    lines = _teacher_lines(m) + _licence_lines(m) + _data_lines(m) + _unlabelled_lines(m)
     return ["## Where it came from", *lines] if lines else []
 
 
@@ -616,7 +668,8 @@ def duration(s: float) -> str:
 # ---------------------------------------------------------------- the card
 
 def render_card(manifest: dict, bundle_bytes: int | None = None, model_bytes: int | None = None,
-                confusion_picture: str | None = None, confusion_note: str | None = None) -> str:
+                confusion_picture: str | None = None, confusion_note: str | None = None,
+                mediapipe: bool | None = None) -> str:
     """The model card as Markdown.
 
     bundle_bytes / model_bytes: the .textsort file's and the network's size when the caller
@@ -624,21 +677,25 @@ def render_card(manifest: dict, bundle_bytes: int | None = None, model_bytes: in
     confusion_picture: a relative image path shown under the confusion-matrix table (the
     table carries the same numbers: the card reads fine without the picture);
     confusion_note: a line under it.
+    mediapipe: whether the model file runs as it is in MediaPipe (Bundle.runs_in_mediapipe:
+    its layout and the labels in its TFLite metadata); None: as the manifest's layout says.
     """
     m = manifest if isinstance(manifest, dict) else {}
     head = [f"# {_md(m.get('name') or 'Unnamed model')}"]
     if m.get("description"):
         head += ["", _para(m["description"])]
-    sections = [head, _what_section(m), _how_well_section(m, confusion_picture, confusion_note), _size_section(m, bundle_bytes, model_bytes), _provenance_section(m),
+    sections = [head, _what_section(m, mediapipe), _how_well_section(m, confusion_picture, confusion_note), _size_section(m, bundle_bytes, model_bytes), _provenance_section(m),
                 _limits_section(m), _versions_section(m), _details_section(m)]
     return "\n\n".join("\n".join(s).strip("\n") for s in sections if s) + "\n"
 
 
 def bundle_card(bundle) -> str:
-    """The card of a loaded textsort.bundle.Bundle, with its real file and network sizes."""
+    """The card of a loaded textsort.bundle.Bundle, with its real file and network sizes, and
+    MediaPipe named only when its model file carries the metadata MediaPipe needs."""
     path = Path(bundle.path) if getattr(bundle, "path", None) else None
     size = path.stat().st_size if path is not None and path.is_file() else None
-    return render_card(bundle.manifest, bundle_bytes=size, model_bytes=len(bundle.model_bytes))
+    return render_card(bundle.manifest, bundle_bytes=size, model_bytes=len(bundle.model_bytes),
+                       mediapipe=getattr(bundle, "runs_in_mediapipe", None))
 
 
 def _number(v) -> str:

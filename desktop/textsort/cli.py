@@ -27,6 +27,7 @@ from pathlib import Path
 
 from textsort import __version__
 from textsort.colours import label_colours, rgb
+from textsort.printable import printable as _printable  # every untrusted string printed goes through it
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_MODEL = 0, 1, 2, 3
 PROGRESS_MIN_FILES = 50  # show a progress bar (stderr is a terminal) from this many files
@@ -39,14 +40,6 @@ def display_width(s: str) -> int:
 
 def pad(s: str, width: int) -> str:
     return s + " " * max(0, width - display_width(s))
-
-
-def _printable(s: str) -> str:
-    """s as is, or repr-style (quoted, with escapes) when it holds control or other
-    non-printable characters, so a file name can never fake an output line."""
-    if all(c.isprintable() or c == " " for c in s):
-        return s
-    return repr(s)
 
 
 def _shown_path(p: Path) -> str:
@@ -168,7 +161,8 @@ def cmd_classify(args) -> int:
         print(json_text([r.to_dict() for r in results], indent=1), file=out)
     if args.format == "table":
         done = count - problems
-        print(f"\n{done} file(s) classified, {problems} with problems, model {clf.bundle.name}", file=sys.stderr)
+        print(f"\n{done} file(s) classified, {problems} with problems, model {_printable(clf.bundle.name)}",
+              file=sys.stderr)
     if args.sort_into:
         s = sort_into(results, args.sort_into, move=args.move)
         verb = "moved" if args.move else "copied"
@@ -223,10 +217,9 @@ def cmd_models(args) -> int:
 
 def cmd_evaluate(args) -> int:
     """Accuracy, macro-F1, per-class scores and the confusion matrix on labelled data."""
-    import json
-
     from textsort.evaluation import evaluate
     from textsort.labelled import Columns, DataError
+    from textsort.session import json_text
 
     clf = _load_classifier(args)
     if clf is None:
@@ -234,10 +227,10 @@ def cmd_evaluate(args) -> int:
     try:
         ev = evaluate(clf, args.path, Columns(args.text_column, args.label_column))
     except DataError as e:
-        print(f"textsort: data error: {_one_line(str(e))}", file=sys.stderr)
+        print(f"textsort: data error: {_printable(_one_line(str(e)))}", file=sys.stderr)
         return EXIT_USAGE
     if args.format == "json":
-        print(json.dumps(ev.to_dict(), ensure_ascii=False, indent=2))
+        print(json_text(ev.to_dict(), indent=2))  # names that are not UTF-8 as \udcXX escapes
     elif args.format == "csv":
         sys.stdout.write(ev.to_csv())
     else:
@@ -293,8 +286,10 @@ def cmd_self_test(args) -> int:
     text = "Hello! Are we still meeting for lunch tomorrow?"
     p = clf.predict(text)
     t2 = time.perf_counter()
-    print(f"model {clf.bundle.path} ({clf.bundle.name}; labels {', '.join(clf.labels)})")
-    print(f"  loaded in {(t1 - t0) * 1000:.0f} ms; {text!r} -> {p.label} ({p.score:.1%}) in {(t2 - t1) * 1000:.1f} ms")
+    print(f"model {_printable(clf.bundle.path)} ({_printable(clf.bundle.name)}; "
+          f"labels {', '.join(map(_printable, clf.labels))})")
+    print(f"  loaded in {(t1 - t0) * 1000:.0f} ms; {text!r} -> {_printable(p.label)} ({p.score:.1%}) "
+          f"in {(t2 - t1) * 1000:.1f} ms")
     print(f"  ran on: {clf.accelerator}" + (f" ({clf.accelerator_note})" if clf.accelerator_note else ""))
     ok = abs(sum(p.scores.values()) - 1.0) < 1e-3 and p.label in clf.labels
     print("self-test passed" if ok else "self-test FAILED: the model's probabilities do not add up")
@@ -338,8 +333,8 @@ def cmd_serve(args) -> int:
         print(f"textsort: {e}", file=sys.stderr)
         return EXIT_USAGE
     host, port = server.server_address[:2]
-    print(f"textsort: serving {clf.bundle.name} on http://{host}:{port}/ (POST /classify, GET /health); "
-          "Ctrl+C stops", file=sys.stderr, flush=True)
+    print(f"textsort: serving {_printable(clf.bundle.name)} on http://{host}:{port}/ "
+          "(POST /classify, GET /health); Ctrl+C stops", file=sys.stderr, flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

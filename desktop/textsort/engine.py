@@ -64,6 +64,25 @@ def _quiet_native_stderr():
         os.close(devnull)
 
 
+def by_length(windows: list[np.ndarray], width: int, run, limits: EngineLimits = EngineLimits()) -> np.ndarray:
+    """`run(ids, mask) -> [n, width]` over windows batched only with windows of the same
+    length: nothing is ever padded, so a window's output never depends on its batch."""
+    out = np.zeros((len(windows), width), dtype=np.float32)
+    if not windows:
+        return out
+    lengths = np.fromiter((len(w) for w in windows), dtype=np.int64, count=len(windows))
+    order = np.argsort(lengths, kind="stable")
+    bounds = np.flatnonzero(np.diff(lengths[order])) + 1
+    for group in np.split(order, bounds):
+        length = int(lengths[group[0]])
+        step = max(1, min(limits.max_batch_windows, limits.max_batch_tokens // length))
+        for i in range(0, len(group), step):
+            idx = group[i : i + step]
+            ids = np.stack([windows[t] for t in idx]).astype(np.int32, copy=False)
+            out[idx] = run(ids, np.ones_like(ids))
+    return out
+
+
 class Classifier:
     """A loaded bundle ready to classify texts. Thread-safe (one model call at a time)."""
 
@@ -113,20 +132,7 @@ class Classifier:
 
         Windows are batched only with windows of the same length, so nothing is ever
         padded and a text's scores never depend on what else is in the batch."""
-        out = np.zeros((len(windows), len(self.labels)), dtype=np.float32)
-        if not windows:
-            return out
-        lengths = np.fromiter((len(w) for w in windows), dtype=np.int64, count=len(windows))
-        order = np.argsort(lengths, kind="stable")
-        bounds = np.flatnonzero(np.diff(lengths[order])) + 1
-        for group in np.split(order, bounds):
-            length = int(lengths[group[0]])
-            step = max(1, min(self.limits.max_batch_windows, self.limits.max_batch_tokens // length))
-            for i in range(0, len(group), step):
-                idx = group[i : i + step]
-                ids = np.stack([windows[t] for t in idx]).astype(np.int32, copy=False)
-                out[idx] = self.logits(ids, np.ones_like(ids))
-        return out
+        return by_length(windows, len(self.labels), self.logits, self.limits)
 
     def window_probs(self, windows: list[np.ndarray]) -> np.ndarray:
         """Softmax probabilities of each window [n, k]."""

@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from textsort.labelled import Columns, load_examples
+from textsort.printable import printable
 
 
 @dataclass(frozen=True)
@@ -119,21 +120,22 @@ class Evaluation:
 
     def table(self) -> str:
         """Plain-text summary for a terminal."""
-        lines = [f"{self.n} texts from {self.data}, model {self.model}",
+        lines = [f"{self.n} texts from {printable(self.data)}, model {printable(self.model)}",
                  f"accuracy {self.accuracy:.4f}   macro-F1 {self.macro_f1:.4f}", ""]
-        width = max([len(label) for label in self.labels] + [5])
+        labels = [printable(label) for label in self.labels]  # a bundle's labels: no raw controls
+        width = max([len(label) for label in labels] + [5])
         lines.append(f"{'label':<{width}}  precision  recall      f1  support")
-        for label, v in self.per_class().items():
+        for label, v in zip(labels, self.per_class().values()):
             lines.append(f"{label:<{width}}  {v['precision']:9.4f}  {v['recall']:6.4f}  {v['f1']:6.4f}  "
                          f"{v['support']:7d}")
         lines += ["", "confusion matrix (rows: true label, columns: predicted)"]
         cm = self.confusion
         cw = max(width, *(len(str(x)) for x in cm.flat)) if cm.size else width
-        lines.append(" " * (width + 2) + "  ".join(f"{label:>{cw}}" for label in self.labels))
-        for label, row in zip(self.labels, cm):
+        lines.append(" " * (width + 2) + "  ".join(f"{label:>{cw}}" for label in labels))
+        for label, row in zip(labels, cm):
             lines.append(f"{label:<{width}}  " + "  ".join(f"{x:>{cw}}" for x in row))
         for label, count in self.skipped.items():
-            lines.append(f"skipped: {count} texts labelled {label!r}, a label the model does not have")
+            lines.append(f"skipped: {count} texts labelled {printable(label)}, a label the model does not have")
         return "\n".join(lines) + "\n"
 
 

@@ -6,7 +6,8 @@ Formats (docs/data-formats.md):
   one text, decoded like a dropped file (textsort.reading);
 - a CSV or TSV file with a header row (RFC 4180 quoting, multi-line fields), UTF-8;
 - a JSONL file, one JSON object per line, UTF-8.
-Every problem is a `DataError` whose message names the file (and line).
+Every problem is a `DataError` whose message names the file (and line); only regular files
+are read (a FIFO or device named as the data is refused, never waited on or read).
 """
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from textsort.reading import has_visible_text, read_file
+from textsort.reading import EMPTY, has_text, iter_paths, open_regular, os_problem, read_file
 
 csv.field_size_limit(1 << 30)  # long texts in one CSV field are legitimate data
 
@@ -71,9 +72,10 @@ def load_examples(path, cfg: Columns | None = None) -> list[Example]:
 
 def _read_text(path: Path) -> str:
     try:
-        data = path.read_bytes()
+        with open_regular(path) as fh:
+            data = fh.read()
     except OSError as e:
-        raise DataError(f"{path}: cannot read file ({e.strerror or e})") from None
+        raise DataError(f"{path}: {os_problem(e)}") from None
     if b"\x00" in data:
         line = data.count(b"\n", 0, data.index(b"\x00")) + 1
         raise DataError(f"{path}:{line}: binary file (NUL byte), or UTF-16 text; expected UTF-8 text")
@@ -91,17 +93,19 @@ def _load_folder(root: Path) -> list[Example]:
     """One example per file below each label folder, decoded like any dropped file
     (textsort.reading: UTF-8/16, GBK, Big5, ...). A file that cannot be read is a DataError
     naming it: a label folder is training or test data, and nothing in it is skipped quietly."""
-    label_dirs = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+    try:
+        label_dirs = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+    except OSError as e:
+        raise DataError(f"{root}: folder {os_problem(e)}") from None
     if not label_dirs:
         raise DataError(f"{root}: no label subfolders (expected one subfolder per label)")
     examples = []
-    for label_dir in label_dirs:
-        for file in sorted(label_dir.rglob("*")):
-            rel = file.relative_to(root).parts
-            if any(part.startswith(".") for part in rel) or not file.is_file():
-                continue
+    for label_dir in label_dirs:  # textsort.reading's walk: any depth, link loops and special files reported
+        for file in iter_paths([label_dir], exclude=[".*"]):
+            if isinstance(file, tuple):
+                raise DataError(f"{file[0]}: {file[1]}")
             read = read_file(file)
-            if read.size == 0 or (read.text is not None and not has_visible_text(read.text)):
+            if read.problem == EMPTY or (read.text is not None and not has_text(read.text)):
                 text = ""  # an empty text: cleaning drops and counts it
             elif read.text is None or (read.problem and not read.truncated):
                 raise DataError(f"{file}: {read.problem}")
@@ -115,7 +119,8 @@ def _label_of(value, where: str, cfg: Columns) -> str:
     if isinstance(value, bool) or not isinstance(value, (str, int)):
         if value is None:
             raise DataError(f"{where}: label missing (column '{cfg.label_column}')")
-        raise DataError(f"{where}: label must be a string or an integer, got {json.dumps(value)[:60]}")
+        shown = {list: "an array", dict: "an object"}.get(type(value)) or json.dumps(value)  # never a deep dump
+        raise DataError(f"{where}: label must be a string or an integer, got {shown[:60]}")
     label = str(value).strip()
     if not label:
         raise DataError(f"{where}: label missing (column '{cfg.label_column}' is empty)")
@@ -124,8 +129,11 @@ def _label_of(value, where: str, cfg: Columns) -> str:
 
 def _load_delimited(path: Path, cfg: Columns, delimiter: str) -> list[Example]:
     text = _read_text(path)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     name = "tab" if delimiter == "\t" else repr(delimiter)
+    try:
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    except (TypeError, ValueError) as e:  # e.g. "" or more than one character
+        raise DataError(f"{path}: delimiter {name} cannot be used ({e})") from None
     try:
         header = next(reader, None)
         if header is None:
@@ -170,6 +178,10 @@ def _load_jsonl(path: Path, cfg: Columns) -> list[Example]:
             obj = json.loads(line)
         except json.JSONDecodeError as e:
             raise DataError(f"{where}: bad JSON ({e.msg} at column {e.colno})") from None
+        except RecursionError:
+            raise DataError(f"{where}: JSON nested too deeply") from None
+        except ValueError:  # an integer of more digits than Python converts (4300)
+            raise DataError(f"{where}: bad JSON (a number with too many digits)") from None
         if not isinstance(obj, dict):
             raise DataError(f"{where}: expected a JSON object per line, got {type(obj).__name__}")
         if cfg.text_column not in obj:

@@ -17,7 +17,10 @@ def openapi_document(labels: list[str]) -> dict:
     label = {"type": "string", "enum": list(labels)}
     error = {"$ref": "#/components/schemas/Error"}
     errors = {str(code): {"description": why, "content": {"application/json": {"schema": error}}}
-              for code, why in ((400, "bad JSON or fields"), (403, "Host is not a loopback name"),
+              for code, why in ((400, "bad JSON or fields, or an ambiguous length (two Host or Content-Length "
+                                      "headers, Transfer-Encoding, a body on GET)"),
+                                (403, "Host is not a loopback name"),
+                                (408, "the request did not arrive whole in time"),
                                 (411, "no numeric Content-Length"), (413, f"body over {MAX_BODY_BYTES} bytes, "
                                                                           "or too much text to explain"),
                                 (500, "the model gave no usable score"), (503, "too many connections"))}

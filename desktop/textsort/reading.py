@@ -5,7 +5,10 @@ Rules (docs/runtime.md): files are opened read-only and never changed; at most
 (with or without BOM) first, then UTF-16/32 by BOM or NUL pattern, then by
 charset-normalizer (GB18030/GBK, Big5, Shift-JIS, Latin-1, ...); `.eml` gives subject
 + text body, `.html`/`.htm` the visible text. Binary, empty, unreadable files,
-link loops and special files each get a `problem` in plain words.
+link loops and special files each get a `problem` in plain words; only regular files are
+ever opened (a FIFO or device, even one swapped in after the check, is refused, never read).
+Text without a letter or digit (only emoji, symbols, punctuation, spaces, invisible
+characters) is "no text"; a NUL character never reaches the text.
 """
 from __future__ import annotations
 
@@ -14,7 +17,6 @@ import errno
 import fnmatch
 import os
 import stat
-import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from html.parser import HTMLParser
@@ -44,7 +46,39 @@ class FileText:
     problem: str | None = None  # plain words, or None
 
 
-def _os_problem(e: OSError) -> str:
+EMPTY = "empty file"
+NO_TEXT = "no text in file (no letters or digits: only spaces, symbols, emoji or invisible characters)"
+
+
+class NotRegularFile(OSError):
+    """A folder, device, pipe or socket where a file was expected; str() is the plain words."""
+
+
+def _not_regular(mode: int) -> str | None:
+    if stat.S_ISDIR(mode):
+        return "is a folder, not a file"
+    return None if stat.S_ISREG(mode) else "not a regular file (a device, pipe or socket)"
+
+
+def open_regular(path: str | os.PathLike):
+    """Open `path` for binary reading only if it is a regular file. O_NONBLOCK: opening a FIFO
+    never waits for a writer; the check is fstat on the opened file, so nothing can be swapped
+    in between. Raises NotRegularFile (or the OSError of the open)."""
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_BINARY", 0)
+    fd = os.open(path, flags)
+    try:
+        why = _not_regular(os.fstat(fd).st_mode)
+        if why:
+            raise NotRegularFile(why)
+        return os.fdopen(fd, "rb")  # O_NONBLOCK changes nothing for a regular file
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def os_problem(e: OSError) -> str:
+    if isinstance(e, NotRegularFile):
+        return str(e)
     if e.errno == errno.ELOOP:
         return "symbolic link loop"
     if e.errno == errno.ENOENT:
@@ -206,9 +240,9 @@ def _email_to_text(data: bytes) -> tuple[str | None, str | None]:
         try:
             content = part.get_content()
         except (LookupError, UnicodeError, AttributeError):  # unknown or wrong charset
-            content = decode_bytes(part.get_payload(decode=True) or b"")[0] or ""
-        if isinstance(content, bytes):
-            content = decode_bytes(content)[0] or ""
+            content = None
+        if not isinstance(content, str) or "\x00" in content:  # NULs: a wrong charset (UTF-16 sent
+            content = decode_bytes(part.get_payload(decode=True) or b"")[0] or ""  # as Latin-1): detect it
         body = html_to_text(content) if part.get_content_type() == "text/html" else content.strip()
     text = "\n\n".join(t for t in (subject, body) if t)
     return text, None if text else "e-mail without subject or text"
@@ -216,13 +250,12 @@ def _email_to_text(data: bytes) -> tuple[str | None, str | None]:
 
 _EMAIL_HEADERS = {"from", "to", "subject", "date", "message-id", "received", "mime-version", "content-type",
                   "return-path", "cc", "reply-to"}
-_INVISIBLE = {"Mn", "Me", "Cf", "Cc", "Zs", "Zl", "Zp", "Cs", "Co", "Cn"}  # marks, format, space, unassigned
 
 
-def has_visible_text(text: str) -> bool:
-    """True when the text holds at least one letter, digit, punctuation or symbol: a file of
-    only zero-width characters, combining marks or spaces has nothing to classify."""
-    return any(unicodedata.category(c) not in _INVISIBLE for c in text)
+def has_text(text: str) -> bool:
+    """True when the text holds at least one letter or digit (any script): a file of only emoji,
+    symbols, punctuation, spaces, zero-width characters or combining marks has nothing to classify."""
+    return any(c.isalnum() for c in text)
 
 
 # -- files -----------------------------------------------------------------
@@ -234,24 +267,14 @@ def read_file(path: str | os.PathLike, max_bytes: int = DEFAULT_MAX_BYTES) -> Fi
     ft = FileText(path=path, text=None, kind=kind)
     try:
         st = os.stat(path)
-    except OSError as e:
-        ft.problem = _os_problem(e)
-        return ft
-    ft.size = st.st_size
-    if stat.S_ISDIR(st.st_mode):
-        ft.problem = "is a folder, not a file"
-        return ft
-    if not stat.S_ISREG(st.st_mode):
-        ft.problem = "not a regular file (a device, pipe or socket)"
-        return ft
-    if st.st_size == 0:
-        ft.problem = "empty file"
-        return ft
-    try:
-        with open(path, "rb") as fh:
+        ft.size = st.st_size
+        ft.problem = _not_regular(st.st_mode) or (EMPTY if st.st_size == 0 else None)
+        if ft.problem:
+            return ft
+        with open_regular(path) as fh:  # checked again on the opened file: nothing swapped in
             data = fh.read(max_bytes + 1)
     except OSError as e:
-        ft.problem = _os_problem(e)
+        ft.problem = os_problem(e)
         return ft
     if len(data) > max_bytes:
         data, ft.truncated = data[:max_bytes], True
@@ -265,8 +288,10 @@ def read_file(path: str | os.PathLike, max_bytes: int = DEFAULT_MAX_BYTES) -> Fi
         text, ft.encoding, ft.problem = decode_bytes(data, ft.truncated)
         if text is not None:
             ft.text = html_to_text(text) if kind == "html" else text
-    if ft.text is not None and ft.problem is None and not has_visible_text(ft.text):
-        ft.problem = "no text in file (only spaces, invisible or combining characters)"
+    if ft.text is not None:
+        ft.text = ft.text.replace("\x00", "")  # a NUL is never text (a stray one in UTF-16)
+        if ft.problem is None and not has_text(ft.text):
+            ft.problem = NO_TEXT
     return ft
 
 
@@ -289,22 +314,35 @@ def iter_paths(
         try:
             st = os.stat(p)
         except OSError as e:
-            yield (p, _os_problem(e))
+            yield (p, os_problem(e))
             continue
         if not stat.S_ISDIR(st.st_mode):
             yield p
             continue
-        yield from _walk(p, p, include, exclude, {(st.st_dev, st.st_ino)})
+        yield from _walk(p, include, exclude, {(st.st_dev, st.st_ino)})
 
 
-def _walk(root: Path, folder: Path, include, exclude, seen: set) -> Iterator[Path | tuple[Path, str]]:
+def _listing(folder: Path) -> Iterator:
+    """A folder's entries sorted by name, or the one (folder, problem) when it cannot be listed."""
     try:
         with os.scandir(folder) as it:
-            entries = sorted(it, key=lambda e: e.name)
+            return iter(sorted(it, key=lambda e: e.name))
     except OSError as e:
-        yield (folder, f"folder {_os_problem(e)}")
-        return
-    for entry in entries:
+        return iter([(folder, f"folder {os_problem(e)}")])
+
+
+def _walk(root: Path, include, exclude, seen: set) -> Iterator[Path | tuple[Path, str]]:
+    """Depth first in name order, without recursion: a tree thousands of folders deep is walked
+    (a folder whose path is too long for the system is one problem, the rest goes on)."""
+    stack = [_listing(root)]
+    while stack:
+        entry = next(stack[-1], None)
+        if entry is None:
+            stack.pop()
+            continue
+        if isinstance(entry, tuple):
+            yield entry
+            continue
         path = Path(entry.path)
         rel = path.relative_to(root).as_posix()
         if exclude and _matches(exclude, rel, entry.name):
@@ -317,13 +355,13 @@ def _walk(root: Path, folder: Path, include, exclude, seen: set) -> Iterator[Pat
             try:
                 st = entry.stat()
             except OSError as e:
-                yield (path, _os_problem(e))
+                yield (path, os_problem(e))
                 continue
             key = (st.st_dev, st.st_ino)
             if key in seen:
                 yield (path, "folder link loop or repeated folder (already visited)")
                 continue
             seen.add(key)
-            yield from _walk(root, path, include, exclude, seen)
+            stack.append(_listing(path))
         elif not include or _matches(include, rel, entry.name):
             yield path

@@ -16,24 +16,34 @@ or without the port) gets 403, so a web page cannot reach it through DNS rebindi
 response carries Access-Control-Allow-Origin, and a CORS pre-flight (OPTIONS) gets 405,
 so browsers keep other sites' scripts out. Bodies over MAX_BODY_BYTES are refused (413),
 a missing or non-numeric Content-Length gets 411 and a negative one 400; bad JSON or
-fields (including lone surrogates and nesting deeper than Python can parse) get 400 with
-a message, unknown paths 404, anything unexpected 500 with a message, never an empty
-reply.
+fields (including lone surrogates, numbers over Python's 4,300 digits and nesting deeper
+than Python can parse) get 400 with a message, unknown paths 404, anything unexpected 500
+with a message, never an empty reply.
+
+Framing (no body may be read as the next request): two Host or two Content-Length
+headers, any Transfer-Encoding (bodies need a Content-Length), or a body on a request
+other than POST get 400, and every error reply closes the connection, so a body left
+unread is never parsed as a request.
 
 Load: at most `ServerLimits.max_connections` connections are served at once (one thread
 each); past that a connection gets 503 with Retry-After at once instead of waiting
-unseen. The listen backlog is 1024. A connection idle or sending its body slower than
-`timeout_s` is closed. Explanations cost a model call per word, so a request may
-explain at most `max_explain_chars` characters. Standard library only (http.server):
-bench/server_load.py measures it.
+unseen. The listen backlog is 1024. A connection idle (no byte) for `timeout_s` is closed,
+and a request (headers and body) not whole within `request_deadline_s` of its first byte
+gets 408 and is closed, so clients that trickle a byte at a time cannot hold the slots
+(a slot is freed when its connection's thread ends). Explanations cost a model call per
+word, so a request may explain at most `max_explain_chars` characters. Standard library
+only (http.server): bench/server_load.py measures it.
 """
 from __future__ import annotations
 
+import contextlib
+import io
 import ipaddress
 import json
 import socket
 import sys
 import threading
+import time
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -52,7 +62,8 @@ LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
 @dataclass(frozen=True)
 class ServerLimits:
     max_connections: int = 256       # served at once (a thread each); more get 503 at once
-    timeout_s: float = 10.0          # idle keep-alive or a body that trickles in: closed
+    timeout_s: float = 10.0          # no byte for this long (idle keep-alive, a stalled body): closed
+    request_deadline_s: float = 10.0  # a whole request (headers + body) from its first byte: else 408
     max_explain_chars: int = 20_000  # characters one request may explain
     backlog: int = 1024
 
@@ -61,6 +72,43 @@ class RequestError(Exception):
     def __init__(self, status: int, message: str):
         super().__init__(message)
         self.status = status
+
+
+class RequestLate(Exception):
+    """The request was not whole within `ServerLimits.request_deadline_s` of its first byte."""
+
+
+class DeadlineReader(io.RawIOBase):
+    """A socket's bytes on two clocks: each wait at most `idle_s`, and a whole request at most
+    `deadline_s` from its first byte (`start()` before each request). A per-wait timeout alone
+    lets a byte every few seconds hold a connection, and its slot, for ever."""
+
+    def __init__(self, sock: socket.socket, idle_s: float, deadline_s: float):
+        self.sock, self.idle_s, self.deadline_s = sock, idle_s, deadline_s
+        self.until: float | None = None
+
+    def start(self) -> None:
+        self.until = None  # the clock starts with the next request's first byte
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buf) -> int:
+        wait = self.idle_s if self.until is None else min(self.idle_s, self.until - time.monotonic())
+        if wait <= 0:
+            raise RequestLate
+        self.sock.settimeout(wait)
+        try:
+            n = self.sock.recv_into(buf)
+        except TimeoutError:
+            if wait < self.idle_s:
+                raise RequestLate from None
+            raise
+        finally:
+            self.sock.settimeout(self.idle_s)  # replies are written with the usual timeout
+        if n and self.until is None:
+            self.until = time.monotonic() + self.deadline_s
+        return n
 
 
 def _result(p: Prediction, text: str, language, explanation=None) -> dict:
@@ -159,6 +207,32 @@ def host_allowed(host: str | None) -> bool:
     return name in LOOPBACK_HOSTS
 
 
+def parse_json(data: bytes):
+    try:
+        return json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise RequestError(400, f"body is not UTF-8 JSON: {e}") from None
+    except RecursionError:
+        raise RequestError(400, "body is nested too deeply") from None
+    except ValueError:  # int() refuses more than sys.get_int_max_str_digits() digits
+        raise RequestError(400, f"body has a number over {sys.get_int_max_str_digits()} digits") from None
+
+
+def request_problem(method: str, headers) -> tuple[int, str] | None:
+    """Why a request is refused before its method runs: a Host that is not a loopback name, or
+    a length that is ambiguous (a body that could be read as a second request)."""
+    for name in ("Host", "Content-Length"):
+        if len(headers.get_all(name, ())) > 1:
+            return 400, f"more than one {name} header"
+    if not host_allowed(headers.get("Host")):
+        return 403, "Host not allowed: this endpoint answers only loopback names (127.0.0.1, localhost, [::1])"
+    if "Transfer-Encoding" in headers:
+        return 400, "Transfer-Encoding is not supported: send the body with a Content-Length"
+    if method != "POST" and headers.get("Content-Length", "0").strip() != "0":
+        return 400, f"a {method} request takes no body"
+    return None
+
+
 def make_handler(clf: Classifier, limits: ServerLimits = ServerLimits()):
     from textsort.openapi import openapi_document
 
@@ -168,11 +242,36 @@ def make_handler(clf: Classifier, limits: ServerLimits = ServerLimits()):
     openapi = openapi_document(clf.labels)  # the labels never change: built once
     routes = {"/classify": lambda body: classify_request(clf, body, lock, limits),
               "/predict": lambda body: predict_request(clf, body, lock)}
+    late = f"the request did not arrive whole within {limits.request_deadline_s:g} s"
 
     class Handler(BaseHTTPRequestHandler):
         server_version = "textsort"
         protocol_version = "HTTP/1.1"  # keep-alive; every reply has a Content-Length
-        timeout = limits.timeout_s     # socket timeout: idle and trickling connections end
+        timeout = limits.timeout_s     # socket timeout: idle and stalled connections end
+
+        def setup(self):
+            super().setup()
+            self.rfile.close()  # reads go through the deadline instead
+            self._reader = DeadlineReader(self.connection, limits.timeout_s, limits.request_deadline_s)
+            self.rfile = io.BufferedReader(self._reader)
+
+        def handle_one_request(self):
+            self._reader.start()
+            try:
+                super().handle_one_request()
+            except RequestLate:  # still in the request line or headers
+                self.close_connection = True
+                with contextlib.suppress(OSError):
+                    self.wfile.write(canned("408 Request Timeout", late))
+
+        def parse_request(self) -> bool:
+            if not super().parse_request():
+                return False
+            problem = request_problem(self.command, self.headers)
+            if problem:
+                self.close_connection = True
+                self._send(problem[0], {"error": problem[1]})
+            return problem is None
 
         def _send(self, status: int, payload: dict, headers: dict | None = None) -> None:
             data = json.dumps(payload, ensure_ascii=False).encode("utf-8")
@@ -186,21 +285,11 @@ def make_handler(clf: Classifier, limits: ServerLimits = ServerLimits()):
             self.end_headers()
             self.wfile.write(data)
 
-        def _host_refused(self) -> bool:
-            if host_allowed(self.headers.get("Host")):
-                return False
-            self.close_connection = True
-            self._send(403, {"error": "Host not allowed: this endpoint answers only loopback names "
-                                      "(127.0.0.1, localhost, [::1])"})
-            return True
-
         def do_OPTIONS(self):  # noqa: N802  (CORS pre-flight: no cross-origin access, ever)
             self.close_connection = True
             self._send(405, {"error": "cross-origin requests are not allowed"}, {"Allow": "GET, POST"})
 
         def do_GET(self):  # noqa: N802 (http.server's naming)
-            if self._host_refused():
-                return
             path = self.path.split("?")[0]
             if path == "/health":
                 self._send(200, health)
@@ -211,8 +300,6 @@ def make_handler(clf: Classifier, limits: ServerLimits = ServerLimits()):
                                           "or POST /predict"})
 
         def do_POST(self):  # noqa: N802
-            if self._host_refused():
-                return
             try:
                 route = routes.get(self.path.split("?")[0])
                 if route is None:
@@ -225,21 +312,17 @@ def make_handler(clf: Classifier, limits: ServerLimits = ServerLimits()):
                 length = int(raw)
                 if length > MAX_BODY_BYTES:
                     raise RequestError(413, f"body over {MAX_BODY_BYTES} bytes")
-                data = self.rfile.read(length)
+                try:
+                    data = self.rfile.read(length)
+                except RequestLate:
+                    raise RequestError(408, late) from None
                 if len(data) < length:
                     raise RequestError(400, "the body is shorter than its Content-Length")
-                try:
-                    body = json.loads(data.decode("utf-8"))
-                except (UnicodeDecodeError, json.JSONDecodeError) as e:
-                    raise RequestError(400, f"body is not UTF-8 JSON: {e}") from None
-                except RecursionError:
-                    raise RequestError(400, "body is nested too deeply") from None
-                self._send(200, route(body))
+                self._send(200, route(parse_json(data)))
             except (TimeoutError, ConnectionError):
                 self.close_connection = True  # a body that never came: nobody to answer
             except RequestError as e:
-                if e.status in (400, 411, 413):
-                    self.close_connection = True  # an unread body must not be parsed as a request
+                self.close_connection = True  # a body left unread must not be parsed as a request
                 self._send(e.status, {"error": str(e)})
             except Exception as e:  # never an empty reply
                 self.close_connection = True
@@ -251,10 +334,14 @@ def make_handler(clf: Classifier, limits: ServerLimits = ServerLimits()):
     return Handler
 
 
-_BUSY_BODY = b'{"error": "busy: too many connections at once; retry soon"}'
-BUSY = (b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json; charset=utf-8\r\n"
-        b"Retry-After: 1\r\nConnection: close\r\nContent-Length: " + str(len(_BUSY_BODY)).encode()
-        + b"\r\n\r\n" + _BUSY_BODY)
+def canned(status: str, message: str, extra: str = "") -> bytes:
+    """A whole closing reply, for when no request was parsed (there is no handler state to use)."""
+    body = json.dumps({"error": message}).encode()
+    return (f"HTTP/1.1 {status}\r\nContent-Type: application/json; charset=utf-8\r\n{extra}"
+            f"Connection: close\r\nContent-Length: {len(body)}\r\n\r\n").encode() + body
+
+
+BUSY = canned("503 Service Unavailable", "busy: too many connections at once; retry soon", "Retry-After: 1\r\n")
 
 
 class LoopbackServer(ThreadingHTTPServer):

@@ -79,20 +79,24 @@ class TrainRequest:
     label_column: str = "label"
     config: Path | None = None      # JSON overrides (textsort-prep train --config)
     work: Path | None = None
+    replace: bool = False           # the user confirmed replacing an existing `out` (--force)
+    unlabelled: Path | None = None  # a folder (or table) of unlabelled texts (--unlabelled)
+
+    def _common(self) -> list[str]:
+        args = ["--test", str(self.test)] if self.test else []
+        args += ["--unlabelled", str(self.unlabelled)] if self.unlabelled else []
+        return args + (["--config", str(self.config)] if self.config else [])
 
     def preview_args(self) -> list[str]:
-        args = [*prep_command(), "preview", str(self.data), "--teacher", self.teacher,
-                "--text-column", self.text_column, "--label-column", self.label_column]
-        args += ["--config", str(self.config)] if self.config else []
-        return args + (["--test", str(self.test)] if self.test else [])
+        return [*prep_command(), "preview", str(self.data), "--teacher", self.teacher,
+                "--text-column", self.text_column, "--label-column", self.label_column, *self._common()]
 
     def train_args(self) -> list[str]:
         work = self.work or work_dir(self.out, self.data)
         args = [*prep_command(), "train", str(self.data), "--out", str(self.out), "--work", str(work),
                 "--name", self.out.stem, "--teacher", self.teacher, "--text-column", self.text_column,
                 "--label-column", self.label_column, "--progress-json"]
-        args += ["--test", str(self.test)] if self.test else []
-        return args + (["--config", str(self.config)] if self.config else [])
+        return args + (["--force"] if self.replace else []) + self._common()
 
 
 @dataclass
@@ -115,6 +119,7 @@ class Preview:
     split: dict = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     test: dict | None = None        # the test file's cleaning counts, when one was given
+    unlabelled: dict | None = None  # what reading the unlabelled texts found (offered, used, skipped, ...)
     teacher: str | None = None
     reason: str | None = None
     estimate_s: int | None = None
@@ -128,6 +133,8 @@ class Preview:
             self.labels, self.cleaning = dict(event.get("labels") or {}), dict(event.get("cleaning") or {})
             self.split, self.warnings = dict(event.get("split") or {}), list(event.get("warnings") or [])
             self.test = event.get("test") if isinstance(event.get("test"), dict) else None
+        elif kind == "unlabelled":
+            self.unlabelled = {k: v for k, v in event.items() if k not in ("event", "t")}
         elif kind == "teacher":
             self.teacher, self.reason = event.get("name"), event.get("reason")
         elif kind == "estimate":

@@ -65,7 +65,7 @@ def test_folder_with_chinese_labels_skips_hidden_files(tmp_path):
 
 def test_chinese_csv_prepare_end_to_end(tmp_path):
     rows = [(f"第{i}条 评论 很好", "好评") for i in range(12)] + [(f"第{i}条 评论 很差", "差评") for i in range(12)]
-    data = prepare(write_csv(tmp_path / "zh.csv", rows), DataConfig(val_fraction=0.25))
+    data = prepare(write_csv(tmp_path / "zh.csv", rows), DataConfig(val_fraction=0.25, cross_validate_below=0))
     assert data.labels == sorted(["好评", "差评"])
     assert len(data.train) == 18 and len(data.val) == 6
     assert data.summary["per_class"]["validation"] == {"好评": 3, "差评": 3}
@@ -121,9 +121,9 @@ def test_small_class_warning(tmp_path):
 def test_stratified_deterministic_split(tmp_path):
     rows = balanced_rows(90, ("a",)) + balanced_rows(30, ("b",)) + balanced_rows(10, ("c",))
     p = write_csv(tmp_path / "d.csv", rows)
-    one, two = prepare(p, DataConfig(seed=5)), prepare(p, DataConfig(seed=5))
+    one, two = prepare(p, DataConfig(seed=5, cross_validate_below=0)), prepare(p, DataConfig(seed=5, cross_validate_below=0))
     assert one.val.texts == two.val.texts and np.array_equal(one.train.y, two.train.y)
-    assert prepare(p, DataConfig(seed=6)).val.texts != one.val.texts
+    assert prepare(p, DataConfig(seed=6, cross_validate_below=0)).val.texts != one.val.texts
     assert one.summary["per_class"]["validation"] == {"a": 9, "b": 3, "c": 1}
     assert one.summary["per_class"]["train"] == {"a": 81, "b": 27, "c": 9}
     assert not set(one.train.texts) & set(one.val.texts)
@@ -133,9 +133,22 @@ def test_stratified_deterministic_split(tmp_path):
 
 def test_singleton_class_stays_in_training(tmp_path):
     rows = balanced_rows(20, ("a",)) + [("lonely", "b")]
-    data = prepare(write_csv(tmp_path / "d.csv", rows), DataConfig(val_fraction=0.5))
+    data = prepare(write_csv(tmp_path / "d.csv", rows), DataConfig(val_fraction=0.5, cross_validate_below=0))
     assert "lonely" in data.train.texts
     assert any("'b' has no validation" in w for w in data.summary["warnings"])
+
+
+def test_few_labels_are_cross_validated_not_split(tmp_path):
+    """Below `cross_validate_below` texts in the smallest class every text trains; the
+    split says so and the warning says what to expect."""
+    rows = balanced_rows(99, ("a",)) + balanced_rows(16, ("b",))
+    data = prepare(write_csv(tmp_path / "d.csv", rows), DataConfig())
+    assert data.cross_validated and len(data.train) == 115 and len(data.val) == 0
+    assert data.summary["split"]["method"] == "cross-validation" and data.summary["split"]["val_fraction"] == 0.0
+    assert any("fewer than 100" in w and "cross-validation" in w for w in data.summary["warnings"])
+    assert not any("no validation examples" in w for w in data.summary["warnings"])
+    more = prepare(write_csv(tmp_path / "e.csv", balanced_rows(100, ("a", "b"))), DataConfig())
+    assert not more.cross_validated and len(more.val) == 20
 
 
 def test_test_split_is_cleaned_and_mapped(tmp_path):

@@ -73,7 +73,8 @@ def test_two_workers_train_the_teacher_to_one_workers_accuracy(tmp_path):
     steps1, steps2 = r1["training"]["steps"], r2["training"]["steps"]
     assert abs(steps2 - steps1 / 2) <= r1["training"]["best_epoch"] + 4
     # the two-worker run resumes on one worker: every finished stage is reused, nothing retrains
-    again = subprocess.run([c for c in _cmd(tmp_path, teacher, "two") if c != "-q"], env=_env(), capture_output=True,
+    again = subprocess.run([c for c in _cmd(tmp_path, teacher, "two") if c != "-q"] + ["--force"], env=_env(),
+                           capture_output=True,
                            text=True, timeout=600)
     assert again.returncode == 0, again.stderr[-3000:]
     assert "teacher: reusing" in again.stderr and "teacher: done" not in again.stderr

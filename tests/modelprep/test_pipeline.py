@@ -28,15 +28,17 @@ def trained(tmp_path_factory):
     return {"root": root, "cfg": cfg, "result": result, "train": train_csv, "test": test_csv}
 
 
-def _rerun(trained, tmp_path, **cfg_changes):
-    """Run again on a copy of the work folder (the module's run stays untouched)."""
+def _rerun(trained, tmp_path, force=True, **cfg_changes):
+    """Run again on a copy of the work folder (the module's run stays untouched); each run
+    replaces the last one's again.textsort unless `force` is False."""
     work = tmp_path / "work"
     if not work.exists():
         shutil.copytree(trained["root"] / "work", work)
     cfg = trained["cfg"]
     for section, values in cfg_changes.items():
         cfg = replace(cfg, **{section: replace(getattr(cfg, section), **values)})
-    return (lambda: train(trained["train"], tmp_path / "again.textsort", cfg, work=work, name="tiny-topics")), work
+    return (lambda: train(trained["train"], tmp_path / "again.textsort", cfg, work=work, name="tiny-topics",
+                          force=force)), work
 
 
 def test_manifest_is_complete(trained):
@@ -184,3 +186,77 @@ def test_calibrate_an_older_bundle_only_with_its_own_data(trained, tmp_path):
     again = load_bundle(older)
     assert again.manifest["calibration"] == cal and again.model_bytes == b.model_bytes
     assert again.suggested_threshold == (cal["uncertain_below"] or None)  # 0: nothing worth flagging
+
+
+# -- never overwrite a file Textsort did not write (textsort.safe_files' rule) ------------
+def _snapshot(*paths):
+    return {p: (p.read_bytes() if p.is_file() else None) for p in paths}
+
+
+def test_train_never_overwrites_the_users_files_beside_the_bundle(trained, tmp_path):
+    """`--out notes.textsort` beside the user's notes.md and notes.confusion.png (and a
+    planted link): the report goes to notes-2.md, their files and the link's target stay."""
+    run, work = _rerun(trained, tmp_path)
+    notes_md, notes_png = tmp_path / "notes.md", tmp_path / "notes.confusion.png"
+    notes_md.write_text("my notes\n")
+    notes_png.write_bytes(b"my picture")
+    outside = tmp_path / "elsewhere.txt"
+    outside.write_text("not yours\n")
+    (tmp_path / "notes-2.confusion.png").symlink_to(outside)
+    before = _snapshot(notes_md, notes_png, outside)
+    result = train(trained["train"], tmp_path / "notes.textsort", trained["cfg"], work=work, name="tiny-topics")
+    assert _snapshot(notes_md, notes_png, outside) == before
+    assert (tmp_path / "notes-2.confusion.png").is_symlink()  # the link was left alone, the report moved on
+    assert (tmp_path / "notes-3.md").read_text("utf-8").startswith("# tiny-topics")
+    assert (tmp_path / "notes-3.confusion.png").read_bytes().startswith(b"\x89PNG")
+    assert not (tmp_path / "notes-2.md").exists()
+    assert set(result.manifest["beside"]) == {"notes-3.md", "notes-3.confusion.png"}
+
+
+def test_train_replaces_an_existing_bundle_only_when_forced(trained, tmp_path):
+    from modelprep.publish import RefusedWrite
+
+    run, work = _rerun(trained, tmp_path, force=False)
+    first = run()  # again.textsort + again.md + again.confusion.png: ours
+    md = tmp_path / "again.md"
+    before = _snapshot(first.bundle, md)
+    with pytest.raises(RefusedWrite, match="exists"):
+        run()  # refused before any stage: nothing changed
+    assert _snapshot(first.bundle, md) == before
+    forced = train(trained["train"], tmp_path / "again.textsort", trained["cfg"], work=work, name="tiny-topics",
+                   force=True)
+    assert forced.bundle == first.bundle and not (tmp_path / "again-2.md").exists()  # its own report replaced
+    md.write_text("edited by the user\n")  # no longer the file Textsort wrote
+    train(trained["train"], tmp_path / "again.textsort", trained["cfg"], work=work, name="tiny-topics", force=True)
+    assert md.read_text() == "edited by the user\n" and (tmp_path / "again-2.md").is_file()
+
+
+def test_calibrate_out_refuses_inputs_other_names_and_existing_files(trained, tmp_path, capsys):
+    from modelprep.cli import main
+    from textsort.bundle import write_bundle
+
+    b = load_bundle(trained["result"].bundle)
+    old = {k: v for k, v in b.manifest.items() if k not in ("calibration", "files", "beside")}
+    older = write_bundle(tmp_path / "older.textsort", model_bytes=b.model_bytes, tokenizer_json=b.tokenizer_json,
+                         manifest=old)
+    data = tmp_path / "ok.csv"
+    data.write_bytes(trained["train"].read_bytes())
+    other = write_bundle(tmp_path / "other.textsort", model_bytes=b.model_bytes, tokenizer_json=b.tokenizer_json,
+                         manifest=old)
+    (tmp_path / "other.md").write_text("the user's notes on other\n")
+    (tmp_path / "link.textsort").symlink_to(data)
+    watched = _snapshot(older, data, other, tmp_path / "other.md")
+    for out, why in ((data, ".textsort"), (tmp_path / "plain.md", ".textsort"), (other, "exists"),
+                     (older, "one of the inputs"), (tmp_path / "link.textsort", "one of the inputs")):
+        assert main(["calibrate", str(older), str(data), "--out", str(out)]) == 2, out
+        err = capsys.readouterr().err.strip()
+        assert why in err and "Traceback" not in err and len(err.splitlines()) == 1, err
+        assert _snapshot(older, data, other, tmp_path / "other.md") == watched
+    assert not (tmp_path / "plain.md").exists()
+    assert main(["calibrate", str(older), str(data), "--out", str(tmp_path / "new.textsort")]) == 0
+    assert load_bundle(tmp_path / "new.textsort").manifest["calibration"] == b.manifest["calibration"]
+    assert main(["calibrate", str(older), str(data), "--out", str(other), "--force"]) == 0  # asked: replaced
+    assert load_bundle(other).manifest["calibration"] == b.manifest["calibration"]
+    assert (tmp_path / "other.md").read_text() == "the user's notes on other\n"  # never the user's report
+    assert (tmp_path / "other-2.md").is_file()
+    assert _snapshot(older, data) == {k: v for k, v in watched.items() if k in (older, data)}

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from modelprep import report
-from modelprep.report import render_markdown, write_report
+from modelprep.report import write_report
 from textsort.bundle import load_bundle
 from textsort.card import render_card
 
@@ -55,10 +55,14 @@ def manifest(labels=("ham", "spam"), split="test"):
     }
 
 
+def write_report_card(manifest, out_md):
+    return write_report(manifest, out_md).card
+
+
 def test_report_is_the_runtime_card_with_a_picture(tmp_path):
     out = tmp_path / "MODEL.md"
     m = manifest()
-    md = write_report(m, out)
+    md = write_report_card(m, out)
     png = tmp_path / "MODEL.confusion.png"
     assert png.read_bytes().startswith(PNG_MAGIC) and png.stat().st_size > 5000
     on_disk = out.read_text(encoding="utf-8")
@@ -87,7 +91,7 @@ def test_report_is_the_runtime_card_with_a_picture(tmp_path):
 def test_the_bundled_model_report_reads_without_its_picture(tmp_path):
     """A real manifest: the bundle's report.md has the table, the file beside has the PNG too."""
     m = load_bundle(SMS).manifest
-    md = write_report(m, tmp_path / "sms_spam-en.md")
+    md = write_report_card(m, tmp_path / "sms_spam-en.md")
     test = m["metrics"]["student_int8_test"]
     assert f"| **Student, int8 (shipped)** | test ({test['n']} texts) | {100 * test['accuracy']:.1f}% |" in md
     (ham_ok, ham_bad), (spam_bad, spam_ok) = test["confusion_matrix"]
@@ -102,23 +106,23 @@ def test_shipped_accurate_report_uses_the_int8_teacher(tmp_path):
     m["metrics"]["bert_int8_test"]["confusion_matrix"] = [[9, 0], [2, 8]]
     m["shipped"] = "accurate"
     assert report.shipped_metrics(m)[0] == "bert_int8_test"
-    md = write_report(m, tmp_path / "A.md")
+    md = write_report_card(m, tmp_path / "A.md")
     assert "| **all-MiniLM-L6-v2 fine-tuned, int8 (shipped)** | test (40 texts) | 99.0% | 97.5% |" in md
     assert "| **ham** | **9** | 0 |" in md and "| Student, int8 | test (40 texts) | 95.5% |" in md
 
 
 def test_validation_only_metrics_are_labelled(tmp_path):
-    md = write_report(manifest(split="validation"), tmp_path / "M.md")
+    md = write_report_card(manifest(split="validation"), tmp_path / "M.md")
     assert "On 40 texts of the validation set" in md and "| **Student, int8 (shipped)** | validation (40 texts) |" in md
 
 
 def test_missing_sections_are_left_out(tmp_path):
-    md = write_report({"name": "bare", "labels": ["a", "b"]}, tmp_path / "MODEL.md")
+    md = write_report_card({"name": "bare", "labels": ["a", "b"]}, tmp_path / "MODEL.md")
     assert md.startswith("# bare\n") and "No metrics recorded in this model file." in md
     for gone in ("## Where it came from", "## Size and speed", "## Versions", "### Confusion matrix", "—"):
         assert gone not in md, gone
     assert not (tmp_path / "MODEL.confusion.png").exists()
-    assert write_report({}, tmp_path / "empty.md").startswith("# Unnamed model")
+    assert write_report({}, tmp_path / "empty.md").card.startswith("# Unnamed model")
 
 
 def test_no_matplotlib_still_writes_the_card(tmp_path, monkeypatch):
@@ -126,7 +130,7 @@ def test_no_matplotlib_still_writes_the_card(tmp_path, monkeypatch):
         raise ImportError("No module named 'matplotlib'")
 
     monkeypatch.setattr(report, "plot_confusion", broken)
-    md = write_report(manifest(), tmp_path / "MODEL.md")
+    md = write_report_card(manifest(), tmp_path / "MODEL.md")
     assert (tmp_path / "MODEL.md").read_text("utf-8") == md and "| **ham** | **7** | 1 |" in md
     assert not (tmp_path / "MODEL.confusion.png").exists()
 
@@ -135,7 +139,8 @@ def test_chinese_labels_with_a_cjk_font(tmp_path):
     labels = ["正面", "负面"]
     if report.find_font("".join(labels)) is None:
         pytest.skip("no CJK font installed")
-    md = render_markdown(manifest(labels), tmp_path / "MODEL.md")
+    write_report(manifest(labels), tmp_path / "MODEL.md")
+    md = (tmp_path / "MODEL.md").read_text("utf-8")
     assert "| 正面 | 90.0% |" in md and "uses indices" not in md
     assert (tmp_path / "MODEL.confusion.png").read_bytes().startswith(PNG_MAGIC)
 
@@ -153,7 +158,7 @@ def test_latin_labels_need_no_special_font():
 
 def test_pipes_in_values_do_not_break_tables(tmp_path):
     m = manifest(["a|b", "c"])
-    md = write_report(m, tmp_path / "MODEL.md")
+    md = write_report_card(m, tmp_path / "MODEL.md")
     assert "| a\\|b | 90.0% |" in md and "| **a\\|b** | **7** | 1 |" in md
     json.dumps(m)  # the manifest itself is untouched and still serialisable
     assert m["labels"] == ["a|b", "c"]
@@ -165,7 +170,7 @@ def test_validation_and_test_entries_side_by_side(tmp_path):
     for key, acc in (("teacher_test", 0.93), ("student_fp32_test", 0.92), ("student_int8_test", 0.91)):
         m["metrics"][key] = metrics(labels, "test", 99, acc)
     m["metrics"]["student_int8_test"]["per_class"]["ham"]["support"] = 55
-    md = write_report(m, tmp_path / "MODEL.md")
+    md = write_report_card(m, tmp_path / "MODEL.md")
     rows = [line.split(" | ")[:2] for line in md.splitlines() if " texts) | " in line]
     assert rows == [["| **Student, int8 (shipped)**", "test (99 texts)"],
                     ["| **Student, int8 (shipped)**", "validation (40 texts)"],

@@ -1,20 +1,24 @@
 """Property tests (hypothesis) on everything that reads untrusted input: file readers,
-the tokenizer front end, the classifier, bundle loading and the endpoint's request parser.
+the tokenizer front end, the classifier, bundle loading, the endpoint's request parser and
+the labelled-data reader (CSV/TSV/JSONL files, label-folder trees).
 
 Each property runs twice: a quick version in every test run (QUICK examples), and a long
 version behind the opt-in marker `fuzz` (`./dev test -m fuzz`; LONG examples each,
 `TEXTSORT_FUZZ_EXAMPLES` to change it). Properties: never an exception other than the
-documented ones; spans inside the text; probabilities finite and summing to 1; a batch
-equals its texts one by one.
+documented ones (labelled data: examples or a DataError, never a hang); spans inside the
+text; probabilities finite and summing to 1; a batch equals its texts one by one.
 """
 from __future__ import annotations
 
 import re
 
+import contextlib
+import csv
 import functools
 import io
 import json
 import os
+import signal
 import tempfile
 import threading
 import zipfile
@@ -26,6 +30,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from textsort.bundle import BundleError, load_bundle
+from textsort.labelled import Columns, DataError, load_examples
 from textsort.reading import decode_bytes, read_file
 from textsort.server import RequestError, classify_request, host_allowed, predict_request
 
@@ -201,3 +206,160 @@ def prop_host(host):
 
 test_host_check, test_host_check_long = fuzz(st.one_of(ANY_TEXT, st.sampled_from(
     ["127.0.0.1:1", "127.0.0.1", "[::1]:8", "localhost", "localhost:²", "evil.com", "localhost.evil.com:80"])))(prop_host)
+
+
+# -- labelled data (textsort.labelled: CSV/TSV/JSONL files and label-folder trees) -----
+# Property: load_examples returns examples (a text, a non-empty label) or raises DataError
+# with a message; never another exception, never a hang (a 20 s alarm per example).
+@contextlib.contextmanager
+def _deadline(seconds: int):
+    if not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def fire(signum, frame):
+        raise TimeoutError(f"load_examples ran for more than {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, fire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _loads_or_data_error(path: Path, columns: Columns | None = None) -> None:
+    with _deadline(20):
+        try:
+            examples = load_examples(path, columns)
+        except DataError as e:
+            assert str(e)
+            return
+    assert examples
+    for e in examples:
+        assert isinstance(e.text, str) and isinstance(e.label, str) and e.label and isinstance(e.source, str)
+
+
+ODD = ['"', '""', ",", "\t", ";", "|", "\n", "\r\n", "\r", '"a,b"', 'a"b', " ", "", "\ufeff", "\u2028", "\x1b"]
+CELL = st.one_of(MIXED_TEXT, st.sampled_from(ODD), st.integers().map(str), st.sampled_from(["ham", "spam", "好"]))
+HEADER = st.lists(st.one_of(st.sampled_from(["text", "label", " text ", "Label", ""]), st.text(max_size=5)),
+                  max_size=4).map(lambda h: h if len(h) > 2 else ["text", "label", *h])
+WRITE_DELIMITERS = st.sampled_from([",", "\t", ";", "|", " ", '"', "\n", "é", "\x00"])
+
+
+def _delimited(header, rows, delimiter, proper) -> str:
+    """Rows as csv.writer writes them, or cells joined as they are (so quotes break)."""
+    if proper:
+        try:
+            buf = io.StringIO()
+            csv.writer(buf, delimiter=delimiter).writerows([header, *rows])
+            return buf.getvalue()
+        except (csv.Error, TypeError, ValueError):
+            pass
+    return "\n".join(delimiter.join(row) for row in [header, *rows])
+
+
+DELIMITED = st.builds(_delimited, HEADER, st.lists(st.lists(CELL, max_size=4), max_size=6), WRITE_DELIMITERS,
+                      st.booleans())
+
+
+def _nested(n: int, opener: str) -> str:
+    return "[" * n + "]" * n if opener == "[" else '{"a":' * n + "1" + "}" * n
+
+
+JSON_LINE = st.one_of(
+    st.builds(lambda text, label, ascii_: json.dumps({"text": text, "label": label}, ensure_ascii=ascii_),
+              st.one_of(MIXED_TEXT, JSON_VALUES), st.one_of(MIXED_TEXT, st.integers(), JSON_VALUES), st.booleans()),
+    st.builds(lambda v: json.dumps(v), JSON_VALUES),
+    st.builds(_nested, st.integers(1, 200_000), st.sampled_from(["[", "{"])),
+    st.builds(lambda n, key: f'{{"text": "a", "{key}": {"9" * n}}}', st.integers(1, 6000),
+              st.sampled_from(["label", "text"])),
+    st.builds(lambda n: '{"text": "a", "label": ' + "[" * n + "]" * n + "}", st.integers(1, 5000)),
+    st.sampled_from(['{"text": "a", "label": 1e99999}', '{"text": NaN, "label": Infinity}', '{"text": "a"}',
+                     '{"text": "a", "label": null}', '{"text": "a", "label": true}', "[]", "{", "", "\r"]),
+    MIXED_TEXT)
+JSONL = st.lists(JSON_LINE, max_size=6).map("\n".join)
+ENCODINGS = st.sampled_from(["utf-8", "utf-8-sig", "utf-16", "latin-1", "gb18030"])
+
+
+def _encode(text: str, encoding: str) -> bytes:
+    return text.encode(encoding, "surrogatepass" if encoding.startswith("utf") else "replace")
+
+
+LABELLED_BYTES = st.one_of(st.binary(max_size=2000), st.builds(_encode, st.one_of(DELIMITED, JSONL, MIXED_TEXT),
+                                                                ENCODINGS))
+COLUMNS = st.builds(Columns, st.sampled_from(["text", "Text", "", " text"]), st.sampled_from(["label", "text", "x"]),
+                    st.one_of(st.none(), st.sampled_from([",", "\t", ";", "", "ab", '"', "\n", "\r", "\x00", "é"]),
+                              st.text(max_size=2)))
+NOT_A_FILE = st.sampled_from(["file"] * 6 + ["fifo", "dev-zero", "link-loop", "folder", "missing"])
+
+
+def prop_labelled_file(data, suffix, columns, kind):
+    with tempfile.TemporaryDirectory() as d:
+        p = Path(d) / f"data{suffix}"
+        if kind == "file":
+            p.write_bytes(data)
+        elif kind == "fifo":
+            os.mkfifo(p)
+        elif kind == "dev-zero":
+            p.symlink_to(os.devnull if not os.path.exists("/dev/zero") else "/dev/zero")
+        elif kind == "link-loop":
+            p.symlink_to(p)
+        elif kind == "folder":
+            p.mkdir()
+        _loads_or_data_error(p, columns)
+        if kind == "file":
+            assert p.read_bytes() == data  # read, never changed
+
+
+test_labelled_file_loads_or_data_error, test_labelled_file_loads_or_data_error_long = fuzz(
+    LABELLED_BYTES, st.sampled_from([".csv", ".tsv", ".jsonl", ".ndjson", ".txt", ""]), st.one_of(st.none(), COLUMNS),
+    NOT_A_FILE if os.name == "posix" else st.just("file"))(prop_labelled_file)
+
+
+# label-folder trees: odd names (not UTF-8 too), empty and binary files, symlinks, FIFOs
+NAME = st.one_of(
+    st.sampled_from(["ham", "spam", ".hidden", "a b", "好", "\u202eevil", "-x", "x\n", "*", "[a]", "...", " "]),
+    st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="/\x00"), min_size=1, max_size=12),
+    st.binary(min_size=1, max_size=8).filter(lambda b: b"/" not in b and b"\x00" not in b).map(os.fsdecode),
+).filter(lambda n: n not in (".", "..") and len(os.fsencode(n)) <= 200)
+LEAF = st.one_of(st.tuples(st.just("file"), st.one_of(FILE_BYTES, st.builds(_encode, MIXED_TEXT, ENCODINGS))),
+                 st.tuples(st.sampled_from(["empty", "binary", "fifo", "dir", "dev", "link-root", "link-self",
+                                            "link-missing", "link-sibling"]), st.just(b"")))
+TREE = st.lists(st.tuples(st.lists(NAME, min_size=1, max_size=4), LEAF), max_size=8)
+
+
+def _make(root: Path, path: Path, kind: str, data: bytes) -> None:
+    """One entry; "xb": never through a link or into a FIFO made by an earlier entry."""
+    if kind in ("file", "empty", "binary"):
+        with path.open("xb") as fh:
+            fh.write({"file": data, "empty": b"", "binary": b"\x89PNG\r\n\x1a\n\x00\x00" + bytes(range(256))}[kind])
+    elif kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "dir":
+        path.mkdir()
+    elif kind == "dev":
+        path.symlink_to("/dev/zero" if os.path.exists("/dev/zero") else os.devnull)
+    else:
+        target = {"link-root": root, "link-self": path,
+                  "link-missing": path.parent / "missing", "link-sibling": path.parent}[kind]
+        path.symlink_to(target)
+
+
+def prop_label_tree(tree):
+    with tempfile.TemporaryDirectory() as d:
+        root = Path(d) / "data"
+        root.mkdir()
+        for parts, (kind, data) in tree:
+            path = root.joinpath(*parts)
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                _make(root, path, kind, data)
+            except OSError:  # a name taken by a file, a link in the way, ...: that entry is left out
+                continue
+        _loads_or_data_error(root)
+
+
+_POSIX = pytest.mark.skipif(os.name != "posix", reason="FIFOs, symbolic links and names that are not UTF-8")
+test_label_tree_loads_or_data_error, test_label_tree_loads_or_data_error_long = map(_POSIX, fuzz(TREE)(prop_label_tree))

@@ -120,13 +120,21 @@ def main(argv: list[str] | None = None) -> int:
     if args.install_desktop_entry or args.uninstall_desktop_entry:
         from . import desktop_entry
 
+        svg = next((d / "textsort.svg" for d in asset_dirs("icons") if (d / "textsort.svg").is_file()), None)
+        try:
+            if args.uninstall_desktop_entry:
+                gone = desktop_entry.uninstall(icon_path(), svg)
+            else:
+                done = desktop_entry.install(icon_path(), svg)
+        except OSError as e:  # a file in the way, a read-only folder: one line, nothing changed
+            print(f"textsort-app: {e}", file=sys.stderr)
+            return 1
         if args.uninstall_desktop_entry:
-            done = desktop_entry.uninstall()
-            print("removed:" if done else "nothing to remove", *map(str, done), sep="\n  ")
-        else:
-            svg = next((d / "textsort.svg" for d in asset_dirs("icons") if (d / "textsort.svg").is_file()), None)
-            done = desktop_entry.install(icon_path(), svg)
-            print("installed:", *map(str, done), sep="\n  ")
+            print("removed:" if gone.removed else "nothing to remove", *map(str, gone.removed), sep="\n  ")
+            for path, why in gone.left + gone.failed:
+                print(f"left {path}: {why}", file=sys.stderr)
+            return 1 if gone.failed else 0
+        print("installed:", *map(str, done), sep="\n  ")
         return 0
     if len(args.paths) == 1 and args.paths[0].suffix.lower() == ".textsort" and args.paths[0].is_file():
         args.model, args.paths = args.paths[0], []  # "Open with Textsort" on a model file

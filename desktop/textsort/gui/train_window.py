@@ -17,9 +17,10 @@ from PySide6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QGroupBox, Q
                                QTextBrowser, QVBoxLayout, QWidget)
 
 from textsort import training
-from textsort.card import duration
+from textsort.card import CROSS_VALIDATION, duration
 from textsort.gui.curve import CurveWidget
 from textsort.gui.drop_zone import TakesDroppedPath
+from textsort.safe_files import free_name
 
 TEACHERS = (("auto", "auto (MiniLM for English, multilingual e5 for Chinese)"), ("minilm", "MiniLM (English)"),
             ("e5", "multilingual e5 (Chinese and other languages)"))
@@ -36,6 +37,7 @@ class TrainWindow(TakesDroppedPath, QWidget):
 
     def __init__(self, settings=None, parent=None, config: Path | None = None):
         super().__init__(parent, Qt.WindowType.Window)
+        self.confirmed_out: str | None = None  # an existing --out the save dialog confirmed replacing
         self.setWindowTitle("Train a model — Textsort")
         self.setAcceptDrops(True)
         self.settings = settings
@@ -52,16 +54,21 @@ class TrainWindow(TakesDroppedPath, QWidget):
     def _build(self) -> None:
         form = QFormLayout()
         self.data_edit, self.test_edit, self.out_edit = QLineEdit(), QLineEdit(), QLineEdit()
+        self.unlabelled_edit = QLineEdit()
         self.data_edit.setPlaceholderText("drop a folder with one subfolder per label, or a CSV/TSV/JSONL file")
+        self.unlabelled_edit.setPlaceholderText("optional: a folder of unsorted files (or a CSV/JSONL of texts) "
+                                                "the model learns from too")
         self.test_edit.setPlaceholderText("optional: held-out labelled data, only for the final numbers")
         self.out_edit.setPlaceholderText("where to save the model (.textsort)")
-        for edit, kind in ((self.data_edit, "data"), (self.test_edit, "test"), (self.out_edit, "out")):
+        for edit, kind in ((self.data_edit, "data"), (self.unlabelled_edit, "unlabelled"), (self.test_edit, "test"),
+                           (self.out_edit, "out")):
             row = QHBoxLayout()
             row.addWidget(edit, 1)
             choose = QPushButton("Choose…")
             choose.clicked.connect(lambda _=False, k=kind: self._choose(k))
             row.addWidget(choose)
-            form.addRow({"data": "Training data:", "test": "Test set:", "out": "Save model as:"}[kind], row)
+            form.addRow({"data": "Training data:", "unlabelled": "Unlabelled texts:", "test": "Test set:",
+                         "out": "Save model as:"}[kind], row)
         self.teacher_combo = QComboBox()
         for key, text in TEACHERS:
             self.teacher_combo.addItem(text, key)
@@ -70,6 +77,7 @@ class TrainWindow(TakesDroppedPath, QWidget):
         form.addRow("Teacher:", self.teacher_combo)
         self.data_edit.editingFinished.connect(self.start_preview)
         self.test_edit.editingFinished.connect(self.start_preview)
+        self.unlabelled_edit.editingFinished.connect(self.start_preview)
         self.teacher_combo.currentIndexChanged.connect(self.start_preview)
 
         self.preview_view = QTextBrowser()
@@ -132,18 +140,21 @@ class TrainWindow(TakesDroppedPath, QWidget):
             self.out_edit.setText(str(out))
         elif not self.out_edit.text().strip():
             base = Path(self.settings.last_folder) if self.settings and self.settings.last_folder else Path.home()
-            self.out_edit.setText(str(base / f"{path.stem or 'model'}.textsort"))
+            self.out_edit.setText(str(free_name(base / f"{path.stem or 'model'}.textsort")))
         self.start_preview()
 
     def _choose(self, kind: str) -> None:
         if kind == "out":
             path, _ = QFileDialog.getSaveFileName(self, "Save the model as", self.out_edit.text(),
                                                   "Textsort models (*.textsort)")
-            if path:
+            if path:  # the dialog asked before choosing an existing file: replacing it is what the user asked
                 self.out_edit.setText(path if path.endswith(".textsort") else path + ".textsort")
+                self.confirmed_out = self.out_edit.text()
             return
-        box = QMessageBox(QMessageBox.Icon.Question, "Labelled data", "A folder of label subfolders, or a file?",
-                          parent=self)
+        question = ("A folder of unsorted files, or a file of texts?" if kind == "unlabelled"
+                    else "A folder of label subfolders, or a file?")
+        box = QMessageBox(QMessageBox.Icon.Question, "Unlabelled texts" if kind == "unlabelled" else "Labelled data",
+                          question, parent=self)
         folder = box.addButton("Folder…", QMessageBox.ButtonRole.AcceptRole)
         box.addButton("File…", QMessageBox.ButtonRole.AcceptRole)
         box.exec()
@@ -153,7 +164,7 @@ class TrainWindow(TakesDroppedPath, QWidget):
             path, _ = QFileDialog.getOpenFileName(self, "Labelled data", "",
                                                   "Labelled data (*.csv *.tsv *.jsonl *.ndjson);;All files (*)")
         if path:
-            (self.data_edit if kind == "data" else self.test_edit).setText(path)
+            {"data": self.data_edit, "unlabelled": self.unlabelled_edit}.get(kind, self.test_edit).setText(path)
             self.start_preview()
 
     def _teacher_activated(self, index: int) -> None:
@@ -177,9 +188,11 @@ class TrainWindow(TakesDroppedPath, QWidget):
         data, out = self.data_edit.text().strip(), self.out_edit.text().strip()
         if not data:
             return None
-        test = self.test_edit.text().strip()
+        test, unlabelled = self.test_edit.text().strip(), self.unlabelled_edit.text().strip()
         return training.TrainRequest(Path(data), Path(out or "model.textsort"), Path(test) if test else None,
-                                     self.teacher_combo.currentData() or "auto", config=self.config)
+                                     self.teacher_combo.currentData() or "auto", config=self.config,
+                                     replace=bool(out) and out == self.confirmed_out,
+                                     unlabelled=Path(unlabelled) if unlabelled else None)
 
     # ------------------------------------------------------------------ preview
     def start_preview(self) -> None:
@@ -224,8 +237,10 @@ class TrainWindow(TakesDroppedPath, QWidget):
         if p.labels:
             total = sum(p.labels.values())
             rows = "".join(f"<tr><td>{html.escape(k)}</td><td align=right>{v}</td></tr>" for k, v in p.labels.items())
-            out.append(f"<p><b>{total} texts, {len(p.labels)} labels</b> (after cleaning; "
-                        f"{p.split.get('validation', 0)} kept aside for validation)</p>"
+            aside = ("too few to keep any aside: the accuracy is estimated by cross-validation"
+                     if p.split.get("method") == CROSS_VALIDATION else
+                     f"{p.split.get('validation', 0)} kept aside for validation")
+            out.append(f"<p><b>{total} texts, {len(p.labels)} labels</b> (after cleaning; {aside})</p>"
                         f"<table cellspacing=6><tr><th align=left>label</th><th>texts</th></tr>{rows}</table>")
             if p.test:
                 out.append(f"<p>Test set: {p.test.get('kept', 0)} texts (only for the final numbers; "
@@ -234,6 +249,13 @@ class TrainWindow(TakesDroppedPath, QWidget):
             out.append(f"<p>Cleaning drops: {c.get('duplicates_dropped', 0)} duplicates, "
                         f"{c.get('empty_dropped', 0)} empty texts, {c.get('conflicting_dropped', 0)} texts with "
                         f"conflicting labels (of {c.get('loaded', 0)} read).</p>")
+        if p.unlabelled:
+            u = p.unlabelled
+            skipped = sum(v for v in (u.get("skipped") or {}).values() if isinstance(v, int))
+            others = sum(int(u.get(k) or 0) for k in ("duplicates_or_labelled", "other_script", "left_out_over_cap"))
+            out.append(f"<p>Unlabelled texts: <b>{u.get('used', 0)} will teach the model</b> "
+                       f"(of {u.get('offered', 0)} files or rows; {skipped} unreadable, binary, empty or too large; "
+                       f"{others} duplicates, already labelled, in another script or over the cap).</p>")
         for w in p.warnings:
             out.append(f"<p>⚠ {html.escape(w)}</p>")
         if p.teacher:
