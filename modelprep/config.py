@@ -64,6 +64,8 @@ class FewShotConfig:
     ngram_weight: float = 0.5       # the encoder head's share; the rest: TF-IDF + LR on the pool's head labels
     ngram_C: float = 4.0
     labelled_weight: float = 3.0    # a labelled text counts this many pool texts in the n-gram fit
+    student_alternatives: bool = False  # also train DistillConfig.alpha_alternatives (they weigh hard labels,
+                                        # which are a few dozen here against thousands of teacher-labelled texts)
     seed: int = 0
 
 

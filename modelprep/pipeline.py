@@ -536,6 +536,8 @@ def train(data_path, out_path, cfg: PipelineConfig = PipelineConfig(), work=None
     few = p.data.cross_validated
     if few:  # the n-gram half is the few-label teacher's own (trained on the pool), not the ngram stage's
         cfg = replace(cfg, ngram=replace(cfg.ngram, enabled=False))
+        if not cfg.fewshot.student_alternatives:
+            cfg = replace(cfg, distill=replace(cfg.distill, alpha_alternatives=()))
         teacher, ngram = fewshot_teacher_stage(stages, p, cfg)
     else:
         teacher = teacher_stage(stages, p, cfg, dist)
