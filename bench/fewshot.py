@@ -169,14 +169,10 @@ def table(results: dict) -> str:
     return "\n".join(lines)
 
 
-def update_readme(results: dict, readme: Path = REPO / "README.md") -> bool:
-    text = readme.read_text("utf-8")
-    a, b = README_MARK
-    if a not in text or b not in text:
-        return False
-    start, end = text.index(a) + len(a), text.index(b)
-    readme.write_text(text[:start] + "\n" + table(results) + "\n" + text[end:], "utf-8")
-    return True
+def update_readme(results: dict) -> bool:
+    from bench.readme import replace_table
+
+    return replace_table(README_MARK, table(results))
 
 
 def main() -> int:
@@ -190,6 +186,7 @@ def main() -> int:
     p.add_argument("--work", default=None, help="work folder (default: a temporary one)")
     p.add_argument("--one", nargs=3, help=argparse.SUPPRESS)  # child: set k seed
     args = p.parse_args()
+    sys.path[:0] = [str(REPO / "desktop"), str(REPO)]
     store = Path(args.json)
     if args.one:
         name, k, seed = args.one

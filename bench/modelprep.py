@@ -111,14 +111,10 @@ def table(results: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def update_readme(results: list[dict], readme: Path = REPO / "README.md") -> bool:
-    text = readme.read_text("utf-8")
-    a, b = README_MARK
-    if a not in text or b not in text:
-        return False
-    start, end = text.index(a) + len(a), text.index(b)
-    readme.write_text(text[:start] + "\n" + table(results) + "\n" + text[end:], "utf-8")
-    return True
+def update_readme(results: list[dict]) -> bool:
+    from bench.readme import replace_table
+
+    return replace_table(README_MARK, table(results))
 
 
 def main() -> int:

@@ -169,8 +169,11 @@ def choose_head(X: np.ndarray, y: np.ndarray, pool: np.ndarray, n_labels: int, c
         probs = np.zeros((len(y), n_labels))
         for fit_idx, held in folds:
             probs[held] = _proba(_lr(C, cfg.seed).fit(X[fit_idx], y[fit_idx]), X[held], n_labels)
-        tried.append({"C": C, "cv_accuracy": round(float(np.mean(probs.argmax(1) == y)), 5)})
-    C = max(tried, key=lambda t: t["cv_accuracy"])["C"]  # the first of equals: the most regularised
+        tried.append({"C": C, "cv_accuracy": round(float(np.mean(probs.argmax(1) == y)), 5),
+                      "cv_log_loss": round(float(-np.mean(np.log(np.maximum(probs[np.arange(len(y)), y], 1e-12)))), 5)})
+    # log-loss, not accuracy: with a few dozen texts every C often ties on accuracy, and the
+    # most regularised one's flat probabilities then mislead self-training
+    C = min(tried, key=lambda t: t["cv_log_loss"])["C"]
     rng = np.random.default_rng(cfg.seed)
     sub = np.sort(rng.permutation(len(pool))[:cfg.self_training_pool]) if len(pool) else np.zeros(0, np.int64)
     with_ngram = texts is not None and pool_texts is not None and len(sub) and cfg.ngram_weight < 1.0

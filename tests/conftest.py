@@ -85,3 +85,16 @@ def shared_data() -> Path:
     if not DATA.is_dir():
         pytest.skip(f"{DATA} not found")
     return DATA
+
+
+@pytest.fixture(scope="module")
+def local_ray():
+    """Ray's local mode for one test module (the cluster tests), with the runtime importable."""
+    import os
+
+    ray = pytest.importorskip("ray")
+    repo = Path(__file__).resolve().parents[1]
+    os.environ["PYTHONPATH"] = os.pathsep.join([str(repo / "desktop"), os.environ.get("PYTHONPATH", "")])
+    ray.init(num_cpus=3, include_dashboard=False, log_to_driver=False, logging_level="ERROR")
+    yield
+    ray.shutdown()

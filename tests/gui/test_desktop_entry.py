@@ -284,8 +284,9 @@ def test_uninstall_in_a_read_only_folder_fails_and_keeps_the_manifest(world, cap
 
 
 # -- the property: whatever is planted, nothing that is not ours changes ------------------
+from fuzzing import LONG  # noqa: E402
+
 QUICK = 100
-LONG = int(os.environ.get("TEXTSORT_FUZZ_EXAMPLES", "20000"))
 PLANT_AT = ["applications", DESKTOP, DESKTOP + ".partial", "mime", "mime/packages", XML, XML + ".partial",
             "icons", "icons/hicolor", "icons/hicolor/256x256", "icons/hicolor/256x256/apps", PNG,
             "icons/hicolor/scalable", "icons/hicolor/scalable/apps", SVG, "textsort", MANIFEST]

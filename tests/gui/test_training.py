@@ -166,3 +166,30 @@ assert t.preview_state.finished and ev.n == 12 and not bad
                                          "PYTHONPATH": f"{REPO / 'desktop'}:{REPO}"})
     assert proc.returncode == 0, proc.stdout + proc.stderr[-3000:]
     assert "imported: []" in proc.stdout
+
+
+def test_few_labels_and_an_unlabelled_folder_in_the_preview(qtbot, gui_settings, tmp_path):
+    """8 labelled texts per class and a folder of unsorted files: the preview says the accuracy
+    will be cross-validated and how many unlabelled texts will teach the model; Train passes
+    the folder on as --unlabelled."""
+    from textsort.gui.train_window import TrainWindow
+
+    teacher = write_teacher(tmp_path / "teacher")
+    rows = synthetic_rows(120)
+    data = _folder(tmp_path / "labelled", rows[:24])
+    unsorted = tmp_path / "unsorted"
+    unsorted.mkdir()
+    for i, (text, _) in enumerate(rows[24:]):
+        (unsorted / f"{i}.txt").write_text(text, encoding="utf-8")
+    (unsorted / "scan.pdf").write_bytes(b"%PDF-1.4\x00\x01\x02" * 50)
+    w = TrainWindow(gui_settings)
+    qtbot.addWidget(w)
+    w.set_teacher(str(teacher))
+    w.unlabelled_edit.setText(str(unsorted))
+    w.set_data(data, out=tmp_path / "few.textsort")
+    qtbot.waitUntil(lambda: w.preview_state.finished, timeout=120000)
+    text = w.preview_view.toPlainText()
+    assert w.preview_state.ok, text
+    assert "cross-validation" in text and "96 will teach the model" in text and "1 unreadable" in text
+    args = w.request().train_args()
+    assert args[args.index("--unlabelled") + 1] == str(unsorted)

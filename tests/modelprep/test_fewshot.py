@@ -168,14 +168,18 @@ def test_bad_unlabelled_input_is_one_clear_line(few_run, tmp_path, capsys):
     assert not (tmp_path / "m.textsort").exists()
 
 
-def test_a_pool_with_nothing_usable_trains_without_it(few_run, tmp_path, caplog):
+def test_four_texts_per_class_and_a_pool_with_nothing_usable(few_run, tmp_path, caplog):
+    """4 texts per class (no validation split could exist) and an unlabelled folder of one
+    binary file: a bundle all the same, and the pool's emptiness said in the log."""
     from modelprep.pipeline import train
 
     junk = tmp_path / "junk"
     junk.mkdir()
     (junk / "a.bin").write_bytes(bytes(range(256)) * 4)
     cfg = replace(few_run["cfg"], distill=replace(few_run["cfg"].distill, epochs=1, alpha_alternatives=()))
-    result = train(few_run["labelled"], tmp_path / "m.textsort", cfg, work=tmp_path / "w", unlabelled=junk)
+    four = write_csv(tmp_path / "four.csv", synthetic_rows(12))
+    result = train(four, tmp_path / "m.textsort", cfg, work=tmp_path / "w", unlabelled=junk)
+    assert result.manifest["estimate"]["n"] == 12 and result.manifest["estimate"]["method"] == "4-fold cross-validation"
     u = result.manifest["unlabelled"]
     assert u["used"] == 0 and u["offered"] == 1 and sum(u["skipped"].values()) == 1
     assert "no usable text" in caplog.text

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 from pathlib import Path
 
 import pytest
@@ -18,13 +17,6 @@ REPO = Path(__file__).resolve().parents[2]
 DATA = REPO.parent / "shared" / "data"
 MODEL = REPO / "assets" / "models" / "sms_spam-en.textsort"
 
-
-@pytest.fixture(scope="module")
-def local_ray():
-    os.environ["PYTHONPATH"] = os.pathsep.join([str(REPO / "desktop"), os.environ.get("PYTHONPATH", "")])
-    ray.init(num_cpus=3, include_dashboard=False, log_to_driver=False, logging_level="ERROR")
-    yield
-    ray.shutdown()
 
 
 def _texts(n: int) -> list[str]:

@@ -20,13 +20,6 @@ REPO = Path(__file__).resolve().parents[2]
 MODEL = REPO / "assets" / "models" / "sms_spam-en.textsort"
 
 
-@pytest.fixture(scope="module")
-def local_ray():
-    os.environ["PYTHONPATH"] = os.pathsep.join([str(REPO / "desktop"), os.environ.get("PYTHONPATH", "")])
-    ray.init(num_cpus=3, include_dashboard=False, log_to_driver=False, logging_level="ERROR")
-    yield
-    ray.shutdown()
-
 
 @pytest.fixture
 def no_ray(monkeypatch):

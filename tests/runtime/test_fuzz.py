@@ -14,7 +14,6 @@ import re
 
 import contextlib
 import csv
-import functools
 import io
 import json
 import os
@@ -26,7 +25,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from textsort.bundle import BundleError, load_bundle
@@ -34,25 +32,7 @@ from textsort.labelled import Columns, DataError, load_examples
 from textsort.reading import decode_bytes, read_file
 from textsort.server import RequestError, classify_request, host_allowed, predict_request
 
-QUICK = 40
-LONG = int(os.environ.get("TEXTSORT_FUZZ_EXAMPLES", "20000"))
-_SETTINGS = dict(deadline=None, database=None,
-                 suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
-                                        HealthCheck.data_too_large])
-
-
-def fuzz(*strategies):
-    """`test_x, test_x_long = fuzz(strategy, ...)(prop)`: the quick and the opt-in long run."""
-    def deco(prop):
-        def copy():
-            @functools.wraps(prop)
-            def run(*a, **k):
-                return prop(*a, **k)
-            return run
-        quick = settings(max_examples=QUICK, **_SETTINGS)(given(*strategies)(copy()))
-        long = pytest.mark.fuzz(settings(max_examples=LONG, **_SETTINGS)(given(*strategies)(copy())))
-        return quick, long
-    return deco
+from fuzzing import QUICK, SETTINGS as _SETTINGS, fuzz  # noqa: E402,F401
 
 
 # any Unicode, lone surrogates included (they arrive from JSON and from surrogateescape names)
