@@ -87,9 +87,11 @@ def _health_status(port: int) -> int | None:
 
 
 def test_trickling_connections_cannot_hold_every_slot(tiny_classifier):
-    # 300 clients each send a byte every 0.2 s, well inside the 5 s idle timeout: before the
-    # whole-request deadline they held all 256 slots for ever and every real request got 503
-    with serving(tiny_classifier, timeout_s=5, request_deadline_s=0.3) as port:
+    # 300 clients each send a byte every 0.2 s, well inside the idle timeout: before the
+    # whole-request deadline they held all 256 slots for ever and every real request got 503.
+    # The idle timeout is long (30 s) so that on a loaded machine no silent client is dropped
+    # before the first check: only the deadline may free a slot here.
+    with serving(tiny_classifier, timeout_s=30, request_deadline_s=0.3) as port:
         socks = [socket.create_connection(("127.0.0.1", port), timeout=5) for _ in range(300)]
         stop = threading.Event()
 
