@@ -191,10 +191,9 @@ def _preview(args) -> int:
     try:
         cfg = _overrides(PipelineConfig(), getattr(args, "config", None))
     except ConfigError as e:
-        from modelprep.progress import json_line
+        from modelprep.preview import refuse
 
-        sys.stdout.write(json_line({"event": "problem", "message": str(e)}) + json_line({"event": "end", "ok": False}))
-        sys.stdout.flush()
+        refuse(sys.stdout, str(e))
         print(f"textsort-prep: error: {_printable(str(e))}", file=sys.stderr)
         return EXIT_BAD_INPUT
     cfg = replace(cfg, data=replace(cfg.data, text_column=args.text_column, label_column=args.label_column),

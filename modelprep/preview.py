@@ -22,6 +22,13 @@ def _emit(out, event: str, **fields) -> None:
     out.flush()
 
 
+def refuse(out, message: str) -> bool:
+    """The preview's verdict that training would be refused: the problem, then the end."""
+    _emit(out, "problem", message=message)
+    _emit(out, "end", ok=False)
+    return False
+
+
 def preview(data, test, cfg, measure: bool = True, out=None, unlabelled=None) -> bool:
     """Emit the preview of training on `data` (and the `unlabelled` texts); True when
     nothing would be refused."""
@@ -32,9 +39,7 @@ def preview(data, test, cfg, measure: bool = True, out=None, unlabelled=None) ->
     try:
         prepared = prepare(data, cfg.data, test)
     except DataError as e:
-        _emit(out, "problem", message=str(e))
-        _emit(out, "end", ok=False)
-        return False
+        return refuse(out, str(e))
     summary = prepared.summary
     counts = Counter(prepared.labels[i] for i in list(prepared.train.y) + list(prepared.val.y))
     _emit(out, "data", labels={label: counts[label] for label in prepared.labels}, cleaning=summary["counts"],
@@ -44,9 +49,7 @@ def preview(data, test, cfg, measure: bool = True, out=None, unlabelled=None) ->
     if missing:
         from textsort.training import install_message
 
-        _emit(out, "problem", message=install_message(missing))
-        _emit(out, "end", ok=False)
-        return False
+        return refuse(out, install_message(missing))
     from modelprep.pipeline import read_pool, teacher_for
     from modelprep.teachers import TeacherError
 
@@ -55,16 +58,12 @@ def preview(data, test, cfg, measure: bool = True, out=None, unlabelled=None) ->
         try:
             pool, pool_summary = read_pool(unlabelled, prepared, cfg)
         except ValueError as e:
-            _emit(out, "problem", message=str(e))
-            _emit(out, "end", ok=False)
-            return False
+            return refuse(out, str(e))
         _emit(out, "unlabelled", **pool_summary)
     try:
         source, reason = teacher_for(prepared, cfg, pool)
     except TeacherError as e:
-        _emit(out, "problem", message=str(e))
-        _emit(out, "end", ok=False)
-        return False
+        return refuse(out, str(e))
     _emit(out, "teacher", name=source.name, reason=reason)
     if measure:
         from modelprep.estimate import estimate_seconds, step_seconds
