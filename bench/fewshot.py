@@ -17,7 +17,8 @@ test.csv scores everything and chooses nothing. One fresh process per run:
   cross-validation on the labelled texts;
 - `seconds`: wall time of the pipeline run, less scoring test.csv (what a user without
   `--test` waits; `seconds_with_test_scoring` has it; the baselines are not included).
-Results merge into --json as {set: {"16": {...means..., "runs": [...]}, "64": ...}};
+Results merge into --json as {set: {"16": {...means..., "runs": [...]}, "64": ...}} (a seed run
+again replaces its earlier run; the others are kept);
 `--readme` rewrites the table between the `bench:fewshot` markers in README.md.
 """
 from __future__ import annotations
@@ -212,6 +213,8 @@ def main() -> int:
                     print(f"{name} k={k} seed={seed}: shipped {r['shipped']:.4f} teacher {r['teacher']:.4f} "
                           f"tfidf {r['tfidf_lr']:.4f} frozen {r['frozen_encoder_lr']:.4f} {r['seconds']:.0f}s",
                           flush=True)
+                earlier = results.get(name, {}).get(str(k), {}).get("runs", [])
+                runs = sorted([r for r in earlier if r["seed"] not in args.seeds] + runs, key=lambda r: r["seed"])
                 results.setdefault(name, {})[str(k)] = summarise(runs)
                 store.parent.mkdir(parents=True, exist_ok=True)
                 store.write_text(json.dumps(results, indent=1, ensure_ascii=False), "utf-8")

@@ -309,6 +309,13 @@ class Ngram:
     record: dict
 
 
+def planned_stages(cfg: PipelineConfig, few: bool) -> list[str]:
+    """The stages this run goes through, in order (the app lists them before they start)."""
+    teacher_int8 = ["teacher_int8", "teacher_int8_verify"] if cfg.quant.teacher_candidate else []
+    ngram = [] if few else ["ngram"]  # a few-label teacher trains its own n-gram half
+    return ["data", "teacher", *teacher_int8, *ngram, "transfer", "student", "student_int8", "student_int8_verify"]
+
+
 def ngram_stage(stages: Stages, p: Prepared, teacher: Teacher, cfg: PipelineConfig) -> Ngram:
     from modelprep.baselines import fit_ngram_model
     from modelprep.ensemble import choose_weight
@@ -534,6 +541,7 @@ def train(data_path, out_path, cfg: PipelineConfig = PipelineConfig(), work=None
     p = prepare_data(stages, data_path, cfg, test_path, unlabelled)
     name = name or default_name(data_path, language(p, cfg))
     few = p.data.cross_validated
+    progress.emit("plan", stages=planned_stages(cfg, few), few_labels=few)
     if few:  # the n-gram half is the few-label teacher's own (trained on the pool), not the ngram stage's
         cfg = replace(cfg, ngram=replace(cfg.ngram, enabled=False))
         if not cfg.fewshot.student_alternatives:

@@ -4,6 +4,7 @@ and draws its stage list and validation curve from these lines
 (textsort.gui.training reads them; docs/modelprep.md lists them).
 
 Every event has "event" and "t" (seconds since the run started):
+  {"event": "plan", "stages": [S, ...], "few_labels": bool}   (once, after the data stage)
   {"event": "stage", "stage": S, "state": "start" | "done" | "reused", "seconds": x}
   {"event": "step", "stage": S, "what": W, "step": i, "total": n, "eta_s": x, "loss": x}
   {"event": "eval", "stage": S, "epoch": e, "loss": x, "val_macro_f1": x}

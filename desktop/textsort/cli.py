@@ -370,7 +370,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--exclude", action="append", default=[], metavar="GLOB", help="skip files/folders (repeatable)")
     c.add_argument("--max-bytes", type=_max_bytes, default=DEFAULT_MAX_BYTES,
                    help=f"read at most this much of each file (default {DEFAULT_MAX_BYTES})")
-    c.add_argument("--sort-into", metavar="DIR", help="copy files into DIR/<label>/ (never overwrites)")
+    c.add_argument("--sort-into", metavar="DIR", help="copy files into DIR/<label>/, keeping their subfolders (never overwrites)")
     c.add_argument("--move", action="store_true", help="with --sort-into: move instead of copy")
     c.add_argument("--no-progress", action="store_true", help="no progress bar")
     c.set_defaults(func=cmd_classify)

@@ -37,6 +37,8 @@ class FileResult:
     explanation: Explanation | None = None
     problem: str | None = None  # plain words; None when the file was classified
     warning: str | None = None  # e.g. Chinese text given to an English model
+    snippet: str = ""  # the text's beginning, one line (kept after the text itself is let go)
+    model: str | None = None  # the name of the model that classified it
 
     @property
     def label(self) -> str | None:
@@ -57,11 +59,15 @@ class FileResult:
         return self.warning or ""
 
     def to_dict(self) -> dict:
+        """The exported record (JSON as is; CSV flattens `scores` and `top_words`): the same
+        fields, in EXPORT_FIELDS order, for every format."""
         p = self.prediction
         d = {
             "path": str(self.path),
+            "file": self.path.name,
             "label": p.label if p else None,
             "confidence": round(p.score, 6) if p else None,
+            "confidence_percent": percent(p.score) if p else None,
             "uncertain": self.uncertain if p else None,
             "scores": {k: round(v, 6) for k, v in p.scores.items()} if p else {},
             "windows": p.windows if p else 0,
@@ -71,13 +77,31 @@ class FileResult:
             "bytes": self.file.size,
             "problem": self.problem,
             "warning": self.warning,
+            "top_words": [],
+            "snippet": self.snippet,
+            "model": self.model,
         }
-        if p and p.top and len(p.top) < len(p.scores):
-            d["top"] = [[lab, round(s, 6)] for lab, s in p.top]
         if self.explanation is not None and p is not None:
             colours = label_colours(p.scores)
             d["top_words"] = [w.to_dict(colours) for w in self.explanation.deciding]
+        if p and p.top and len(p.top) < len(p.scores):
+            d["top"] = [[lab, round(s, 6)] for lab, s in p.top]
         return d
+
+
+SNIPPET_CHARS = 200
+EXPORT_FIELDS = ("path", "file", "label", "confidence", "confidence_percent", "uncertain", "scores", "windows",
+                 "truncated", "encoding", "kind", "bytes", "problem", "warning", "top_words", "snippet", "model")
+
+
+def percent(score: float) -> str:
+    """A confidence as the window shows it: "97%"."""
+    return f"{score:.0%}"
+
+
+def snippet(text: str | None, limit: int = SNIPPET_CHARS) -> str:
+    """The text's first `limit` characters on one line (runs of white space as one space)."""
+    return " ".join((text or "")[: limit * 4].split())[:limit]
 
 
 @dataclass
@@ -143,7 +167,8 @@ class Session:
     def _result(self, f: FileText, p: Prediction, explanation: Explanation | None = None) -> FileResult:
         if not p.finite:  # never sorted, exported as a label, or shown as a confidence
             return FileResult(path=f.path, file=f, problem=NON_FINITE)
-        return FileResult(path=f.path, file=f, prediction=p, explanation=explanation, warning=self._warning(f.text))
+        return FileResult(path=f.path, file=f, prediction=p, explanation=explanation, warning=self._warning(f.text),
+                          snippet=snippet(f.text), model=self.classifier.bundle.name)
 
     def _warning(self, text: str) -> str | None:
         return language_warning(text, self.classifier.bundle.manifest.get("language")) or None
@@ -200,18 +225,32 @@ class CsvWriter:
 
 
 def csv_header(labels: list[str]) -> list[str]:
-    return ["path", "label", "confidence", "uncertain", *[f"score_{lab}" for lab in labels],
-            "windows", "truncated", "encoding", "problem", "top_words", "warning"]
+    """EXPORT_FIELDS with `scores` as one `score_LABEL` column per label."""
+    return [c for f in EXPORT_FIELDS for c in ([f"score_{lab}" for lab in labels] if f == "scores" else [f])]
+
+
+def _csv_value(field: str, value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if field == "confidence":
+        return f"{value:.4f}"
+    if field == "top_words":
+        return " ".join(f"{w['text']}:{w['score']:+.3f}" for w in value)
+    return str(value)
 
 
 def csv_row(r: FileResult, labels: list[str]) -> list:
+    """to_dict() as one CSV row, in csv_header's order."""
     d = r.to_dict()
-    words = " ".join(f"{w['text']}:{w['score']:+.3f}" for w in d.get("top_words", []))
-    return [d["path"], d["label"] or "", "" if d["confidence"] is None else f"{d['confidence']:.4f}",
-            "" if d["uncertain"] is None else str(d["uncertain"]).lower(),
-            *["" if lab not in d["scores"] else f"{d['scores'][lab]:.4f}" for lab in labels],
-            d["windows"], str(d["truncated"]).lower(), d["encoding"] or "", d["problem"] or "", words,
-            d["warning"] or ""]
+    row = []
+    for f in EXPORT_FIELDS:
+        if f == "scores":
+            row += ["" if lab not in d["scores"] else f"{d['scores'][lab]:.4f}" for lab in labels]
+        else:
+            row.append(_csv_value(f, d[f]))
+    return row
 
 
 class ExportError(OSError):
@@ -421,8 +460,39 @@ def _place(src: Path, folder: Path, move: bool) -> tuple[Path, bool]:
     raise OSError(f"no free name for {src.name} in {folder}")
 
 
+def common_folder(paths: Iterable[str | os.PathLike]) -> Path | None:
+    """The deepest folder holding every one of `paths` (files), or None for none."""
+    folders = [os.path.dirname(os.path.abspath(p)) for p in paths]
+    return Path(os.path.commonpath(folders)) if folders else None
+
+
+def default_sort_folder(results: Iterable[FileResult]) -> Path | None:
+    """A new folder beside the sorted files' folder: never the source folder itself."""
+    return beside_source(results, "-sorted")
+
+
+def default_export_path(results: Iterable[FileResult], suffix: str = ".csv") -> Path | None:
+    """Where an export goes unless the user says otherwise: beside the classified folder."""
+    return beside_source(results, f"-results{suffix}")
+
+
+def beside_source(results: Iterable[FileResult], tail: str) -> Path | None:
+    """A free name beside the folder the results' files are in ("inbox" + "-sorted" ->
+    "inbox-sorted", or "inbox-sorted-2"...): never inside the classified folder."""
+    root = common_folder(r.path for r in results)
+    if root is None:
+        return None
+    from textsort.safe_files import free_name
+
+    return free_name(root.parent / f"{root.name or 'files'}{tail}")
+
+
 def sort_into(results: Iterable[FileResult], dest: str | os.PathLike, move: bool = False) -> SortSummary:
+    """Copies (or moves) each classified file into dest/LABEL/, keeping its subfolders
+    below the folder common to all the files (inbox/2024/a.txt -> dest/spam/2024/a.txt)."""
     dest = Path(dest)
+    results = list(results)
+    root = common_folder(r.path for r in results if r.prediction is not None)
     summary = SortSummary()
     labels: list[str] = []  # every label seen, in model order: their folders stay stable
     folders: dict[str, str] = {}
@@ -435,7 +505,8 @@ def sort_into(results: Iterable[FileResult], dest: str | os.PathLike, move: bool
         if r.prediction.label not in folders:
             labels += [lab for lab in [*r.prediction.scores, r.prediction.label] if lab not in labels]
             folders = label_folders(labels)
-        folder = dest / (UNCERTAIN_FOLDER if uncertain else folders[r.prediction.label])
+        below = Path(os.path.dirname(os.path.abspath(r.path))).relative_to(root)
+        folder = dest / (UNCERTAIN_FOLDER if uncertain else folders[r.prediction.label]) / below
         try:
             placed, renamed = _place(r.path, folder, move)
         except OriginalNotRemoved as e:

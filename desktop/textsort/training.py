@@ -25,6 +25,11 @@ STAGES = (
     ("student_int8", "Export the int8 student"),
     ("student_int8_verify", "Guard: int8 accuracy check"),
 )
+# What changes when the labelled set is small enough to be cross-validated (the "plan" event).
+FEW_LABEL_TITLES = {
+    "teacher": "Few labels: encoder + head, taught by the unlabelled texts",
+    "transfer": "Teacher labels the unlabelled texts",
+}
 TRAINING_MODULES = ("tensorflow", "tf_keras", "safetensors", "sklearn")  # the `train` extra's imports
 
 
@@ -72,7 +77,7 @@ def work_dir(out: Path, data: Path, base: Path | None = None) -> Path:
 @dataclass
 class TrainRequest:
     data: Path
-    out: Path
+    out: Path | None                # None: not chosen yet (a preview needs none; training refuses)
     test: Path | None = None
     teacher: str = "auto"
     text_column: str = "text"
@@ -92,6 +97,8 @@ class TrainRequest:
                 "--text-column", self.text_column, "--label-column", self.label_column, *self._common()]
 
     def train_args(self) -> list[str]:
+        if self.out is None:
+            raise ValueError("no model file to save to: training needs --out")
         work = self.work or work_dir(self.out, self.data)
         args = [*prep_command(), "train", str(self.data), "--out", str(self.out), "--work", str(work),
                 "--name", self.out.stem, "--teacher", self.teacher, "--text-column", self.text_column,
@@ -162,13 +169,23 @@ class RunState:
         self.stages.append(s)
         return s
 
+    def plan(self, names: list[str], few_labels: bool) -> None:
+        """Only the stages this run goes through, in its order, titled for its mode."""
+        titles = {**dict(STAGES), **(FEW_LABEL_TITLES if few_labels else {})}
+        known = {s.name: s for s in self.stages}
+        self.stages = [known.get(n) or StageState(n, titles.get(n, n)) for n in names]
+        for s in self.stages:
+            s.title = titles.get(s.name, s.title)
+
     @property
     def current(self) -> StageState | None:
         return next((s for s in self.stages if s.state == "running"), None)
 
     def apply(self, event: dict) -> None:
         kind = event.get("event")
-        if kind == "stage":
+        if kind == "plan" and isinstance(event.get("stages"), list):
+            self.plan([str(n) for n in event["stages"]], bool(event.get("few_labels")))
+        elif kind == "stage":
             s = self.stage(str(event.get("stage")))
             s.state = {"start": "running"}.get(event.get("state"), str(event.get("state")))
             if event.get("seconds") is not None:

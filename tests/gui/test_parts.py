@@ -52,6 +52,39 @@ def test_highlight_spans_after_emoji_land_on_the_right_characters(qtbot):
     assert bad.charFormat().background().color().red() > bad.charFormat().background().color().blue()
 
 
+def _background_at(view, position: int) -> QColor | None:
+    from PySide6.QtGui import QTextCursor
+
+    cursor = QTextCursor(view.document())
+    cursor.setPosition(position + 1)  # the format of the character before the cursor
+    fmt = cursor.charFormat()
+    return fmt.background().color() if fmt.hasProperty(fmt.Property.BackgroundBrush) else None
+
+
+def test_a_painted_first_word_never_bleeds_into_the_next_text(qtbot):
+    """Issue 20: ham-lunch (its first word painted), then spam-account came out blue everywhere."""
+    view = QTextEdit()
+    qtbot.addWidget(view)
+    colours = {"ham": "#0072B2", "spam": "#D55E00"}
+    first = "Lunch at noon?"
+    assert show_highlighted(view, first, [SimpleNamespace(start=0, end=5, text="Lunch", score=-2.0, label="ham",
+                                                          spans=[])], limit=1000, colours=colours) == 1
+    assert _background_at(view, 0) is not None and _background_at(view, 7) is None
+    second = "Your account is blocked, call now"
+    where = second.index("call")
+    show_highlighted(view, second, [SimpleNamespace(start=where, end=where + 4, text="call", score=1.5, label="spam",
+                                                    spans=[])], limit=1000, colours=colours)
+    painted = [i for i in range(len(second)) if _background_at(view, i) is not None]
+    assert painted == list(range(where, where + 4))
+    # a plain message after a painted text is plain too, and so is typing into it
+    from textsort.gui.highlight import set_plain
+
+    show_highlighted(view, first, [SimpleNamespace(start=0, end=5, text="Lunch", score=-2.0, label="ham", spans=[])],
+                     limit=1000, colours=colours)
+    set_plain(view, "nothing selected")
+    assert all(_background_at(view, i) is None for i in range(len("nothing selected")))
+
+
 def test_model_card_shows_metrics_per_class_and_licences(tmp_path):
     manifest = {
         "name": "sms_spam-en", "description": "SMS spam filter", "labels": ["ham", "spam"], "language": "en",

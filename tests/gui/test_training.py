@@ -193,3 +193,68 @@ def test_few_labels_and_an_unlabelled_folder_in_the_preview(qtbot, gui_settings,
     assert "cross-validation" in text and "96 will teach the model" in text and "1 unreadable" in text
     args = w.request().train_args()
     assert args[args.index("--unlabelled") + 1] == str(unsorted)
+
+
+def test_a_typed_model_name_is_saved_absolute_and_never_empty(qtbot, gui_settings, messages, tmp_path, monkeypatch):
+    """Issue 20: a typed "Save model as" stayed empty with Train enabled; the model went to the
+    working directory as model.textsort and was remembered by a relative path."""
+    from textsort.gui.train_window import TrainWindow
+
+    models = tmp_path / "models"
+    models.mkdir()
+    gui_settings.last_folder = str(models)
+    elsewhere = tmp_path / "cwd"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    data = _folder(tmp_path / "mail", [("claim your free prize", "spam"), ("lunch with mom", "ham")] * 6)
+    (models / "mail.textsort").write_bytes(b"the user's earlier model")
+    w = TrainWindow(gui_settings)
+    qtbot.addWidget(w)
+    w.data_edit.setText(str(data))  # typed, not dropped
+    w.data_edit.editingFinished.emit()
+    assert Path(w.out_edit.text()) == models / "mail-2.textsort"  # a free name, absolute
+    w.preview_state.finished = w.preview_state.ok = True
+    w._update_buttons()
+    assert w.train_button.isEnabled()
+    w.out_edit.setText("")
+    assert not w.train_button.isEnabled() and w.request().out is None
+    w.start_training()  # even when called: nothing runs, the user is told
+    assert w.train_proc is None and messages and "Save model as" in messages[-1][2]
+    with pytest.raises(ValueError):
+        w.request().train_args()
+    w.out_edit.setText("mine")
+    w.out_edit.editingFinished.emit()
+    assert w.out_edit.text() == str(models / "mine.textsort") and w.train_button.isEnabled()
+    assert w.request().out.is_absolute() and not list(elsewhere.iterdir())
+    gui_settings.remember_model("relative.textsort")
+    gui_settings.last_model = "relative.textsort"
+    assert gui_settings.user_models[0] == str(elsewhere / "relative.textsort")
+    assert gui_settings.last_model == str(elsewhere / "relative.textsort")
+
+
+@pytest.mark.parametrize("answer", ["Folder…", "File…", None])
+def test_evaluate_and_train_offer_folder_or_file_in_one_chooser(qtbot, gui_settings, tmp_path, monkeypatch, answer):
+    """Issue 20: Evaluate offered folders only; a CSV was reached only by cancelling."""
+    from PySide6.QtWidgets import QFileDialog, QMessageBox
+
+    from textsort.gui.evaluate_window import EvaluateWindow
+    from textsort.gui.train_window import TrainWindow
+
+    asked = []
+    monkeypatch.setattr(QMessageBox, "exec", lambda box: [b.click() for b in box.buttons() if b.text() == answer]
+                        and 0 or asked.append(box.text()) or 0)
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", staticmethod(lambda *a, **k: str(tmp_path / "folder")))
+    monkeypatch.setattr(QFileDialog, "getOpenFileName",
+                        staticmethod(lambda *a, **k: (str(tmp_path / "labelled.csv"), "")))
+    chosen = {"Folder…": tmp_path / "folder", "File…": tmp_path / "labelled.csv", None: None}[answer]
+    ev = EvaluateWindow()
+    qtbot.addWidget(ev)
+    evaluated = []
+    monkeypatch.setattr(ev, "evaluate", evaluated.append)
+    ev._choose()
+    assert evaluated == ([chosen] if chosen else [])
+    tw = TrainWindow(gui_settings)
+    qtbot.addWidget(tw)
+    monkeypatch.setattr(tw, "start_preview", lambda: None)
+    tw._choose("data")
+    assert tw.data_edit.text() == (str(chosen) if chosen else "")

@@ -109,6 +109,46 @@ def test_threshold_filter_and_search_work_without_rerunning(qtbot, window, drop,
     assert calls == []
 
 
+def test_exports_carry_what_a_spreadsheet_user_needs(qtbot, window, drop, inbox, tmp_path, monkeypatch):
+    """Issue 20: file name, a snippet, the confidence as shown, the model's name, and the
+    deciding words of the rows explained in the window; CSV and JSON alike; by default
+    beside the classified folder, never in it."""
+    from PySide6.QtWidgets import QFileDialog
+
+    from textsort.session import EXPORT_FIELDS
+
+    classify_by_drop(qtbot, window, drop, [inbox])
+    explained = "offer.txt"
+    row = next(r for r in range(window.proxy.rowCount()) if window.proxy.index(r, COL_FILE).data() == explained)
+    with qtbot.waitSignal(window.explanationShown, timeout=10000) as shown:  # its words go into the export
+        window.table.selectRow(row)
+    assert shown.args[0] > 0
+    offered = []
+    monkeypatch.setattr(QFileDialog, "getSaveFileName",
+                        staticmethod(lambda parent, title, start, *a: offered.append(start) or ("", "")))
+    window.export_dialog()
+    assert Path(offered[0]) == inbox.parent / f"{inbox.name}-results.csv"
+    out = tmp_path / "x"
+    out.mkdir()
+    for name in ("r.csv", "r.json"):
+        with qtbot.waitSignal(window.exported, timeout=10000):
+            window.export_results(out / name)
+    with open(out / "r.csv", newline="", encoding="utf-8-sig") as fh:
+        table = {r["file"]: r for r in csv.DictReader(fh)}
+    data = {r["file"]: r for r in json.loads((out / "r.json").read_text("utf-8"))}
+    assert set(table) == set(data) and len(data) == 6
+    for name, row in data.items():
+        assert list(row)[: len(EXPORT_FIELDS)] == list(EXPORT_FIELDS)
+        assert {c for c in table[name] if not c.startswith("score_")} == set(EXPORT_FIELDS) - {"scores"}
+    offer = data["offer.txt"]
+    assert offer["model"] == table["offer.txt"]["model"] == window.classifier.bundle.name
+    assert offer["confidence_percent"] == table["offer.txt"]["confidence_percent"] == f"{offer['confidence']:.0%}"
+    assert offer["snippet"] and offer["snippet"] == table["offer.txt"]["snippet"]
+    assert offer["snippet"] in " ".join((inbox / "offer.txt").read_text("utf-8").split())
+    assert data[explained]["top_words"] and table[explained]["top_words"]
+    assert all(not r["top_words"] for n, r in data.items() if n != explained)  # only what was worked out
+
+
 def test_confidence_sorts_numerically(qtbot, window, drop, inbox):
     classify_by_drop(qtbot, window, drop, [inbox])
     window.table.sortByColumn(COL_CONFIDENCE, Qt.SortOrder.DescendingOrder)
@@ -482,3 +522,27 @@ def test_try_the_samples_and_folders_shown_as_dropped(qtbot, window, drop, tmp_p
                for r in range(window.proxy.rowCount())}
     assert folders == {"x.txt": "mail/2024", "y.txt": "mail"}
     assert window.table.horizontalScrollBar().maximum() == 0  # the columns fit the view
+
+
+def test_train_and_evaluate_open_on_screen_as_their_own_windows(qtbot, window, tiny_bundle):
+    """Issue 20: both stayed above the main window; Evaluate opened partly off-screen;
+    "Use this model" gave no feedback."""
+    from textsort.gui.placement import fit_rect
+    from PySide6.QtCore import QRect
+
+    free = window.screen().availableGeometry()
+    for child in (window.show_evaluate_window(), window.show_train_window()):
+        qtbot.addWidget(child)
+        assert child.parent() is None  # a window of its own: the main window can come in front of it
+        g = child.frameGeometry()
+        assert free.contains(g), (g, free)
+    # a small laptop screen: the wanted 1040x760 shrinks to fit, wholly on it
+    r = fit_rect(1040, 760, QRect(0, 0, 1024, 600), near=QRect(900, 500, 300, 200))
+    assert QRect(0, 0, 1024, 600).contains(r) and r.width() <= 1024 * 0.9 and r.height() <= 600 * 0.9
+    with qtbot.waitSignal(window.modelLoaded, timeout=15000):
+        window.train_window.run_state.bundle = str(tiny_bundle)
+        window.train_window._use_model()
+    assert tiny_bundle.name in window.statusBar().currentMessage()
+    assert "main window" in window.train_window.status.text()
+    window.train_window.close()
+    window.evaluate_window.close()

@@ -3,13 +3,14 @@ pool, cross-validation gives the numbers, and the pipeline ships a verified bund
 a handful of labelled texts plus a folder of unlabelled files."""
 from __future__ import annotations
 
+import io
 import json
 from dataclasses import replace
 
 import numpy as np
 import pytest
 
-from modelprep import fewshot
+from modelprep import fewshot, progress
 from modelprep.config import FewShotConfig, QuantConfig
 
 from tiny_bert_teacher import KEYWORDS, synthetic_rows, tiny_config, write_csv, write_teacher
@@ -116,10 +117,16 @@ def few_run(tmp_path_factory):
     (pool / "copy.txt").write_text(rows[0][0], encoding="utf-8")  # a labelled text again
     cfg = tiny_config(teacher)
     before = {p.name: p.read_bytes() for p in pool.iterdir()}
-    result = train(labelled, root / "few.textsort", cfg, work=root / "work", unlabelled=pool,
-                   test_path=write_csv(root / "test.csv", synthetic_rows(60, seed=1)))
+    events = io.StringIO()
+    progress.enable(events)
+    try:
+        result = train(labelled, root / "few.textsort", cfg, work=root / "work", unlabelled=pool,
+                       test_path=write_csv(root / "test.csv", synthetic_rows(60, seed=1)))
+    finally:
+        progress.disable()
     assert {p.name: p.read_bytes() for p in pool.iterdir()} == before  # the user's files untouched
-    return {"result": result, "root": root, "cfg": cfg, "labelled": labelled, "pool": pool}
+    return {"result": result, "root": root, "cfg": cfg, "labelled": labelled, "pool": pool,
+            "events": [json.loads(line) for line in events.getvalue().splitlines()]}
 
 
 def test_few_labels_are_cross_validated_and_use_the_pool(few_run):
@@ -139,6 +146,18 @@ def test_few_labels_are_cross_validated_and_use_the_pool(few_run):
     assert m["calibration"]["uncertain_below"] > 0  # never 0 for a small set
     assert m["config"]["ngram"]["enabled"] is False
     assert "logistic-regression head" in m["description"] or m["shipped"] == "small"
+
+
+def test_the_apps_stage_list_is_the_few_label_runs_own(few_run):
+    from textsort.training import FEW_LABEL_TITLES, RunState
+
+    state = RunState()
+    for event in few_run["events"]:
+        state.apply(event)
+    names = [s.name for s in state.stages]
+    assert "ngram" not in names and names[:2] == ["data", "teacher"]  # the n-gram half is the teacher's own
+    assert all(s.state == "done" for s in state.stages), [(s.name, s.state) for s in state.stages]
+    assert state.stage("teacher").title == FEW_LABEL_TITLES["teacher"]
 
 
 def test_few_label_bundle_runs_in_the_runtime(few_run):

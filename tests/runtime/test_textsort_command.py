@@ -151,7 +151,9 @@ def test_csv_records_cannot_be_faked_or_run_as_formulas(tiny_bundle, tmp_path):
     # one record per file (the CR stays inside its quoted field; text-mode pipes show it as \n)
     assert len(rows) == 2 and names[0] == "=HYPERLINK(1).txt" and names[1] in ("a\rfake,row.txt", "a\nfake,row.txt")
     assert all(not row["path"].startswith("=") for row in rows)
-    assert "'=" not in r.stdout  # an absolute path does not start with "="; the guard changes nothing
+    assert all(not row["path"].startswith("'") for row in rows)  # an absolute path needs no guard
+    # the file-name column does start with "=": guarded, so a spreadsheet shows it and runs nothing
+    assert sorted(row["file"] for row in rows)[0] == "'=HYPERLINK(1).txt"
     r = textsort("classify", "=HYPERLINK(1).txt", "--model", tiny_bundle, "--format", "csv", "--no-progress",
                  cwd=d)
     (row,) = list(csv.DictReader(io.StringIO(r.stdout)))

@@ -10,6 +10,25 @@ from PySide6.QtWidgets import (QCheckBox, QDialog, QDialogButtonBox, QFileDialog
                                QLineEdit, QMessageBox, QPushButton, QVBoxLayout)
 
 
+LABELLED_FILES = "Labelled data (*.csv *.tsv *.jsonl *.ndjson);;All files (*)"
+
+
+def choose_folder_or_file(parent, title: str, question: str, folder_caption: str,
+                          file_caption: str, start: str = "") -> str:
+    """One chooser for data that is either a folder or a file (Train, Evaluate): asks which,
+    then opens that dialog. Returns the chosen path, or "" when cancelled."""
+    box = QMessageBox(QMessageBox.Icon.Question, title, question, parent=parent)
+    folder = box.addButton("Folder…", QMessageBox.ButtonRole.AcceptRole)
+    file = box.addButton("File…", QMessageBox.ButtonRole.AcceptRole)
+    box.addButton(QMessageBox.StandardButton.Cancel)
+    box.exec()
+    if box.clickedButton() is folder:
+        return QFileDialog.getExistingDirectory(parent, folder_caption, start)
+    if box.clickedButton() is file:
+        return QFileDialog.getOpenFileName(parent, file_caption, start, LABELLED_FILES)[0]
+    return ""
+
+
 class SortDialog(QDialog):
     """Asks where to sort to; copying is the default, moving needs a tick + confirmation."""
 
@@ -28,8 +47,8 @@ class SortDialog(QDialog):
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         layout.addWidget(QLabel(
-            f"{n_files} classified files will be copied into one subfolder per label "
-            "(files without a label go nowhere). Existing files are never overwritten: "
+            f"{n_files} classified files will be copied into one subfolder per label, keeping "
+            "their own subfolders (files without a label go nowhere). Existing files are never overwritten: "
             "a copy with the same name gets a new name."))
         layout.addLayout(row)
         layout.addWidget(self.move)

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QListWidget, QL
                                QProgressBar, QPushButton, QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout,
                                QWidget)
 
+from textsort.gui.dialogs import choose_folder_or_file
 from textsort.gui.drop_zone import TakesDroppedPath
 from textsort.gui.explanation_view import ExplanationView
 from textsort.gui.workers import CancellableCall, Task
@@ -117,10 +118,8 @@ class EvaluateWindow(TakesDroppedPath, QWidget):
         self.evaluate(path)
 
     def _choose(self) -> None:
-        path = QFileDialog.getExistingDirectory(self, "Folder with one subfolder per label")
-        if not path:
-            path, _ = QFileDialog.getOpenFileName(self, "Labelled data", "",
-                                                  "Labelled data (*.csv *.tsv *.jsonl *.ndjson);;All files (*)")
+        path = choose_folder_or_file(self, "Labelled data", "A folder of label subfolders, or a file?",
+                                     "Folder with one subfolder per label", "Labelled data")
         if path:
             self.evaluate(Path(path))
 

@@ -15,7 +15,7 @@ from textsort.language import language_warning
 from textsort.uncertain import is_uncertain
 
 from .delegates import COLOUR_ROLE, ConfidenceBarDelegate, StrengthBarDelegate
-from .highlight import display_text, odds_phrase, show_highlighted
+from .highlight import display_text, odds_phrase, set_plain, show_highlighted
 from .results_model import SORT_ROLE
 from .settings import DEFAULTS, GuiDefaults
 
@@ -94,7 +94,7 @@ class ExplanationView(QWidget):
         self._shown = None
         self.header.setText(message)
         self.legend.setText("")
-        self.text.setPlainText(display_text(text, self.defaults.max_display_chars)[0])
+        set_plain(self.text, display_text(text, self.defaults.max_display_chars)[0])
         self.words.setRowCount(0)
         self.scores.setRowCount(0)
 

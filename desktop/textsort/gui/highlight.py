@@ -58,13 +58,25 @@ def display_text(text: str, limit: int) -> tuple[str, bool]:
     return text[:limit].replace("\r", " "), cut
 
 
+def set_plain(view: QTextEdit, text: str) -> None:
+    """Replaces the view's text with no formatting at all. setPlainText alone keeps the
+    cursor's character format: after a text whose first word was painted, the next text
+    came out entirely in that word's colour."""
+    view.setCurrentCharFormat(QTextCharFormat())
+    view.setPlainText(text)
+    cursor = QTextCursor(view.document())
+    cursor.select(QTextCursor.SelectionType.Document)
+    cursor.setCharFormat(QTextCharFormat())
+    view.setCurrentCharFormat(QTextCharFormat())
+
+
 def show_highlighted(view: QTextEdit, text: str, words, limit: int, label: str = "the label",
                      colours: dict[str, str] | None = None) -> int:
     """Puts text into view with every occurrence of each (deciding) WordScore painted in
     its label's colour; returns how many spans were painted (those past the shown part
     are skipped)."""
     shown, _ = display_text(text, limit)
-    view.setPlainText(shown)
+    set_plain(view, shown)
     base = view.palette().color(QPalette.ColorRole.Base)
     strongest = max((abs(w.score) for w in words), default=0.0)
     positions = utf16_positions(shown)
@@ -84,4 +96,5 @@ def show_highlighted(view: QTextEdit, text: str, words, limit: int, label: str =
             cursor.mergeCharFormat(fmt)
             painted += 1
     view.moveCursor(QTextCursor.MoveOperation.Start)
+    view.setCurrentCharFormat(QTextCharFormat())
     return painted

@@ -17,6 +17,7 @@ from . import services
 from .delegates import ConfidenceBarDelegate
 from .dialogs import SortDialog, about_html, sort_summary_text
 from .drop_zone import MODEL_SUFFIX, DropZone, local_paths
+from .placement import place
 from .explanation_view import ExplanationView
 from .results_model import (COL_CONFIDENCE, COL_FILE, COL_FOLDER, COL_LABEL, COL_PROBLEM, COL_WINDOWS, COLUMNS,
                             PROBLEMS, RESULT_ROLE, UNCERTAIN, ResultsFilterProxy, ResultsTableModel)
@@ -349,22 +350,29 @@ class MainWindow(QMainWindow):
         from .train_window import TrainWindow
 
         if getattr(self, "train_window", None) is None:
-            self.train_window = TrainWindow(self.settings, self)
+            self.train_window = TrainWindow(self.settings)  # no parent: not kept above this window
+            place(self.train_window, 860, 860, beside=self)
             self.train_window.modelTrained.connect(self.use_trained_model)
         self.train_window.show()
         self.train_window.raise_()
         return self.train_window
 
     def use_trained_model(self, path: str) -> None:
-        """A model trained in the Train window: remembered, listed in the picker, loaded."""
+        """A model trained in the Train window: remembered, listed in the picker, loaded, and
+        this window brought to the front to show it."""
         self.settings.remember_model(path)
         self.load_model(path)
+        self.statusBar().showMessage(f"Using the model you trained: {Path(path).name}", 10000)
+        self.show()
+        self.raise_()
+        self.activateWindow()
 
     def show_evaluate_window(self):
         from .evaluate_window import EvaluateWindow
 
         if getattr(self, "evaluate_window", None) is None:
-            self.evaluate_window = EvaluateWindow(self.classifier, self)
+            self.evaluate_window = EvaluateWindow(self.classifier)  # no parent: not kept above this window
+            place(self.evaluate_window, 1040, 760, beside=self)
             self.modelLoaded.connect(self.evaluate_window.set_classifier)
         self.evaluate_window.show()
         self.evaluate_window.raise_()
@@ -525,6 +533,8 @@ class MainWindow(QMainWindow):
         if gen != self._explain_gen:
             return  # the user has moved on
         text, explanation = out
+        if result.prediction is not None and explanation.prediction.label == result.prediction.label:
+            result.explanation = explanation  # exports carry the words once they were worked out
         note = f" · {result.note}" if result.note and result.note != result.warning else ""  # the warning leads
         painted = self.file_view.show_explanation(text, explanation, self.results.threshold, note,
                                                   language=self._model_language(), title=Path(result.path).name)
@@ -569,9 +579,11 @@ class MainWindow(QMainWindow):
         if not results:
             QMessageBox.information(self, "Export", "There are no results to export yet.")
             return
-        path, chosen = QFileDialog.getSaveFileName(
-            self, f"Export {len(results)} results", str(Path(self.settings.last_folder or ".") / "results.csv"),
-            "CSV (*.csv);;JSON (*.json)")
+        from textsort.session import default_export_path
+
+        start = default_export_path(results) or Path(self.settings.last_folder or Path.home()) / "results.csv"
+        path, chosen = QFileDialog.getSaveFileName(self, f"Export {len(results)} results", str(start),
+                                                   "CSV (*.csv);;JSON (*.json)")
         if path:
             if not Path(path).suffix:  # the dialog's overwrite question saw the name without it
                 path += ".json" if "json" in chosen.lower() else ".csv"
@@ -592,7 +604,9 @@ class MainWindow(QMainWindow):
         if not results:
             QMessageBox.information(self, "Sort into folders", "There are no results to sort yet.")
             return
-        dialog = SortDialog(len(results), self.settings.last_folder, self)
+        from textsort.session import default_sort_folder
+
+        dialog = SortDialog(len(results), str(default_sort_folder(results) or ""), self)
         if dialog.exec():
             self.sort_results(dialog.folder.text().strip(), move=dialog.move.isChecked())
 

@@ -1,6 +1,7 @@
 """Visible GUI defaults and the settings that persist between runs (QSettings)."""
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 from PySide6.QtCore import QByteArray, QSettings
@@ -41,7 +42,7 @@ class AppSettings:
 
     @last_model.setter
     def last_model(self, path: str) -> None:
-        self.q.setValue("model/last", str(path))
+        self.q.setValue("model/last", os.path.abspath(path) if path else "")
 
     @property
     def user_models(self) -> list[str]:
@@ -52,7 +53,9 @@ class AppSettings:
         return [str(v) for v in value or [] if v]
 
     def remember_model(self, path: str) -> None:
-        models = [str(path)] + [m for m in self.user_models if m != str(path)]
+        """Kept as an absolute path: the app may be started from any folder next time."""
+        path = os.path.abspath(path)
+        models = [path] + [m for m in self.user_models if m != path]
         self.q.setValue("model/user_models", models[:20])
 
     @property

@@ -8,6 +8,7 @@ the run's work folder and the next Train on the same data and output resumes the
 from __future__ import annotations
 
 import html
+import os
 import sys
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from PySide6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QGroupBox, Q
 from textsort import training
 from textsort.card import CROSS_VALIDATION, duration
 from textsort.gui.curve import CurveWidget
+from textsort.gui.dialogs import choose_folder_or_file
 from textsort.gui.drop_zone import TakesDroppedPath
 from textsort.safe_files import free_name
 
@@ -75,7 +77,9 @@ class TrainWindow(TakesDroppedPath, QWidget):
         self.teacher_combo.addItem(OTHER_TEACHER, None)
         self.teacher_combo.activated.connect(self._teacher_activated)
         form.addRow("Teacher:", self.teacher_combo)
-        self.data_edit.editingFinished.connect(self.start_preview)
+        self.data_edit.editingFinished.connect(self._data_typed)
+        self.out_edit.editingFinished.connect(self._out_typed)
+        self.out_edit.textChanged.connect(self._update_buttons)
         self.test_edit.editingFinished.connect(self.start_preview)
         self.unlabelled_edit.editingFinished.connect(self.start_preview)
         self.teacher_combo.currentIndexChanged.connect(self.start_preview)
@@ -137,32 +141,53 @@ class TrainWindow(TakesDroppedPath, QWidget):
         if test is not None:
             self.test_edit.setText(str(test))
         if out is not None:
-            self.out_edit.setText(str(out))
-        elif not self.out_edit.text().strip():
-            base = Path(self.settings.last_folder) if self.settings and self.settings.last_folder else Path.home()
-            self.out_edit.setText(str(free_name(base / f"{path.stem or 'model'}.textsort")))
+            self.out_edit.setText(str(self._absolute_out(str(out))))
+        self._default_out()
         self.start_preview()
+
+    def _base_folder(self) -> Path:
+        return Path(self.settings.last_folder) if self.settings and self.settings.last_folder else Path.home()
+
+    def _default_out(self) -> None:
+        """A free name beside the other models when "Save model as" is empty."""
+        data = self.data_edit.text().strip()
+        if data and not self.out_edit.text().strip():
+            self.out_edit.setText(str(free_name(self._base_folder() / f"{Path(data).stem or 'model'}.textsort")))
+
+    def _absolute_out(self, text: str) -> Path | None:
+        """The model's path as typed, made absolute (a bare name goes where the default would),
+        with the .textsort suffix: the model picker must find it after a restart from anywhere."""
+        text = text.strip()
+        if not text:
+            return None
+        path = Path(text).expanduser()
+        if path.suffix.lower() != ".textsort":
+            path = path.with_name(path.name + ".textsort")
+        return Path(os.path.abspath(path if path.is_absolute() else self._base_folder() / path))
+
+    def _data_typed(self) -> None:
+        self._default_out()
+        self.start_preview()
+
+    def _out_typed(self) -> None:
+        out = self._absolute_out(self.out_edit.text())
+        if out is not None and str(out) != self.out_edit.text():
+            self.out_edit.setText(str(out))
 
     def _choose(self, kind: str) -> None:
         if kind == "out":
             path, _ = QFileDialog.getSaveFileName(self, "Save the model as", self.out_edit.text(),
                                                   "Textsort models (*.textsort)")
             if path:  # the dialog asked before choosing an existing file: replacing it is what the user asked
-                self.out_edit.setText(path if path.endswith(".textsort") else path + ".textsort")
+                self.out_edit.setText(str(self._absolute_out(path)))
                 self.confirmed_out = self.out_edit.text()
             return
-        question = ("A folder of unsorted files, or a file of texts?" if kind == "unlabelled"
-                    else "A folder of label subfolders, or a file?")
-        box = QMessageBox(QMessageBox.Icon.Question, "Unlabelled texts" if kind == "unlabelled" else "Labelled data",
-                          question, parent=self)
-        folder = box.addButton("Folder…", QMessageBox.ButtonRole.AcceptRole)
-        box.addButton("File…", QMessageBox.ButtonRole.AcceptRole)
-        box.exec()
-        if box.clickedButton() is folder:
-            path = QFileDialog.getExistingDirectory(self, "Folder with one subfolder per label")
+        if kind == "unlabelled":
+            path = choose_folder_or_file(self, "Unlabelled texts", "A folder of unsorted files, or a file of texts?",
+                                         "Folder of unsorted files", "File of texts (a text column)")
         else:
-            path, _ = QFileDialog.getOpenFileName(self, "Labelled data", "",
-                                                  "Labelled data (*.csv *.tsv *.jsonl *.ndjson);;All files (*)")
+            path = choose_folder_or_file(self, "Labelled data", "A folder of label subfolders, or a file?",
+                                         "Folder with one subfolder per label", "Labelled data")
         if path:
             {"data": self.data_edit, "unlabelled": self.unlabelled_edit}.get(kind, self.test_edit).setText(path)
             self.start_preview()
@@ -185,13 +210,16 @@ class TrainWindow(TakesDroppedPath, QWidget):
         self.teacher_combo.setCurrentIndex(index)
 
     def request(self) -> training.TrainRequest | None:
-        data, out = self.data_edit.text().strip(), self.out_edit.text().strip()
+        """What the form asks for; `out` is None while "Save model as" is empty (the preview
+        runs without it; training never does)."""
+        data = self.data_edit.text().strip()
         if not data:
             return None
+        out = self._absolute_out(self.out_edit.text())
         test, unlabelled = self.test_edit.text().strip(), self.unlabelled_edit.text().strip()
-        return training.TrainRequest(Path(data), Path(out or "model.textsort"), Path(test) if test else None,
+        return training.TrainRequest(Path(data), out, Path(test) if test else None,
                                      self.teacher_combo.currentData() or "auto", config=self.config,
-                                     replace=bool(out) and out == self.confirmed_out,
+                                     replace=out is not None and str(out) == self.confirmed_out,
                                      unlabelled=Path(unlabelled) if unlabelled else None)
 
     # ------------------------------------------------------------------ preview
@@ -275,6 +303,10 @@ class TrainWindow(TakesDroppedPath, QWidget):
         req = self.request()
         if req is None or self.train_proc is not None:
             return
+        if req.out is None:
+            QMessageBox.warning(self, "Train", "Choose where to save the model first (Save model as).")
+            return
+        self.out_edit.setText(str(req.out))
         if not req.out.parent.is_dir():
             QMessageBox.warning(self, "Train", f"The folder {req.out.parent} does not exist.")
             return
@@ -318,6 +350,7 @@ class TrainWindow(TakesDroppedPath, QWidget):
     def _use_model(self) -> None:
         if self.run_state.bundle:
             self.modelTrained.emit(self.run_state.bundle)
+            self.status.setText(f"{Path(self.run_state.bundle).name} is the main window's model now.")
 
     def _draw_stages(self) -> None:
         s = self.run_state
@@ -339,7 +372,7 @@ class TrainWindow(TakesDroppedPath, QWidget):
     def _update_buttons(self) -> None:
         running = self.train_proc is not None
         ok = self.preview_state.finished and self.preview_state.ok
-        self.train_button.setEnabled(not running and ok)
+        self.train_button.setEnabled(not running and ok and bool(self.out_edit.text().strip()))
         self.cancel_button.setEnabled(running)
         self.use_button.setEnabled(not running and bool(self.run_state.bundle))
         for w in (self.data_edit, self.test_edit, self.out_edit, self.teacher_combo):
