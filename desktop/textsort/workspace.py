@@ -91,7 +91,7 @@ class Workspace:
         """The problem in a few words (the column is narrow); `r.note` has the whole message."""
         if not r.problem and not r.file.truncated and r.warning:
             return f"⚠ {WRONG_LANGUAGE}"  # the only warning there is
-        return r.note
+        return short_note(r.note)
 
     def shown_folder(self, path: Path) -> str:
         """The file's folder as the user gave it: from the dropped folder on ("messages",
@@ -117,3 +117,12 @@ class Workspace:
 
     def shown(self) -> list:
         return [r for r in self.results if self.accepts(r)]
+
+
+def short_note(note: str, limit: int = 40) -> str:
+    """A note's first clause, so that it fits its column whole: "no text in file (no letters
+    or digits: ...)" -> "no text in file". The tooltip and the side pane say the rest."""
+    for cut in (" (", ": ", "; ", ", "):
+        if len(note) > limit and cut in note:
+            note = note.split(cut, 1)[0]
+    return note if len(note) <= limit else note[: limit - 1].rstrip() + "…"

@@ -84,7 +84,7 @@ def test_train_cancel_resume_evaluate_and_pick(qtbot, window, tiny_run, messages
     assert window.classifier.bundle.path == tiny_run["out"]
     assert str(tiny_run["out"]) in window.settings.user_models
     names = [window.model_combo.itemText(i) for i in range(window.model_combo.count())]
-    assert "tiny-topics" in names
+    assert any(n.startswith("tiny-topics (") for n in names)  # listed with its folder and date
 
     # evaluate the new model on held-out folders; drill into the confusion matrix
     ev_window = window.show_evaluate_window()
@@ -258,3 +258,32 @@ def test_evaluate_and_train_offer_folder_or_file_in_one_chooser(qtbot, gui_setti
     monkeypatch.setattr(tw, "start_preview", lambda: None)
     tw._choose("data")
     assert tw.data_edit.text() == (str(chosen) if chosen else "")
+
+
+def test_the_stage_bar_never_reads_0_of_1_and_stopping_defaults_to_no(qtbot, gui_settings, monkeypatch):
+    from PySide6.QtWidgets import QMessageBox
+
+    from textsort import training
+    from textsort.gui.train_window import TrainWindow, stage_bar_text
+
+    s = training.RunState()
+    assert stage_bar_text(s) == ""
+    s.apply({"event": "stage", "stage": "teacher", "state": "start"})
+    assert stage_bar_text(s).endswith("…")
+    s.apply({"event": "step", "stage": "teacher", "what": "train", "step": 3, "total": 10})
+    assert stage_bar_text(s) == "%v / %m"
+    s.apply({"event": "stage", "stage": "teacher", "state": "done", "seconds": 1.0})
+    s.apply({"event": "done", "bundle": "/x/m.textsort"})
+    assert stage_bar_text(s) == "Finished"
+    w = TrainWindow(gui_settings)
+    qtbot.addWidget(w)
+    w.run_state = s
+    w._draw_stages()
+    assert w.stage_bar.text() == "Finished" and w.stage_bar.value() == w.stage_bar.maximum()
+    asked = []
+    monkeypatch.setattr(QMessageBox, "question", staticmethod(
+        lambda *a: asked.append(a) or QMessageBox.StandardButton.No))
+    w.train_proc = object()  # as if a run were going on
+    w.close()
+    assert asked and asked[0][-1] == QMessageBox.StandardButton.No  # Enter answers No: training goes on
+    w.train_proc = None

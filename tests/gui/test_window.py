@@ -185,7 +185,7 @@ def test_sort_into_folders_copies_and_leaves_originals(qtbot, window, drop, inbo
     with qtbot.waitSignal(window.sorted, timeout=10000):
         window.sort_results(dest)
     assert (dest / "spam" / "offer.txt").read_text(encoding="utf-8") == SPAM_TEXT
-    assert (dest / "ham" / "note.txt").read_text(encoding="utf-8") == HAM_TEXT
+    assert (dest / "ham" / "sub" / "note.txt").read_text(encoding="utf-8") == HAM_TEXT  # its subfolder kept
     assert not list(dest.rglob("image.bin"))
     assert digests(inbox) == before
     kind, title, text = messages[-1]
@@ -360,7 +360,7 @@ def test_ctrl_e_exports_and_ctrl_m_opens_a_model(qtbot, window, drop, inbox, tmp
     monkeypatch.setattr(QFileDialog, "getOpenFileName", staticmethod(lambda *a, **k: (str(tiny_zh_bundle), "")))
     with qtbot.waitSignal(window.modelLoaded, timeout=10000):
         action_for(window, "Ctrl+M").trigger()
-    assert window.model_combo.currentText() == "tiny-reviews-zh"
+    assert window.model_combo.currentText().startswith("tiny-reviews-zh")
     for keys in ("Ctrl+O", "Ctrl+Shift+O"):
         action_for(window, keys)
 
@@ -546,3 +546,51 @@ def test_train_and_evaluate_open_on_screen_as_their_own_windows(qtbot, window, t
     assert "main window" in window.train_window.status.text()
     window.train_window.close()
     window.evaluate_window.close()
+
+
+def test_small_things_a_new_user_found(qtbot, window, drop, inbox, monkeypatch, tmp_path):
+    """Issue 20's smaller items: Ctrl+F, the row menu, double-click opens, the theme is
+    remembered, the slider never collapses, whole problem texts, models with folder and date."""
+    from PySide6.QtGui import QDesktopServices
+    from PySide6.QtWidgets import QApplication, QStyle
+
+    from textsort.gui.main_window import user_model_title
+
+    classify_by_drop(qtbot, window, drop, [inbox])
+    window.tabs.setCurrentIndex(1)
+    action_for(window, "Ctrl+F").trigger()
+    assert window.tabs.currentIndex() == 0 and QApplication.focusWidget() is window.search
+    opened = []
+    monkeypatch.setattr(QDesktopServices, "openUrl", staticmethod(lambda url: opened.append(url.toLocalFile())))
+    row = next(r for r in range(window.proxy.rowCount()) if window.proxy.index(r, COL_FILE).data() == "note.txt")
+    index = window.proxy.index(row, COL_FILE)
+    window.table.doubleClicked.emit(index)
+    assert opened == [str(inbox / "sub" / "note.txt")]
+    menu = window.row_menu(index)
+    titles = [a.text() for a in menu.actions()]
+    assert titles[:3] == ["Open file", "Show in folder", "Copy rows"]
+    menu.actions()[1].trigger()
+    assert opened[-1] == str(inbox / "sub")
+    # every problem text fits its column whole; the tooltip keeps the full sentence
+    problems = [window.proxy.index(r, COL_PROBLEM) for r in range(window.proxy.rowCount())]
+    metrics = window.table.fontMetrics()
+    assert any(i.data() for i in problems)
+    for i in problems:
+        if i.data():
+            margin = window.table.style().pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin) + 1  # as Qt's views
+            room = window.table.columnWidth(COL_PROBLEM) - 2 * margin
+            assert metrics.elidedText(i.data(), Qt.TextElideMode.ElideMiddle, room) == i.data(), i.data()
+            assert len(i.data(Qt.ItemDataRole.ToolTipRole) or "") >= len(i.data())  # the tooltip has it all
+    window.resize(window.minimumSizeHint())
+    qtbot.wait(50)
+    assert window.threshold_slider.width() >= 80
+    # the theme: applied at once, remembered for the next start
+    window.theme_actions["dark"].trigger()
+    assert window.settings.theme == "dark" and QApplication.instance().palette().base().color().lightness() < 100
+    window.theme_actions["system"].trigger()
+    assert window.settings.theme == "system" and window.theme_actions["system"].isChecked()
+    # user models: name, folder and date
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "model.textsort").write_bytes(b"x")
+    title = user_model_title(tmp_path / "a" / "model.textsort")
+    assert title.startswith("model (") and str(tmp_path / "a") in title and title.endswith(")")

@@ -41,6 +41,22 @@ def test_only_deciding_words_are_shown(tiny_classifier):
     assert set(map(id, e.deciding)) == {id(w) for w in e.words if abs(w.score) >= DECIDING_SHARE * strongest}
 
 
+def test_words_for_the_label_given_come_first(tiny_classifier, tmp_path):
+    """Issue 20: a text labelled ham at 100 % listed mostly words pushing to spam first."""
+    text = "claim your free prize, see you at lunch with mom and dad at home tonight for lunch"
+    e = tiny_classifier.explain(text, top_n=0)
+    d, pred = e.deciding, e.prediction.label
+    towards = [w.label == pred for w in d]
+    assert True in towards and False in towards, [(w.text, w.label, w.score) for w in d]  # both kinds here
+    assert towards == sorted(towards, reverse=True)  # every word for the label before any against it
+    assert e.against == towards.count(False)
+    for group in ([w for w in d if w.score > 0], [w for w in d if w.score <= 0]):
+        assert [abs(w.score) for w in group] == sorted((abs(w.score) for w in group), reverse=True)
+    (tmp_path / "mixed.txt").write_text(text, encoding="utf-8")
+    [r] = list(Session(tiny_classifier, explain=True, top_words=0).run([tmp_path / "mixed.txt"]))
+    assert [w["label"] == pred for w in r.to_dict()["top_words"]] == towards  # the JSON and CSV say it the same
+
+
 def test_json_carries_the_label_colours(tmp_path, tiny_classifier):
     (tmp_path / "a.txt").write_text("free prize free prize, claim now", encoding="utf-8")
     [r] = list(Session(tiny_classifier, explain=True, top_words=10).run([tmp_path / "a.txt"]))

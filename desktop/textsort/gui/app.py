@@ -17,7 +17,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="textsort-app", description="Textsort desktop app: drop files, see their class.")
     p.add_argument("paths", nargs="*", type=Path, help="files or folders to classify at start")
     p.add_argument("--model", type=Path, help="a .textsort model file (default: the last used, else the bundled default)")
-    p.add_argument("--theme", choices=("system", "light", "dark"), default="system", help="colour scheme")
+    p.add_argument("--theme", choices=("system", "light", "dark"), default=None,
+                   help="colour scheme (default: the one chosen in View ▸ Theme, else the system's)")
     p.add_argument("--self-test", action="store_true", help="no window: run one real inference, print versions, exit 0/1")
     p.add_argument("--install-desktop-entry", action="store_true",
                    help="Linux: add Textsort to this user's applications menu and open .textsort files with it")
@@ -103,11 +104,20 @@ def dark_palette():
 
 
 def apply_theme(app, theme: str) -> None:
-    """"system" leaves the platform's look; "light"/"dark" use Fusion with a fixed palette."""
-    if theme == "system":
-        return
+    """"system" keeps (or restores) the platform's look; "light"/"dark" use Fusion with a
+    fixed palette. Can be called again while the app runs (View ▸ Theme)."""
     from PySide6.QtCore import Qt
 
+    if app.property("textsort_system_style") is None:
+        app.setProperty("textsort_system_style", app.style().name())
+    if theme == "system":
+        if app.property("textsort_theme") in ("light", "dark"):  # back from a theme set earlier
+            app.setStyle(str(app.property("textsort_system_style")))
+            app.styleHints().unsetColorScheme()
+            app.setPalette(app.style().standardPalette())
+        app.setProperty("textsort_theme", "system")
+        return
+    app.setProperty("textsort_theme", theme)
     app.setStyle("Fusion")
     app.styleHints().setColorScheme(Qt.ColorScheme.Dark if theme == "dark" else Qt.ColorScheme.Light)
     app.setPalette(dark_palette() if theme == "dark" else app.style().standardPalette())
@@ -151,17 +161,18 @@ def main(argv: list[str] | None = None) -> int:
     from PySide6.QtWidgets import QApplication
 
     from .main_window import MainWindow
-    from .settings import DEFAULTS
+    from .settings import DEFAULTS, AppSettings
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setOrganizationName(DEFAULTS.organisation)
     app.setApplicationName(DEFAULTS.application)
-    apply_theme(app, args.theme)
+    settings = AppSettings()
+    apply_theme(app, args.theme or settings.theme)
     register_fonts()
     icon = icon_path()
     if icon:
         app.setWindowIcon(QIcon(str(icon)))
-    window = MainWindow(model_path=args.model)
+    window = MainWindow(settings, model_path=args.model)
     window.show()
     if args.paths:
         window.classify_paths(args.paths)

@@ -159,6 +159,11 @@ class ExplanationView(QWidget):
             parts = [f"Words are tinted in the colour of the class they push towards: {swatches}. "
                      f"Only words with at least {DECIDING_SHARE:.0%} of the strongest word's push are "
                      "coloured; stop-words and punctuation are left out."]
+            against = explanation.against
+            label = html.escape(str(explanation.prediction.label))
+            parts.append(f"Listed first: the words that pushed towards “{label}”."
+                         + (f" The last {against} pushed towards another label; “{label}” won despite them."
+                            if against else ""))
         else:
             parts = ["No single word changed the decision on its own: the label comes from the text as a whole. "
                      f"Classes: {swatches}."]

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QThreadPool, QTimer, Qt, Signal
-from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
-from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFileDialog, QHBoxLayout, QHeaderView,
-                               QLabel, QLineEdit, QMainWindow, QMessageBox, QPlainTextEdit, QProgressBar,
+from PySide6.QtCore import QThreadPool, QTimer, Qt, QUrl, Signal
+from PySide6.QtGui import QAction, QActionGroup, QDesktopServices, QGuiApplication, QKeySequence
+from PySide6.QtWidgets import (QAbstractItemView, QApplication, QComboBox, QFileDialog, QHBoxLayout, QHeaderView,
+                               QLabel, QLineEdit, QMainWindow, QMenu, QMessageBox, QPlainTextEdit, QProgressBar,
                                QPushButton, QSlider, QSpinBox, QSplitter, QTableView, QTabWidget,
                                QVBoxLayout, QWidget)
 
@@ -26,6 +26,22 @@ from .workers import CallTask, CancellableCall, ClassifyFilesTask, Task
 
 OPEN_MODEL_ITEM = "Open model file…"
 LANES = ("run", "explain", "typed", "model", "io")  # one worker thread per kind of work
+
+
+def user_model_title(path: Path) -> str:
+    """A model the user trained or opened, as the picker lists it: its name, folder and date
+    ("mail (~/models, 2026-12-07 14:05)"): two "model.textsort" files are told apart."""
+    import datetime
+
+    folder = str(path.parent)
+    home = str(Path.home())
+    if folder == home or folder.startswith(home + "/"):
+        folder = "~" + folder[len(home):]
+    try:
+        when = datetime.datetime.fromtimestamp(path.stat().st_mtime).strftime("%Y-%m-%d %H:%M")
+    except OSError:
+        when = "?"
+    return f"{path.stem} ({folder}, {when})"
 
 
 class MainWindow(QMainWindow):
@@ -79,6 +95,7 @@ class MainWindow(QMainWindow):
         self.threshold_slider = QSlider(Qt.Orientation.Horizontal)
         self.threshold_slider.setRange(0, 100)
         self.threshold_slider.setMaximumWidth(180)
+        self.threshold_slider.setMinimumWidth(80)  # never collapsed to a dot at the window's minimum width
         self.threshold_spin = QSpinBox(suffix=" %")
         self.threshold_spin.setRange(0, 100)
         self.threshold_slider.valueChanged.connect(self.threshold_spin.setValue)
@@ -151,15 +168,19 @@ class MainWindow(QMainWindow):
         self.table.setItemDelegateForColumn(COL_CONFIDENCE, ConfidenceBarDelegate(self.table))
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setSectionResizeMode(COL_PROBLEM, QHeaderView.ResizeMode.Stretch)  # the columns fill the view:
-        header.setStretchLastSection(False)                                       # no scrollbar when empty
-        for col, width in ((COL_FILE, 170), (COL_LABEL, 125), (COL_CONFIDENCE, 90), (COL_WINDOWS, 50),
+        header.setSectionResizeMode(COL_FILE, QHeaderView.ResizeMode.Stretch)  # the columns fill the view (no
+        header.setStretchLastSection(False)                                    # scrollbar when empty); a long name
+        header.setSectionResizeMode(COL_PROBLEM, QHeaderView.ResizeMode.ResizeToContents)  # elides in the middle,
+        for col, width in ((COL_LABEL, 125), (COL_CONFIDENCE, 90), (COL_WINDOWS, 50),      # a problem never
                            (COL_FOLDER, 90)):
             self.table.setColumnWidth(col, width)
         self.table.selectionModel().currentRowChanged.connect(lambda cur, _: self._explain_row(cur))
         for sig in (self.proxy.rowsInserted, self.proxy.rowsRemoved, self.proxy.modelReset,
                     self.proxy.layoutChanged):
             sig.connect(self._update_count)
+        self.table.doubleClicked.connect(self.open_file)
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.table.customContextMenuRequested.connect(self._row_menu)
         copy = QAction("Copy rows", self.table, shortcut=QKeySequence.StandardKey.Copy)
         copy.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
         copy.triggered.connect(self.copy_selected_rows)
@@ -216,8 +237,66 @@ class MainWindow(QMainWindow):
         m.addSeparator()
         action(m, "Train a model…", self.show_train_window, "Ctrl+T")
         action(m, "Evaluate the model…", self.show_evaluate_window)
+        m = self.menuBar().addMenu("&View")
+        self.find_action = action(m, "Find a file…", self.focus_search, QKeySequence.StandardKey.Find)
+        themes = m.addMenu("Theme")
+        group = QActionGroup(self)
+        self.theme_actions = {}
+        for key, text in (("system", "As the system"), ("light", "Light"), ("dark", "Dark")):
+            a = action(themes, text, lambda _=False, k=key: self.set_theme(k))
+            a.setCheckable(True)
+            a.setChecked(key == self.settings.theme)
+            group.addAction(a)
+            self.theme_actions[key] = a
         m = self.menuBar().addMenu("&Help")
         action(m, "About Textsort", self.show_about)
+
+    def focus_search(self) -> None:
+        """Ctrl+F: the file-name search of the Files tab."""
+        self.tabs.setCurrentIndex(0)
+        self.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.search.selectAll()
+
+    def set_theme(self, theme: str) -> None:
+        """View ▸ Theme: applied at once and remembered."""
+        from .app import apply_theme
+
+        self.settings.theme = theme
+        apply_theme(QApplication.instance(), self.settings.theme)
+        self.theme_actions[self.settings.theme].setChecked(True)
+        for view in (self.file_view, self.typed_view):  # the word tints are blended into the new base colour
+            view.set_threshold(self.results.threshold)
+
+    # ------------------------------------------------------------------ a row's actions
+    def _row_result(self, index=None):
+        index = index if index is not None else self.table.currentIndex()
+        return index.data(RESULT_ROLE) if index is not None and index.isValid() else None
+
+    def open_file(self, index=None) -> None:
+        """Double-click or the context menu: the file in the program the system uses for it."""
+        result = self._row_result(index)
+        if result is not None:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(result.path)))
+
+    def show_in_folder(self, index=None) -> None:
+        result = self._row_result(index)
+        if result is not None:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(Path(result.path).parent)))
+
+    def _row_menu(self, pos) -> None:
+        index = self.table.indexAt(pos)
+        if not index.isValid():
+            return
+        menu = self.row_menu(index)
+        menu.exec(self.table.viewport().mapToGlobal(pos))
+
+    def row_menu(self, index) -> QMenu:
+        """The right-click menu of a row (tests read its actions)."""
+        menu = QMenu(self.table)
+        menu.addAction("Open file", lambda: self.open_file(index))
+        menu.addAction("Show in folder", lambda: self.show_in_folder(index))
+        menu.addAction("Copy rows", self.copy_selected_rows)
+        return menu
 
     def _restore(self) -> None:
         geometry = self.settings.geometry
@@ -276,7 +355,7 @@ class MainWindow(QMainWindow):
         self.model_combo.blockSignals(True)
         self.model_combo.clear()
         entries = services.bundled_entries()
-        entries += [(Path(p).stem, Path(p)) for p in self.settings.user_models
+        entries += [(user_model_title(Path(p)), Path(p)) for p in self.settings.user_models
                     if Path(p).is_file() and all(str(q) != p for _, q in entries)]
         current = str(self.classifier.bundle.path) if self.classifier else ""
         if current and all(str(p) != current for _, p in entries):

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QByteArray, QSettings
 
+THEMES = ("system", "light", "dark")
+
 
 @dataclass(frozen=True)
 class GuiDefaults:
@@ -71,6 +73,16 @@ class AppSettings:
     def threshold_chosen(self) -> bool:
         """The user has set a threshold (else each model's suggested one applies)."""
         return self.q.contains("results/threshold")
+
+    @property
+    def theme(self) -> str:
+        """"system", "light" or "dark" (View ▸ Theme); anything else reads as "system"."""
+        value = str(self._get("view/theme", "system", str))
+        return value if value in THEMES else "system"
+
+    @theme.setter
+    def theme(self, value: str) -> None:
+        self.q.setValue("view/theme", value if value in THEMES else "system")
 
     @property
     def last_folder(self) -> str:

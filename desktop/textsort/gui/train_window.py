@@ -30,6 +30,19 @@ OTHER_TEACHER = "A BERT folder on disk (Hugging Face format)…"
 STATE_WORDS = {"waiting": "", "running": "running", "done": "done", "reused": "done earlier (reused)"}
 
 
+def stage_bar_text(s: training.RunState) -> str:
+    """What the bar under the stage list says: a running stage's steps, else the run's state
+    (never "0 / 1")."""
+    cur = s.current
+    if cur is not None:
+        return "%v / %m" if cur.total else f"{cur.title}…"
+    if s.bundle:
+        return "Finished"
+    if s.error or s.cancelled:
+        return "Stopped"
+    return ""
+
+
 def _duration(seconds: float | None) -> str:
     return "" if seconds is None else duration(seconds)
 
@@ -367,7 +380,8 @@ class TrainWindow(TakesDroppedPath, QWidget):
                 self.stage_table.setItem(row, col, QTableWidgetItem(text))
         cur = s.current
         self.stage_bar.setMaximum(max(cur.total, 1) if cur else 1)
-        self.stage_bar.setValue(cur.step if cur and cur.total else 0)
+        self.stage_bar.setValue(cur.step if cur and cur.total else (1 if s.bundle else 0))
+        self.stage_bar.setFormat(stage_bar_text(s))
 
     def _update_buttons(self) -> None:
         running = self.train_proc is not None
@@ -420,7 +434,9 @@ class TrainWindow(TakesDroppedPath, QWidget):
         if self.train_proc is not None:
             answer = QMessageBox.question(
                 self, "Stop training?", "A model is being trained. Stop it and close this window?\n\n"
-                "The finished stages are kept; training the same data again resumes from them.")
+                "The finished stages are kept; training the same data again resumes from them.",
+                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                QMessageBox.StandardButton.No)  # Enter keeps the training going
             if answer != QMessageBox.StandardButton.Yes:
                 event.ignore()
                 return
