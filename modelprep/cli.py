@@ -5,6 +5,7 @@
   textsort-prep preview DATA [--test FILE] [--teacher ...]   labels, cleaning, teacher, time estimate (JSON lines)
   textsort-prep calibrate MODEL.textsort DATA [--out NEW.textsort [--force]]
   textsort-prep inspect MODEL.textsort
+  textsort-prep suggest SOURCE --cache DIR [--labels FILE]   what to label next (one JSON line)
 
 Exit status: 0 done, 2 bad input or arguments, 3 the int8 guard refused the export.
 """
@@ -79,6 +80,13 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("data", help="the training file the bundle was made from")
     c.add_argument("--out", help="write a new bundle here instead of rewriting MODEL")
     c.add_argument("--force", action="store_true", help="replace an existing --out")
+    g = sub.add_parser("suggest", help="what to label next in a folder (or table) of texts, and the quick "
+                                       "model's accuracy so far (one JSON line; the app's Label view)")
+    g.add_argument("source", help="the folder, glob or CSV/TSV/JSONL of texts being labelled")
+    g.add_argument("--labels", help="the labels file (default: beside SOURCE, textsort.labelling)")
+    g.add_argument("--cache", required=True, help="a folder for the texts' embeddings (reused by the next call)")
+    g.add_argument("--teacher", default="auto")
+    g.add_argument("--batch", type=int, default=16)
     i = sub.add_parser("inspect", help="print a bundle's model card")
     i.add_argument("model")
     i.add_argument("--json", action="store_true", help="print the whole manifest as JSON")
@@ -265,6 +273,8 @@ def _main(args) -> int:
                   f"{cal['validation_errors']} validation errors fall below it ({cal['validation_flagged']} of "
                   f"{cal['n']} texts flagged)")
             return 0
+        if args.command == "suggest":
+            return _suggest(args)
         return _train(args) if args.command == "train" else _inspect(args)
     except CalibrationError as e:
         print(f"textsort-prep: {_printable(e)}", file=sys.stderr)
@@ -277,6 +287,21 @@ def _main(args) -> int:
         print(f"textsort-prep: error: {_printable(e)}", file=sys.stderr)
         _progress_error(str(e))
         return EXIT_BAD_INPUT
+
+
+def _suggest(args) -> int:
+    from modelprep.active import ActiveConfig, suggest_for
+    from textsort.labelling import LabelSession, LabelsError
+
+    if not 1 <= args.batch <= 1000:
+        raise ValueError(f"--batch {args.batch}: give 1 to 1000")
+    try:
+        session = LabelSession.open(args.source, Path(args.labels) if args.labels else None)
+    except LabelsError as e:
+        raise ValueError(str(e)) from None
+    print(json.dumps({"event": "suggest", **suggest_for(session, Path(args.cache), args.teacher,
+                                                        ActiveConfig(batch=args.batch))}, ensure_ascii=True), flush=True)
+    return 0
 
 
 def _progress_error(message: str) -> None:

@@ -30,6 +30,7 @@ class PoolError(ValueError):
 @dataclass
 class Pool:
     texts: list[str]
+    ids: list[str] = field(default_factory=list)       # per text: its file (relative to a folder) or "row N"
     offered: int = 0                                   # files or table rows seen
     skipped: Counter = field(default_factory=Counter)  # reason -> how many
     capped: int = 0                                    # readable texts left out by `max_texts`
@@ -92,7 +93,17 @@ def load_pool(spec, text_column: str = "text", max_texts: int | None = None,
     spec = str(spec)
     pool = Pool([])
 
-    def add(text, problem):
+    root = Path(spec) if Path(spec).is_dir() else None
+
+    def item_id(path) -> str:
+        if root is not None:
+            try:
+                return Path(path).relative_to(root).as_posix()
+            except ValueError:
+                pass
+        return str(path)
+
+    def add(text, problem, ident=""):
         pool.offered += 1
         if problem is None and (text is None or not has_text(text)):
             problem = "no text"
@@ -102,16 +113,17 @@ def load_pool(spec, text_column: str = "text", max_texts: int | None = None,
             pool.capped += 1
         else:
             pool.texts.append(text)
+            pool.ids.append(ident)
 
     single = Path(spec)
     if single.suffix.lower() in TABLE_SUFFIXES and single.is_file():
-        for text, problem in _table_texts(single, text_column, max_bytes):
-            add(text, problem)
+        for n, (text, problem) in enumerate(_table_texts(single, text_column, max_bytes), start=1):
+            add(text, problem, f"row {n}")
         return pool
     for item in iter_paths(_paths(spec)):
         if isinstance(item, tuple):
             add(None, item[1])
             continue
         ft = read_file(item, max_bytes)
-        add(ft.text, ft.problem or (f"over {max_bytes} bytes" if ft.truncated else None))
+        add(ft.text, ft.problem or (f"over {max_bytes} bytes" if ft.truncated else None), item_id(item))
     return pool
