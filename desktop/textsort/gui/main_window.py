@@ -235,6 +235,7 @@ class MainWindow(QMainWindow):
         action(m, "Open model…", self.open_model_dialog, "Ctrl+M")
         action(m, "Model card…", self.show_model_card)
         m.addSeparator()
+        action(m, "Label files…", self.show_label_window, "Ctrl+L")
         action(m, "Train a model…", self.show_train_window, "Ctrl+T")
         action(m, "Evaluate the model…", self.show_evaluate_window)
         m = self.menuBar().addMenu("&View")
@@ -435,6 +436,25 @@ class MainWindow(QMainWindow):
         self.train_window.show()
         self.train_window.raise_()
         return self.train_window
+
+    def show_label_window(self):
+        from .label_window import LabelWindow
+
+        if getattr(self, "label_window", None) is None:
+            self.label_window = LabelWindow(self.classifier)  # no parent: not kept above this window
+            place(self.label_window, 1000, 720, beside=self)
+            self.modelLoaded.connect(self.label_window.set_classifier)
+            self.label_window.trainRequested.connect(self.train_from_labels)
+        self.label_window.show()
+        self.label_window.raise_()
+        return self.label_window
+
+    def train_from_labels(self, table: str, unlabelled: str) -> None:
+        """The Label view's "Train": its labelled texts as the data, every text of the folder
+        as unlabelled texts that teach the model too."""
+        w = self.show_train_window()
+        w.unlabelled_edit.setText(unlabelled)
+        w.set_data(Path(table))
 
     def use_trained_model(self, path: str) -> None:
         """A model trained in the Train window: remembered, listed in the picker, loaded, and
@@ -700,7 +720,8 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ closing
     def closeEvent(self, event) -> None:
-        for window in (getattr(self, "train_window", None), getattr(self, "evaluate_window", None)):
+        for window in (getattr(self, "train_window", None), getattr(self, "evaluate_window", None),
+                       getattr(self, "label_window", None)):
             if window is not None and not window.close():  # a running training asks first
                 event.ignore()
                 return

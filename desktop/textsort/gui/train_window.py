@@ -22,6 +22,7 @@ from textsort.card import CROSS_VALIDATION, duration
 from textsort.gui.curve import CurveWidget
 from textsort.gui.dialogs import choose_folder_or_file
 from textsort.gui.drop_zone import TakesDroppedPath
+from textsort.gui.prep_process import start_prep
 from textsort.safe_files import free_name
 
 TEACHERS = (("auto", "auto (MiniLM for English, multilingual e5 for Chinese)"), ("minilm", "MiniLM (English)"),
@@ -394,38 +395,7 @@ class TrainWindow(TakesDroppedPath, QWidget):
 
     # ------------------------------------------------------------------ processes
     def _process(self, args: list[str], on_event, on_finished) -> QProcess:
-        proc = QProcess(self)
-        env = proc.processEnvironment()
-        for k, v in training.prep_env().items():
-            env.insert(k, v)
-        proc.setProcessEnvironment(env)
-        buffer = bytearray()  # bytes: a character split across two reads is decoded whole
-        stderr: list[str] = []
-
-        def read_out():
-            buffer.extend(bytes(proc.readAllStandardOutput()))
-            *lines, rest = bytes(buffer).split(b"\n")
-            buffer[:] = rest
-            for line in lines:
-                event = training.parse_line(line.decode("utf-8", "replace"))
-                if event is not None and self._current(proc):
-                    on_event(event)
-
-        def read_err():
-            stderr.append(bytes(proc.readAllStandardError()).decode("utf-8", "replace"))
-            del stderr[:-50]
-
-        def finished(code, _status):
-            read_out()
-            read_err()
-            if self._current(proc):  # a replaced preview's late exit is not the new one's
-                on_finished(code, "".join(stderr))
-
-        proc.readyReadStandardOutput.connect(read_out)
-        proc.readyReadStandardError.connect(read_err)
-        proc.finished.connect(finished)
-        proc.start(args[0], args[1:])
-        return proc
+        return start_prep(self, args, on_event, on_finished, self._current)
 
     def _current(self, proc: QProcess) -> bool:
         return proc is self.preview_proc or proc is self.train_proc
