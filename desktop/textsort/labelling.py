@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from textsort.safe_files import create_new, free_name
-from textsort.unlabelled import load_pool
+from textsort.unlabelled import load_pool, relative_id
 
 COLUMNS = ("path", "sha256", "label", "time")
 SUFFIX = ".labels.csv"
@@ -137,6 +137,26 @@ def _line(fields) -> bytes:
     buf = io.StringIO()
     csv.writer(buf, lineterminator="\n").writerow(fields)
     return buf.getvalue().encode("utf-8")
+
+
+def correct(root: Path, source: str, text: str, label: str, labels_path: Path | None = None) -> Path:
+    """A true label given outside the Label view (a row of the results table, a text in
+    Evaluate): one row in the labels file of `root` (the folder the text was found in, or
+    the data evaluated). Returns that file."""
+    label = check_label(label)
+    root = Path(os.path.abspath(root))
+    path = Path(labels_path) if labels_path else labels_path_for(root)
+    ident = relative_id(root if root.is_dir() else None, os.path.abspath(source) if os.path.exists(source) else source)
+    append_label(path, Record(ident, text_sha256(text), label, now()))
+    return path
+
+
+def label_names_in(path: Path) -> list[str]:
+    """The labels a labels file uses (for a chooser), or none when it cannot be read."""
+    try:
+        return sorted({r.label for r in read_labels(path).values() if r.label})
+    except LabelsError:
+        return []
 
 
 def now() -> str:

@@ -86,6 +86,17 @@ def _paths(spec: str) -> list:
     return found
 
 
+def relative_id(root: Path | None, path) -> str:
+    """How a text is named in a labels file: its path below `root` ("2024/a.txt"), or the path
+    as given when it is not below it."""
+    if root is not None:
+        try:
+            return Path(path).relative_to(root).as_posix()
+        except ValueError:
+            pass
+    return str(path)
+
+
 def load_pool(spec, text_column: str = "text", max_texts: int | None = None,
               max_bytes: int = DEFAULT_MAX_BYTES) -> Pool:
     """The unlabelled texts at `spec` (in order; at most `max_texts`). Raises PoolError only
@@ -96,12 +107,7 @@ def load_pool(spec, text_column: str = "text", max_texts: int | None = None,
     root = Path(spec) if Path(spec).is_dir() else None
 
     def item_id(path) -> str:
-        if root is not None:
-            try:
-                return Path(path).relative_to(root).as_posix()
-            except ValueError:
-                pass
-        return str(path)
+        return relative_id(root, path)
 
     def add(text, problem, ident=""):
         pool.offered += 1

@@ -594,3 +594,51 @@ def test_small_things_a_new_user_found(qtbot, window, drop, inbox, monkeypatch, 
     (tmp_path / "a" / "model.textsort").write_bytes(b"x")
     title = user_model_title(tmp_path / "a" / "model.textsort")
     assert title.startswith("model (") and str(tmp_path / "a") in title and title.endswith(")")
+
+
+def test_corrections_from_the_table_and_from_evaluate_go_into_the_labels_file(qtbot, window, drop, inbox, tmp_path,
+                                                                              monkeypatch):
+    """Issue 20: a prediction can be corrected (menu or the L key), and so can a text in Evaluate;
+    both become rows of a labels file the Label view resumes from; no file is changed."""
+    from PySide6.QtWidgets import QInputDialog
+
+    from textsort.engine import Classifier
+    from textsort.labelling import LabelSession
+
+    classify_by_drop(qtbot, window, drop, [inbox])
+    before = digests(inbox)
+    row = next(r for r in range(window.proxy.rowCount()) if window.proxy.index(r, COL_FILE).data() == "note.txt")
+    window.table.setFocus()
+    window.table.selectRow(row)
+    offered = []
+    monkeypatch.setattr(QInputDialog, "getItem", staticmethod(
+        lambda parent, title, text, items, current, editable: offered.append(list(items)) or ("spam", True)))
+    qtbot.keyClick(window.table, "l")
+    assert offered and {"ham", "spam"} <= set(offered[0])
+    written = inbox.parent / "inbox.labels.csv"
+    assert written.is_file() and "saved in" in window.statusBar().currentMessage()
+    assert window.row_menu(window.proxy.index(row, COL_FILE)).actions()[-1].text().startswith("Set the true label")
+    s = LabelSession.open(inbox)
+    assert {s.ids[i]: lab for i, lab in s.labels.items()} == {"sub/note.txt": "spam"}
+    assert digests(inbox) == before
+
+    data = tmp_path / "labelled"
+    for label, texts in {"spam": [SPAM_TEXT, "claim your free prize"], "ham": [HAM_TEXT, "free prize inside"]}.items():
+        (data / label).mkdir(parents=True)
+        for i, t in enumerate(texts):
+            (data / label / f"{i}.txt").write_text(t, encoding="utf-8")
+    ev = window.show_evaluate_window()
+    ev.set_classifier(Classifier(window.classifier.bundle.path))
+    with qtbot.waitSignal(ev.evaluated, timeout=20000):
+        ev.evaluate(data)
+    labels = ev.evaluation.labels
+    ev.show_cell(labels.index("ham"), labels.index("spam"))  # ham in the data, spam to the model
+    assert ev.cell_list.count() >= 1
+    ev.cell_list.setCurrentRow(0)
+    judged = ev.cell_list.item(0).data(Qt.ItemDataRole.UserRole)
+    path = ev.relabel("spam")  # the data's label was the wrong one
+    assert path == tmp_path / "labelled.labels.csv" and ev.cell_list.item(0).text().startswith("✎ spam")
+    again = LabelSession.open(data)
+    assert {again.ids[i]: lab for i, lab in again.labels.items()} == {
+        Path(judged.source).relative_to(data).as_posix(): "spam"}
+    ev.close()

@@ -115,3 +115,18 @@ def test_a_folder_that_cannot_be_written_keeps_its_labels_in_the_data_folder(tmp
     monkeypatch.setattr(os, "access", lambda path, mode: False)  # as for a user without write access
     where = labels_path_for(inbox)
     assert where.is_relative_to(tmp_path / "data") and where.name.startswith("inbox-")
+
+
+def test_a_correction_from_the_results_or_evaluate_resumes_in_the_label_view(tmp_path):
+    from textsort.labelling import correct, label_names_in
+
+    inbox = _folder(tmp_path / "inbox")
+    before = _snapshot(inbox)
+    target = inbox / "sub" / "t03.txt"
+    written = correct(inbox, str(target), target.read_text("utf-8"), "spam")
+    assert written == tmp_path / "inbox.labels.csv" and label_names_in(written) == ["spam"]
+    s = LabelSession.open(inbox)
+    assert {s.ids[i]: lab for i, lab in s.labels.items()} == {"sub/t03.txt": "spam"}
+    with pytest.raises(LabelsError):
+        correct(inbox, str(target), "x", "a/b")
+    assert _snapshot(inbox) == before

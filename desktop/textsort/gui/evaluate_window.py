@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QThreadPool, Qt, Signal
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtGui import QAction, QBrush, QColor, QKeySequence
 from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QMessageBox,
                                QProgressBar, QPushButton, QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout,
                                QWidget)
@@ -44,6 +44,7 @@ class EvaluateWindow(TakesDroppedPath, QWidget):
         self.setAcceptDrops(True)
         self.classifier = classifier
         self.evaluation = None
+        self.data_path: Path | None = None
         self.pool = QThreadPool(self)
         self.pool.setMaxThreadCount(1)
         self._tasks: set = set()
@@ -73,6 +74,13 @@ class EvaluateWindow(TakesDroppedPath, QWidget):
         self.cell_title = QLabel("Click a cell of the confusion matrix to list its texts.")
         self.cell_list = QListWidget()
         self.cell_list.currentRowChanged.connect(self.show_text)
+        self.cell_list.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+        relabel = QAction("Set the true label… (L)", self.cell_list, shortcut=QKeySequence("L"))
+        relabel.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+        relabel.triggered.connect(lambda: self.relabel())
+        self.cell_list.addAction(relabel)
+        self.relabel_button = QPushButton("Set the true label…")
+        self.relabel_button.clicked.connect(lambda: self.relabel())
         self.explanation = ExplanationView()
         self.export_button = QPushButton("Export…")
         self.export_button.setEnabled(False)
@@ -95,6 +103,7 @@ class EvaluateWindow(TakesDroppedPath, QWidget):
         rv.setContentsMargins(0, 0, 0, 0)
         rv.addWidget(self.cell_title)
         rv.addWidget(self.cell_list, 1)
+        rv.addWidget(self.relabel_button)
         rv.addWidget(self.explanation, 2)
         split = QSplitter()
         split.addWidget(left)
@@ -130,6 +139,7 @@ class EvaluateWindow(TakesDroppedPath, QWidget):
         if self._task is not None:
             self._task.cancel()
         task = EvaluateTask(self.classifier, Path(path))
+        self.data_path = Path(path)
         self._task = task
         self._tasks.add(task)
         current = lambda: self._task is task  # noqa: E731 - a replaced (cancelled) evaluation shows nothing
@@ -213,6 +223,34 @@ class EvaluateWindow(TakesDroppedPath, QWidget):
             out[0], out[1], title=f"{Path(j.source).name} — labelled {j.label}"))
         task.signals.finished.connect(lambda: self._tasks.discard(task))
         self.pool.start(task)
+
+    def relabel(self, label: str | None = None) -> Path | None:
+        """The selected text's label in the data was wrong: its true label goes into the labels
+        file of the evaluated data (textsort.labelling); the data itself is not changed."""
+        from PySide6.QtWidgets import QInputDialog
+
+        from textsort.labelling import LabelsError, correct
+
+        item = self.cell_list.currentItem()
+        if item is None or self.evaluation is None:
+            QMessageBox.information(self, "Set the true label", "Choose a text in the list first.")
+            return None
+        judged = item.data(Qt.ItemDataRole.UserRole)
+        if label is None:
+            labels = list(self.evaluation.labels)
+            label, ok = QInputDialog.getItem(self, "Set the true label", "This text is really:", labels,
+                                             labels.index(judged.predicted) if judged.predicted in labels else 0,
+                                             True)
+            if not ok:
+                return None
+        try:
+            written = correct(self.data_path, judged.source, judged.text, label)
+        except (LabelsError, OSError) as e:
+            QMessageBox.warning(self, "Set the true label", str(e))
+            return None
+        item.setText(f"✎ {label}: " + item.text())
+        self.cell_title.setText(f"Saved: “{label}” for {Path(judged.source).name}, in {written}")
+        return written
 
     def _export(self) -> None:
         path, _ = QFileDialog.getSaveFileName(self, "Export the evaluation", "evaluation.csv",

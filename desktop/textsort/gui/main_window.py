@@ -181,6 +181,10 @@ class MainWindow(QMainWindow):
         self.table.doubleClicked.connect(self.open_file)
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.table.customContextMenuRequested.connect(self._row_menu)
+        relabel = QAction("Set the true label…", self.table, shortcut=QKeySequence("L"))
+        relabel.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+        relabel.triggered.connect(lambda: self.set_true_label())
+        self.table.addAction(relabel)
         copy = QAction("Copy rows", self.table, shortcut=QKeySequence.StandardKey.Copy)
         copy.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
         copy.triggered.connect(self.copy_selected_rows)
@@ -297,7 +301,40 @@ class MainWindow(QMainWindow):
         menu.addAction("Open file", lambda: self.open_file(index))
         menu.addAction("Show in folder", lambda: self.show_in_folder(index))
         menu.addAction("Copy rows", self.copy_selected_rows)
+        menu.addSeparator()
+        menu.addAction("Set the true label… (L)", lambda: self.set_true_label(index))
         return menu
+
+    def set_true_label(self, index=None, label: str | None = None) -> Path | None:
+        """A correction: the row's true label goes into the labels file of the folder it came
+        from (the Label view resumes from it; training from those labels uses it)."""
+        from PySide6.QtWidgets import QInputDialog
+
+        from textsort.labelling import LabelsError, correct, label_names_in, labels_path_for
+
+        result = self._row_result(index)
+        if result is None:
+            return None
+        root = next((r for r in self.results.ws.roots if r.is_dir() and Path(result.path).is_relative_to(r)),
+                    Path(result.path).parent)
+        if label is None:
+            known = list(self.classifier.labels) if self.classifier else []
+            known += [n for n in label_names_in(labels_path_for(root)) if n not in known]
+            current = known.index(result.label) if result.label in known else 0
+            label, ok = QInputDialog.getItem(self, "Set the true label", f"{Path(result.path).name} is really:",
+                                             known, current, True)
+            if not ok:
+                return None
+        text = result.file.text if result.file is not None and result.file.text is not None else None
+        if text is None:
+            text = services.read_text(result.path)
+        try:
+            written = correct(root, str(result.path), text, label)
+        except (LabelsError, OSError) as e:
+            QMessageBox.warning(self, "Set the true label", str(e))
+            return None
+        self.statusBar().showMessage(f"{Path(result.path).name} is “{label}”: saved in {written}", 10000)
+        return written
 
     def _restore(self) -> None:
         geometry = self.settings.geometry

@@ -15,10 +15,14 @@ def explain_result(classifier, result, top_n: int, cancel=None):
     """(text, Explanation) for a classified file; re-reads it if the text was not kept."""
     text = getattr(result.file, "text", None) if getattr(result, "file", None) is not None else None
     if text is None:
-        from textsort.reading import read_file
-
-        text = read_file(result.path).text or ""
+        text = read_text(result.path)
     return text, classifier.explain(text, top_n=top_n, cancel=cancel)
+
+
+def read_text(path) -> str:
+    from textsort.reading import read_file
+
+    return read_file(path).text or ""
 
 
 def export_results(results: list, path: Path) -> Path:
