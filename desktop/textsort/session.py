@@ -63,23 +63,23 @@ class FileResult:
         fields, in EXPORT_FIELDS order, for every format."""
         p = self.prediction
         d = {
-            "path": str(self.path),
             "file": self.path.name,
             "label": p.label if p else None,
-            "confidence": round(p.score, 6) if p else None,
             "confidence_percent": percent(p.score) if p else None,
             "uncertain": self.uncertain if p else None,
+            "snippet": self.snippet,
+            "top_words": [],
+            "problem": self.problem,
+            "warning": self.warning,
+            "model": self.model,
+            "confidence": round(p.score, 6) if p else None,
             "scores": {k: round(v, 6) for k, v in p.scores.items()} if p else {},
             "windows": p.windows if p else 0,
             "truncated": self.file.truncated,
             "encoding": self.file.encoding,
             "kind": self.file.kind,
             "bytes": self.file.size,
-            "problem": self.problem,
-            "warning": self.warning,
-            "top_words": [],
-            "snippet": self.snippet,
-            "model": self.model,
+            "path": str(self.path),
         }
         if self.explanation is not None and p is not None:
             colours = label_colours(p.scores)
@@ -90,8 +90,9 @@ class FileResult:
 
 
 SNIPPET_CHARS = 200
-EXPORT_FIELDS = ("path", "file", "label", "confidence", "confidence_percent", "uncertain", "scores", "windows",
-                 "truncated", "encoding", "kind", "bytes", "problem", "warning", "top_words", "snippet", "model")
+EXPORT_FIELDS = ("file", "label", "confidence_percent", "uncertain", "snippet", "top_words", "problem", "warning",
+                 "model", "confidence", "scores", "windows", "truncated", "encoding", "kind", "bytes", "path")
+# what a spreadsheet user reads first comes first; `path` (the whole path) last
 
 
 def percent(score: float) -> str:

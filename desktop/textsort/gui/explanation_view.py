@@ -162,8 +162,9 @@ class ExplanationView(QWidget):
             against = explanation.against
             label = html.escape(str(explanation.prediction.label))
             parts.append(f"Listed first: the words that pushed towards “{label}”."
-                         + (f" The last {against} pushed towards another label; “{label}” won despite them."
-                            if against else ""))
+                         + ((" The last one pushed towards another label; “{0}” won despite it." if against == 1
+                             else f" The last {against} pushed towards another label; “{{0}}” won despite them.")
+                            .format(label) if against else ""))
         else:
             parts = ["No single word changed the decision on its own: the label comes from the text as a whole. "
                      f"Classes: {swatches}."]
