@@ -22,6 +22,20 @@ _SOURCES = ["tests/tinymodel.py", "desktop/textsort/bundle.py", "desktop/textsor
 _NAMES = {"spam": "tiny-spam.textsort", "zh": "tiny-reviews-zh.textsort"}
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _private_data_home(tmp_path_factory):
+    """The app's data folder ($XDG_DATA_HOME/textsort: training runs, labels of read-only
+    folders, the Label view's embedding cache) is a temporary one for the whole session:
+    no test writes into the home folder of whoever runs them."""
+    old = os.environ.get("XDG_DATA_HOME")
+    os.environ["XDG_DATA_HOME"] = str(tmp_path_factory.mktemp("xdg-data"))
+    yield
+    if old is None:
+        os.environ.pop("XDG_DATA_HOME", None)
+    else:
+        os.environ["XDG_DATA_HOME"] = old
+
+
 def _source_key() -> str:
     h = hashlib.sha256()
     for rel in _SOURCES:

@@ -152,6 +152,10 @@ t = w.show_train_window()
 t.set_data({str(data)!r}, out={str(tmp_path / 'm.textsort')!r})
 t.preview_proc.waitForFinished(120000)
 app.processEvents()
+lw = w.show_label_window()
+assert lw.open_source({str(data)!r}) and lw.session.texts
+lw.session.add_label("spam"); lw.assign("spam")
+lw.close()
 from textsort.engine import Classifier
 from textsort.evaluation import evaluate
 e = w.show_evaluate_window()
@@ -162,7 +166,7 @@ print("preview ok:", t.preview_state.finished, "evaluated:", ev.n, "imported:", 
 assert t.preview_state.finished and ev.n == 12 and not bad
 """
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
-                          cwd=REPO, env={**__import__("os").environ,
+                          cwd=REPO, env={**__import__("os").environ, "XDG_DATA_HOME": str(tmp_path / "xdg"),
                                          "PYTHONPATH": f"{REPO / 'desktop'}:{REPO}"})
     assert proc.returncode == 0, proc.stdout + proc.stderr[-3000:]
     assert "imported: []" in proc.stdout
