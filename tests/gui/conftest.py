@@ -50,8 +50,8 @@ def window(qtbot, tiny_bundle, gui_settings, messages):
         pass
     yield w
     w.cancel_run()
-    for pool in w.lanes.values():
-        pool.waitForDone(10000)
+    for lane in w.lanes.values():
+        lane.wait(10000)
 
 
 def drop_paths(widget, paths) -> None:

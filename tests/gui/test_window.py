@@ -438,16 +438,16 @@ def test_a_long_explanation_neither_blocks_typed_text_nor_outlives_the_selection
     shown.clear()
     window.table.selectRow(0)  # the long explanation starts, and waits
     assert started.wait(10)
-    long_task = window._latest["explain"]
+    long_task = window.lanes["explain"].latest
     window.tabs.setCurrentIndex(1)
     with qtbot.waitSignal(window.typedShown, timeout=10000):
         window.typed_input.setPlainText("claim your free prize")  # answered while the long one is held
-    assert not long_task.cancelled() and long_task in window._tasks
+    assert not long_task.cancelled() and long_task in window.lanes["explain"].running
     window.tabs.setCurrentIndex(0)
     with qtbot.waitSignal(window.explanationShown, timeout=20000):
         window.table.selectRow(1)
     assert long_task.cancelled()
-    qtbot.waitUntil(lambda: long_task not in window._tasks, timeout=20000)
+    qtbot.waitUntil(lambda: long_task not in window.lanes["explain"].running, timeout=20000)
     assert shown and all(h.startswith("offer.txt") for h in shown)
     release.set()
 
@@ -462,10 +462,10 @@ def test_clearing_drops_an_explanation_on_its_way(qtbot, window, drop, inbox, mo
     qtbot.wait(200)
     window.table.selectRow(0)
     assert started.wait(10)
-    task = window._latest["explain"]
+    task = window.lanes["explain"].latest
     window.clear_results()
     release.set()
-    qtbot.waitUntil(lambda: task not in window._tasks, timeout=10000)
+    qtbot.waitUntil(lambda: task not in window.lanes["explain"].running, timeout=10000)
     qtbot.wait(100)
     assert task.cancelled() and window.file_view.header.text() == "Select a file to see why it got its label."
 
@@ -498,8 +498,8 @@ def test_the_models_suggested_threshold_applies_until_the_user_chooses(qtbot, tm
     with qtbot.waitSignal(w.modelLoaded, timeout=15000):   # gets the default, not the last one's
         w.load_model(tiny_bundle)
     assert w.threshold_spin.value() == 0 and w.results.threshold == 0.0 and w.suggested_label.text() == ""
-    for pool in w.lanes.values():
-        pool.waitForDone(10000)
+    for lane in w.lanes.values():
+        lane.wait(10000)
 
 
 def test_try_the_samples_and_folders_shown_as_dropped(qtbot, window, drop, tmp_path):

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QThreadPool, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QBrush, QColor, QKeySequence
 from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QMessageBox,
                                QProgressBar, QPushButton, QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout,
@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QListWidget, QL
 from textsort.gui.dialogs import choose_folder_or_file
 from textsort.gui.drop_zone import TakesDroppedPath
 from textsort.gui.explanation_view import ExplanationView
-from textsort.gui.workers import CancellableCall, Task
+from textsort.gui.workers import CancellableCall, Lane, Task
 
 
 class EvaluateTask(Task):
@@ -45,10 +45,8 @@ class EvaluateWindow(TakesDroppedPath, QWidget):
         self.classifier = classifier
         self.evaluation = None
         self.data_path: Path | None = None
-        self.pool = QThreadPool(self)
-        self.pool.setMaxThreadCount(1)
-        self._tasks: set = set()
-        self._task = None
+        self.evaluation_lane = Lane(self, replace=True)  # a new evaluation replaces the one running
+        self.explain_lane = Lane(self, replace=True)     # the text shown
         self._build()
 
     def _build(self) -> None:
@@ -136,20 +134,14 @@ class EvaluateWindow(TakesDroppedPath, QWidget):
         if self.classifier is None:
             QMessageBox.information(self, "Evaluate", "Load a model first.")
             return
-        if self._task is not None:
-            self._task.cancel()
         task = EvaluateTask(self.classifier, Path(path))
         self.data_path = Path(path)
-        self._task = task
-        self._tasks.add(task)
-        current = lambda: self._task is task  # noqa: E731 - a replaced (cancelled) evaluation shows nothing
+        current = lambda: self.evaluation_lane.latest is task  # noqa: E731 - a replaced evaluation shows nothing
         task.signals.progress.connect(lambda d, t: current() and self._progress(d, t))
-        task.signals.result.connect(lambda ev: current() and not task.cancelled() and self.show_evaluation(ev))
-        task.signals.error.connect(lambda msg: current() and QMessageBox.warning(self, "Evaluate", msg))
-        task.signals.finished.connect(lambda: (self._tasks.discard(task), current() and self.progress.setVisible(False)))
+        task.signals.finished.connect(lambda: current() and self.progress.setVisible(False))
         self.progress.setVisible(True)
         self.progress.setMaximum(0)
-        self.pool.start(task)
+        self.evaluation_lane.start(task, self.show_evaluation, lambda msg: QMessageBox.warning(self, "Evaluate", msg))
 
     def _progress(self, done: int, total: int) -> None:
         self.progress.setMaximum(max(total, 1))
@@ -217,12 +209,9 @@ class EvaluateWindow(TakesDroppedPath, QWidget):
         if item is None or self.classifier is None:
             return
         judged = item.data(Qt.ItemDataRole.UserRole)
-        task = CancellableCall(_explained, judged.text, self.classifier)
-        self._tasks.add(task)
-        task.signals.result.connect(lambda out, j=judged: self.explanation.show_explanation(
-            out[0], out[1], title=f"{Path(j.source).name} — labelled {j.label}"))
-        task.signals.finished.connect(lambda: self._tasks.discard(task))
-        self.pool.start(task)
+        self.explain_lane.start(CancellableCall(_explained, judged.text, self.classifier),
+                                lambda out, j=judged: self.explanation.show_explanation(
+                                    out[0], out[1], title=f"{Path(j.source).name} — labelled {j.label}"))
 
     def relabel(self, label: str | None = None) -> Path | None:
         """The selected text's label in the data was wrong: its true label goes into the labels
@@ -265,7 +254,7 @@ class EvaluateWindow(TakesDroppedPath, QWidget):
             QMessageBox.warning(self, "Export", str(e))
 
     def closeEvent(self, event) -> None:  # noqa: N802
-        if self._task is not None:
-            self._task.cancel()
-        self.pool.waitForDone(5000)
+        for lane in (self.evaluation_lane, self.explain_lane):
+            lane.drop()
+            lane.wait(5000)
         event.accept()

@@ -7,7 +7,7 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
-from PySide6.QtCore import QProcess, QThreadPool, Qt, Signal
+from PySide6.QtCore import QProcess, Qt, Signal
 from PySide6.QtWidgets import (QHBoxLayout, QInputDialog, QLabel, QListWidget, QMessageBox, QPushButton,
                                QVBoxLayout, QWidget)
 
@@ -17,7 +17,7 @@ from textsort.gui.dialogs import choose_folder_or_file
 from textsort.gui.drop_zone import TakesDroppedPath
 from textsort.gui.explanation_view import ExplanationView
 from textsort.gui.prep_process import start_prep
-from textsort.gui.workers import CancellableCall
+from textsort.gui.workers import CancellableCall, Lane
 
 RETRAIN_EVERY = 4  # labels between two requests for new picks (and a new quick model)
 KEYS = "1–9 label · N new label · Backspace undo · S skip"
@@ -37,11 +37,7 @@ class LabelWindow(TakesDroppedPath, QWidget):
         self.suggest_proc: QProcess | None = None
         self.suggestion: dict | None = None
         self._since_request = 0
-        self._explain_gen = 0
-        self._task: CancellableCall | None = None
-        self._tasks: set[CancellableCall] = set()
-        self.pool = QThreadPool(self)
-        self.pool.setMaxThreadCount(1)
+        self.explain_lane = Lane(self, replace=True)  # the text on screen; a new one makes it stale
         self._build()
         self._draw()
 
@@ -254,24 +250,15 @@ class LabelWindow(TakesDroppedPath, QWidget):
             return
         title = s.ids[i]
         why = " (picked for you)" if self.suggestion and s.ids[i] in self.suggestion.get("picks", []) else ""
+        self.explain_lane.drop()
         if self.classifier is None:
             self.view.show_message(f"{title}{why}", s.texts[i])
             return
         self.view.show_message(f"{title}{why}: working out the model's view…", s.texts[i])
-        self._explain_gen += 1
-        gen, text = self._explain_gen, s.texts[i]
-        if self._task is not None:
-            self._task.cancel()  # the text it explains is no longer on screen
-        task = self._task = CancellableCall(self.classifier.explain, text, 8)
-        self._tasks.add(task)  # Python owns running tasks (workers.Task)
-        task.signals.result.connect(lambda e, g=gen: self._show(g, text, e, title + why))
-        task.signals.finished.connect(lambda t=task: self._tasks.discard(t))
-        self.pool.start(task)
+        text = s.texts[i]
+        self.explain_lane.start(CancellableCall(self.classifier.explain, text, 8),
+                                lambda e: self.view.show_explanation(text, e, title=f"{title}{why} — the model says"))
         self._draw_model_status()
-
-    def _show(self, gen: int, text: str, explanation, title: str) -> None:
-        if gen == self._explain_gen:
-            self.view.show_explanation(text, explanation, title=f"{title} — the current model says")
 
     def _draw_model_status(self) -> None:
         sug, s = self.suggestion, self.session
@@ -290,5 +277,6 @@ class LabelWindow(TakesDroppedPath, QWidget):
             self.suggest_proc.kill()
             self.suggest_proc.waitForFinished(2000)
             self.suggest_proc = None
-        self.pool.waitForDone(5000)
+        self.explain_lane.drop()
+        self.explain_lane.wait(5000)
         super().closeEvent(event)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QThreadPool, QTimer, Qt, QUrl, Signal
+from PySide6.QtCore import QTimer, Qt, QUrl, Signal
 from PySide6.QtGui import QAction, QActionGroup, QDesktopServices, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (QAbstractItemView, QApplication, QComboBox, QFileDialog, QHBoxLayout, QHeaderView,
                                QLabel, QLineEdit, QMainWindow, QMenu, QMessageBox, QPlainTextEdit, QProgressBar,
@@ -22,10 +22,11 @@ from .explanation_view import ExplanationView
 from .results_model import (COL_CONFIDENCE, COL_FILE, COL_FOLDER, COL_LABEL, COL_PROBLEM, COL_WINDOWS, COLUMNS,
                             PROBLEMS, RESULT_ROLE, UNCERTAIN, ResultsFilterProxy, ResultsTableModel)
 from .settings import DEFAULTS, AppSettings, GuiDefaults
-from .workers import CallTask, CancellableCall, ClassifyFilesTask, Task
+from .workers import CallTask, CancellableCall, ClassifyFilesTask, Lane, Task
 
 OPEN_MODEL_ITEM = "Open model file…"
 LANES = ("run", "explain", "typed", "model", "io")  # one worker thread per kind of work
+REPLACING = ("explain", "typed")  # lanes where a new request makes the one before it stale
 
 
 def user_model_title(path: Path) -> str:
@@ -60,19 +61,13 @@ class MainWindow(QMainWindow):
         self.settings = settings or AppSettings()
         self.defaults = defaults
         self.classifier = None
-        self._tasks: set[Task] = set()
         self._run: ClassifyFilesTask | None = None
         self._pending: list[Path] = []
-        self._explain_gen = 0
-        self._typed_gen = 0
         self._results_gen = 0  # bumped when the table is cleared: late batches of old runs are dropped
         # one lane (a one-thread pool) per kind of work: a long explanation never holds up
         # typed text, a model load or a folder run (the model itself runs one call at a time,
         # in short batches, so the lanes interleave)
-        self.lanes = {kind: QThreadPool(self) for kind in LANES}
-        for pool in self.lanes.values():
-            pool.setMaxThreadCount(1)
-        self._latest: dict[str, Task] = {}  # explain / typed: the request a newer one cancels
+        self.lanes = {kind: Lane(self, replace=kind in REPLACING) for kind in LANES}
         self._suggesting = False  # True while the model's suggested threshold is applied (not the user's)
         self.setWindowTitle("Textsort")
         self.setAcceptDrops(True)
@@ -369,21 +364,8 @@ class MainWindow(QMainWindow):
 
     # ----------------------------------------------------------- worker plumbing
     def _start(self, task: Task, lane: str, on_result=None, on_error=None) -> Task:
-        """Run `task` on its lane; on the "explain" and "typed" lanes it replaces (cancels)
-        the request before it, which is stale the moment the user moves on."""
-        if lane in ("explain", "typed"):
-            stale = self._latest.get(lane)
-            if stale is not None:
-                stale.cancel()
-            self._latest[lane] = task
-        pool = self.lanes[lane]
-        self._tasks.add(task)  # keep it (and its signals) alive until it has finished
-        if on_result:
-            task.signals.result.connect(on_result)
-        task.signals.error.connect(on_error or self._show_error)
-        task.signals.finished.connect(lambda: self._tasks.discard(task))
-        pool.start(task)
-        return task
+        """Run `task` on its lane (on "explain" and "typed" it replaces the request before it)."""
+        return self.lanes[lane].start(task, on_result, on_error or self._show_error)
 
     def _show_error(self, message: str) -> None:
         QMessageBox.warning(self, "Textsort", message)
@@ -613,10 +595,7 @@ class MainWindow(QMainWindow):
 
     def clear_results(self) -> None:
         self.cancel_run()
-        self._explain_gen += 1  # an explanation still on its way belongs to a row that is gone
-        stale = self._latest.get("explain")
-        if stale is not None:
-            stale.cancel()
+        self.lanes["explain"].drop()  # an explanation still on its way belongs to a row that is gone
         self._results_gen += 1
         self.results.clear()
         self.file_view.show_message("Select a file to see why it got its label.")
@@ -651,7 +630,7 @@ class MainWindow(QMainWindow):
         return self.classifier.bundle.manifest.get("language") if self.classifier else None
 
     def _explain_row(self, index) -> None:
-        self._explain_gen += 1
+        self.lanes["explain"].drop()
         result = index.data(RESULT_ROLE) if index.isValid() else None
         if result is None:
             self.file_view.show_message("Select a file to see why it got its label.")
@@ -661,13 +640,10 @@ class MainWindow(QMainWindow):
             self.explanationShown.emit(0)
             return
         self.file_view.show_message(f"{Path(result.path).name}: working out which words decided…")
-        gen = self._explain_gen
         self._start(CancellableCall(services.explain_result, self.classifier, result, self.defaults.explain_top_n),
-                    "explain", lambda out, g=gen, r=result: self._show_file_explanation(g, r, out))
+                    "explain", lambda out, r=result: self._show_file_explanation(r, out))
 
-    def _show_file_explanation(self, gen: int, result, out) -> None:
-        if gen != self._explain_gen:
-            return  # the user has moved on
+    def _show_file_explanation(self, result, out) -> None:
         text, explanation = out
         if result.prediction is not None and explanation.prediction.label == result.prediction.label:
             result.explanation = explanation  # exports carry the words once they were worked out
@@ -677,7 +653,7 @@ class MainWindow(QMainWindow):
         self.explanationShown.emit(painted)
 
     def _classify_typed(self) -> None:
-        self._typed_gen += 1
+        self.lanes["typed"].drop()
         text = self.typed_input.toPlainText()
         if not text.strip():
             self.typed_view.show_message("Type or paste text above.")
@@ -685,14 +661,12 @@ class MainWindow(QMainWindow):
         if self.classifier is None:
             self.typed_view.show_message("Waiting for the model to load…")
             return
-        gen = self._typed_gen
         self._start(CancellableCall(self.classifier.explain, text, self.defaults.explain_top_n), "typed",
-                    lambda e, g=gen, t=text: self._show_typed(g, t, e))
+                    lambda e, t=text: self._show_typed(t, e))
 
-    def _show_typed(self, gen: int, text: str, explanation) -> None:
-        if gen == self._typed_gen:
-            self.typedShown.emit(self.typed_view.show_explanation(text, explanation, self.results.threshold,
-                                                                  language=self._model_language()))
+    def _show_typed(self, text: str, explanation) -> None:
+        self.typedShown.emit(self.typed_view.show_explanation(text, explanation, self.results.threshold,
+                                                              language=self._model_language()))
 
     # ----------------------------------------------------- copy, export, sort
     def copy_selected_rows(self) -> str:
@@ -765,8 +739,8 @@ class MainWindow(QMainWindow):
         self.settings.geometry = self.saveGeometry()
         self.settings.sync()
         self.cancel_run()
-        for task in self._latest.values():
-            task.cancel()
-        for pool in self.lanes.values():
-            pool.waitForDone(5000)
+        for lane in self.lanes.values():
+            lane.drop()
+        for lane in self.lanes.values():
+            lane.wait(5000)
         super().closeEvent(event)

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QRunnable, Signal
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
 
 class WorkerSignals(QObject):
@@ -61,10 +61,58 @@ class Task(QRunnable):
         except Exception as exc:  # shown to the user in plain words, never a traceback
             self.signals.error.emit(plain_message(exc))
         else:
-            if out is not None:
+            if out is not None and not self.cancelled():  # cancelled while it worked: nobody wants it
                 self.signals.result.emit(out)
         finally:
             self.signals.finished.emit()
+
+
+class Lane(QObject):
+    """One kind of work (as superqt's thread workers): a one-thread pool that keeps each
+    task alive until it has finished. With `replace`, a new task cancels the one before it,
+    and only the latest task's result and error arrive: a replaced request belongs to a row
+    or a text the user has moved on from. `drop()` forgets the latest too (the view now
+    shows something else)."""
+
+    def __init__(self, parent: QObject | None = None, replace: bool = False) -> None:
+        super().__init__(parent)
+        self.pool = QThreadPool(self)
+        self.pool.setMaxThreadCount(1)
+        self.replace = replace
+        self.latest: Task | None = None
+        self._running: set[Task] = set()
+
+    def start(self, task: Task, on_result: Callable | None = None, on_error: Callable | None = None) -> Task:
+        if self.replace:
+            self.drop()
+        self.latest = task
+        self._running.add(task)
+        wanted = lambda: not self.replace or self.latest is task  # noqa: E731
+        if on_result is not None:
+            task.signals.result.connect(lambda out: wanted() and on_result(out))
+        if on_error is not None:
+            task.signals.error.connect(lambda message: wanted() and on_error(message))
+        task.signals.finished.connect(lambda: self._running.discard(task))
+        self.pool.start(task)
+        return task
+
+    @property
+    def running(self) -> frozenset:
+        """The tasks started and not yet finished."""
+        return frozenset(self._running)
+
+    def drop(self) -> None:
+        """Cancels the latest task; whatever it still sends is ignored."""
+        if self.latest is not None:
+            self.latest.cancel()
+        self.latest = None
+
+    def cancel_all(self) -> None:
+        for task in list(self._running):
+            task.cancel()
+
+    def wait(self, ms: int = 5000) -> bool:
+        return self.pool.waitForDone(ms)
 
 
 class CallTask(Task):
