@@ -65,14 +65,18 @@ def embeddings(name: str, work: Path):
     return d["X"], y, d["S"], yt, labels
 
 
-def run(X, y, S, yt, n_labels: int, seed: int, how: str) -> list[float]:
+def run(X, y, S, yt, n_labels: int, seed: int, how: str, cfg=None) -> list[float]:
+    from dataclasses import replace
+
     from modelprep.active import ActiveConfig, quick_model, suggest
+
+    cfg = cfg or ActiveConfig()
 
     rng = np.random.default_rng(seed)
     labelled = [int(i) for c in range(n_labels) for i in rng.permutation(np.flatnonzero(y == c))[:START_PER_CLASS]]
     scores = []
     while True:
-        clf, _ = quick_model(X[labelled], y[labelled], n_labels)
+        clf, _ = quick_model(X[labelled], y[labelled], n_labels, replace(cfg, seed=seed))
         scores.append(float(np.mean(clf.predict(S) == yt)))
         if len(labelled) >= LAST:
             return scores
@@ -81,7 +85,7 @@ def run(X, y, S, yt, n_labels: int, seed: int, how: str) -> list[float]:
             rest = np.setdiff1d(np.arange(len(X)), labelled)
             picks = [int(i) for i in rng.permutation(rest)[:n]]
         else:
-            picks, _ = suggest(X, np.array(labelled), y[labelled], n_labels, ActiveConfig(batch=n, seed=seed))
+            picks, _ = suggest(X, np.array(labelled), y[labelled], n_labels, replace(cfg, batch=n, seed=seed))
         labelled += picks
 
 

@@ -27,6 +27,10 @@ class ActiveConfig:
     batch: int = 16               # texts picked per request
     min_per_label: int = 2        # below this many examples of some label: diversity only
     uncertain_pool: int = 4       # candidates: this many x batch of the least sure texts
+    diverse_share: float = 0.0    # share of a later batch still picked for coverage alone
+    class_weight: str | None = "balanced"  # the quick model: uncertain picks skew the classes; without it a
+                                           # flat fit predicts the labels' majority (0.41 on chnsenticorp)
+    c_grid: tuple[float, ...] = (1.0, 4.0, 16.0, 64.0)
     seed: int = 0
 
 
@@ -54,24 +58,31 @@ def _kmeans_picks(X: np.ndarray, candidates: np.ndarray, n: int, seed: int, scor
     return picks
 
 
-def quick_model(X: np.ndarray, y: np.ndarray, n_labels: int, fs: FewShotConfig = FewShotConfig()):
-    """Logistic regression on the labelled embeddings, C by cross-validated log-loss; with its
-    k-fold accuracy (None when a label has a single example)."""
-    from modelprep.fewshot import _lr, _proba, folds_for
+def quick_model(X: np.ndarray, y: np.ndarray, n_labels: int, cfg: "ActiveConfig | None" = None):
+    """Logistic regression on the labelled embeddings (balanced class weights), C by
+    cross-validated log-loss; with its k-fold accuracy (None when a label has one example)."""
+    from sklearn.linear_model import LogisticRegression
+
+    from modelprep.fewshot import _proba, folds_for
+
+    cfg = cfg or ActiveConfig()
+
+    def lr(C):
+        return LogisticRegression(C=C, max_iter=3000, random_state=cfg.seed, class_weight=cfg.class_weight)
 
     counts = np.bincount(y, minlength=n_labels)
     if counts[counts > 0].min() < 2 or (counts > 0).sum() < 2:
-        return _lr(1.0, fs.seed).fit(X, y), None
-    folds = folds_for(y, fs)
+        return lr(cfg.c_grid[0]).fit(X, y), None
+    folds = folds_for(y, FewShotConfig(seed=cfg.seed))
     best = None
-    for C in fs.c_grid:
+    for C in cfg.c_grid:
         probs = np.zeros((len(y), n_labels))
         for fit_idx, held in folds:
-            probs[held] = _proba(_lr(C, fs.seed).fit(X[fit_idx], y[fit_idx]), X[held], n_labels)
+            probs[held] = _proba(lr(C).fit(X[fit_idx], y[fit_idx]), X[held], n_labels)
         loss = -np.mean(np.log(np.maximum(probs[np.arange(len(y)), y], 1e-12)))
         if best is None or loss < best[0]:
             best = (loss, C, float(np.mean(probs.argmax(1) == y)))
-    return _lr(best[1], fs.seed).fit(X, y), best[2]
+    return lr(best[1]).fit(X, y), best[2]
 
 
 def suggest(X: np.ndarray, labelled: np.ndarray, y: np.ndarray, n_labels: int,
@@ -85,15 +96,20 @@ def suggest(X: np.ndarray, labelled: np.ndarray, y: np.ndarray, n_labels: int,
     if n_labels < 2 or counts.min() < cfg.min_per_label:
         return _kmeans_picks(X, rest, cfg.batch, cfg.seed), {"method": "diverse", "cv_accuracy": None,
                                                              "labelled": int(len(labelled))}
-    clf, cv = quick_model(X[labelled], y, n_labels)
+    clf, cv = quick_model(X[labelled], y, n_labels, cfg)
     probs = _proba(clf, X[rest], n_labels)
     top2 = np.sort(probs, axis=1)[:, -2:]
     margin = top2[:, 1] - top2[:, 0]
     order = np.argsort(margin, kind="stable")
-    candidates = rest[order[: cfg.uncertain_pool * cfg.batch]]
+    n_diverse = int(round(cfg.diverse_share * cfg.batch))
+    n_sure = cfg.batch - n_diverse
+    candidates = rest[order[: cfg.uncertain_pool * n_sure]]
     score = np.full(len(X), np.inf)
     score[rest] = margin
-    picks = _kmeans_picks(X, candidates, cfg.batch, cfg.seed, score)
+    picks = _kmeans_picks(X, candidates, n_sure, cfg.seed, score)
+    if n_diverse:
+        others = np.setdiff1d(rest, picks)
+        picks += _kmeans_picks(X, others, n_diverse, cfg.seed)
     return picks, {"method": "least sure, diverse", "cv_accuracy": cv, "labelled": int(len(labelled))}
 
 

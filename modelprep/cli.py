@@ -21,6 +21,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from textsort.printable import printable as _printable
+from textsort.training import training_missing
 
 EXIT_BAD_INPUT, EXIT_GUARD = 2, 3
 
@@ -183,13 +184,6 @@ def _inspect(args) -> int:
     return 0
 
 
-def missing_training_modules() -> list[str]:
-    """The training stack is the `train` extra; the runtime install has none of it."""
-    from textsort.training import training_missing
-
-    return training_missing()
-
-
 def _preview(args) -> int:
     from modelprep.config import PipelineConfig
     from modelprep.preview import preview
@@ -245,7 +239,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _main(args) -> int:
-    missing = missing_training_modules()
+    missing = training_missing()  # the `train` extra; the runtime install has none of it
     if missing:
         from textsort.training import install_message
 

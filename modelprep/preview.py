@@ -32,7 +32,7 @@ def refuse(out, message: str) -> bool:
 def preview(data, test, cfg, measure: bool = True, out=None, unlabelled=None) -> bool:
     """Emit the preview of training on `data` (and the `unlabelled` texts); True when
     nothing would be refused."""
-    from modelprep.cli import missing_training_modules
+    from textsort.training import training_missing
     from modelprep.data import DataError, prepare
 
     out = out or sys.stdout
@@ -45,7 +45,7 @@ def preview(data, test, cfg, measure: bool = True, out=None, unlabelled=None) ->
     _emit(out, "data", labels={label: counts[label] for label in prepared.labels}, cleaning=summary["counts"],
           split=summary["split"], warnings=summary["warnings"],
           test=(summary["test"] or {}).get("counts"))
-    missing = missing_training_modules()
+    missing = training_missing()
     if missing:
         from textsort.training import install_message
 

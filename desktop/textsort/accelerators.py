@@ -62,9 +62,9 @@ def make_runner(bundle, threads: int | None, accelerator: str = "cpu") -> Runner
         try:
             from ai_edge_litert.hardware_accelerator import HardwareAccelerator as HA
 
-            from textsort.engine import _quiet_native_stderr
+            from textsort.native import quiet_native_stderr
 
-            with _quiet_native_stderr():  # the GPU alone: a model it takes whole, or none (then the CPU)
+            with quiet_native_stderr():  # the GPU alone: a model it takes whole, or none (then the CPU)
                 runner = CompiledRunner(bundle.model_bytes, bundle.signature, len(bundle.labels), HA.GPU)
             if not runner.model.is_fully_accelerated():
                 raise RuntimeError("the GPU accelerator did not take the whole model")

@@ -10,7 +10,6 @@ import math
 import os
 import sys
 import threading
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -18,6 +17,7 @@ import numpy as np
 from textsort.bundle import Bundle, BundleError, load_bundle
 from textsort.encoding import aggregate, softmax
 from textsort.explain import Explanation, WordScore, explain  # noqa: F401  (re-exported)
+from textsort.native import quiet_native_stderr
 
 
 @dataclass
@@ -43,25 +43,6 @@ class EngineLimits:
     max_batch_windows: int = 256
     max_explain_windows: int = 20000  # occluded windows one explanation may run
     explain_windows: int = 16  # a longer text is explained on its 16 windows most for the label
-
-
-@contextmanager
-def _quiet_native_stderr():
-    """Silence LiteRT's native "INFO: Created XNNPACK delegate" line (fd 2) for a moment."""
-    try:
-        fd = sys.stderr.fileno()
-        sys.stderr.flush()
-    except (AttributeError, OSError, ValueError):  # no real stderr (pytest capture, GUI app)
-        yield
-        return
-    saved, devnull = os.dup(fd), os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, fd)
-        yield
-    finally:
-        os.dup2(saved, fd)
-        os.close(saved)
-        os.close(devnull)
 
 
 def by_length(windows: list[np.ndarray], width: int, run, limits: EngineLimits = EngineLimits()) -> np.ndarray:
@@ -108,7 +89,7 @@ class Classifier:
         self._runner, self.accelerator, self.accelerator_note = runner, runner.used, runner.note
         self._lock = threading.Lock()
         try:
-            with _quiet_native_stderr():  # the first call sets up the CPU delegate
+            with quiet_native_stderr():  # the first call sets up the CPU delegate
                 probe = self.window_logits(self.encoder.encode(""))
         except (RuntimeError, ValueError) as e:  # a damaged flatbuffer fails when it first runs
             raise BundleError(f"{self.bundle.path}: the model cannot run ({' '.join(str(e).split())[:200]}); "

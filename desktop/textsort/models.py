@@ -10,10 +10,10 @@ The default model is $TEXTSORT_MODEL, else sms_spam-en.textsort in those folders
 from __future__ import annotations
 
 import os
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from textsort.assets import asset_dirs, asset_home
 from textsort.bundle import SUFFIX, BundleError
 
 MODELS_ENV = "TEXTSORT_MODELS"
@@ -25,12 +25,7 @@ def models_dirs() -> list[Path]:
     env = os.environ.get(MODELS_ENV)
     if env:
         return [Path(p) for p in env.split(os.pathsep) if p]
-    frozen = getattr(sys, "_MEIPASS", None)
-    if frozen:
-        return [Path(frozen) / "assets" / "models"]
-    checkout = Path(__file__).resolve().parents[2] / "assets" / "models"
-    installed = Path(sys.prefix) / "share" / "textsort" / "models"  # a wheel's data files
-    return [d for d in (checkout, installed) if d.is_dir()] or [checkout]
+    return asset_dirs("models") or [asset_home("models")]
 
 
 def bundled_models() -> list[Path]:

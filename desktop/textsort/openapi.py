@@ -4,7 +4,10 @@ One home for the response shapes; tests validate the server's real responses aga
 """
 from __future__ import annotations
 
-from textsort.server import MAX_BODY_BYTES, MAX_TEXTS, MAX_TOP_WORDS
+# The API's limits (textsort.server enforces them)
+MAX_BODY_BYTES = 4 * 1024 * 1024
+MAX_TEXTS = 1000
+MAX_TOP_WORDS = 50
 
 
 def _scores(labels: list[str]) -> dict:

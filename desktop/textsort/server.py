@@ -52,10 +52,8 @@ from textsort.colours import label_colours
 from textsort.engine import Classifier, Prediction
 from textsort.language import language_warning
 from textsort.uncertain import is_uncertain
+from textsort.openapi import MAX_BODY_BYTES, MAX_TEXTS, MAX_TOP_WORDS, openapi_document  # the API's limits
 
-MAX_BODY_BYTES = 4 * 1024 * 1024
-MAX_TEXTS = 1000
-MAX_TOP_WORDS = 50
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
 
 
@@ -234,7 +232,6 @@ def request_problem(method: str, headers) -> tuple[int, str] | None:
 
 
 def make_handler(clf: Classifier, limits: ServerLimits = ServerLimits()):
-    from textsort.openapi import openapi_document
 
     lock = threading.Lock()
     health = {"ok": True, "model": clf.bundle.name, "labels": clf.labels,

@@ -7,6 +7,8 @@ import sys
 import time
 from pathlib import Path
 
+from textsort.assets import asset_dirs
+
 ICON_NAME = "textsort.png"
 # Start-up probe (bench/gui_startup.py): "window" prints "ready <epoch s>" when the event
 # loop is first idle after show(); "model" prints it when the model has loaded. Then quits.
@@ -24,16 +26,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    help="Linux: add Textsort to this user's applications menu and open .textsort files with it")
     p.add_argument("--uninstall-desktop-entry", action="store_true", help="remove what --install-desktop-entry added")
     return p.parse_args(argv)
-
-
-def asset_dirs(kind: str) -> list[Path]:
-    """assets/<kind> in a frozen (PyInstaller) app and in a source checkout, and
-    <prefix>/share/textsort/<kind> where a wheel installs them."""
-    roots = [Path(sys._MEIPASS)] if getattr(sys, "_MEIPASS", None) else []
-    roots.append(Path(__file__).resolve().parents[3])
-    found = [root / "assets" / kind for root in roots if (root / "assets" / kind).is_dir()]
-    installed = Path(sys.prefix) / "share" / "textsort" / kind  # a wheel's data files
-    return found + ([installed] if installed.is_dir() else [])
 
 
 def icon_path() -> Path | None:

@@ -68,7 +68,7 @@ def bundled_licences() -> list[tuple[str, dict]]:
 def sample_folder(language: str | None) -> Path | None:
     """The bundled sample texts for a model's language (assets/samples/zh for Chinese,
     else assets/samples/en), in a frozen app or a source checkout."""
-    from .app import asset_dirs
+    from textsort.assets import asset_dirs
 
     lang = "zh" if str(language or "").lower() in ("zh", "ja", "ko") else "en"
     for folder in asset_dirs("samples"):
