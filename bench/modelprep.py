@@ -10,6 +10,8 @@ prints per data set: teacher (int8 BERT mixed with the n-gram model, the one tha
 labelled the transfer set), the shipped int8 student and the accurate int8 BERT on
 test.csv; retention (student acc / teacher acc); test errors against TF-IDF+LR and
 fastText; bundle size, model ms per text, per-stage wall time, peak RSS.
+`--unlabelled PATH` also passes a pool of unlabelled texts (stored as "NAME + pool ..."): the
+full-data path with more texts than it has labels.
 Results are merged into --json by data set name; `--readme` rewrites the table between
 the `bench:modelprep` markers in README.md from that file.
 Targets (issue 9): >= 10 % fewer test errors than TF-IDF+LR on the four larger sets, no
@@ -55,7 +57,7 @@ def subsample(src: Path, n: int, dest: Path) -> Path:
     return dest
 
 
-def run_one(name: str, out_dir: Path, sample: int | None) -> dict:
+def run_one(name: str, out_dir: Path, sample: int | None, unlabelled: str | None = None) -> dict:
     """Runs in a child process: the pipeline with default settings, then own peak RSS."""
     sys.path[:0] = [str(REPO / "desktop"), str(REPO)]
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -72,17 +74,26 @@ def run_one(name: str, out_dir: Path, sample: int | None) -> dict:
     if sample:
         train_csv = subsample(train_csv, sample, out_dir / f"{folder.name}.sample{sample}.csv")
     start = time.perf_counter()
-    result = train(train_csv, out_dir / f"{folder.name}.textsort", PipelineConfig(),
-                   work=out_dir / "work" / folder.name, test_path=folder / "test.csv", name=folder.name, force=True)
+    tag = run_name(folder.name, unlabelled)
+    result = train(train_csv, out_dir / f"{tag}.textsort", PipelineConfig(), work=out_dir / "work" / tag,
+                   test_path=folder / "test.csv", name=folder.name, force=True, unlabelled=unlabelled)
     seconds = time.perf_counter() - start
     m = result.manifest
-    return {"name": folder.name, "seconds": round(seconds, 1), "timings": m["timings_s"],
+    return {"name": tag, "unlabelled": m.get("unlabelled"), "seconds": round(seconds, 1), "timings": m["timings_s"],
             "stages_run": m["stages_run"], "bytes": result.bundle.stat().st_size, "teacher": m["teacher"]["name"],
             "ensemble": m["teacher"].get("ensemble"), "distillation": m.get("distillation"),
             "transfer": m.get("transfer"), "candidates": m["candidates"],
             "metrics": {k: {x: v[x] for x in ("accuracy", "macro_f1", "n")} for k, v in m["metrics"].items()
                         if k.endswith("_test")},
             "guard": m["guard"], "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}
+
+
+def run_name(name: str, unlabelled: str | None) -> str:
+    """A run with an unlabelled pool is stored beside the plain one: "waimai + pool online_shopping"."""
+    if not unlabelled:
+        return name
+    where = Path(unlabelled)
+    return f"{name} + pool {where.parent.name if where.name in ('train.csv', 'pool.csv') else where.stem}"
 
 
 def _errors(metric: dict) -> int:
@@ -124,10 +135,12 @@ def main() -> int:
     p.add_argument("--subsample", type=int, help="train on N random rows (smoke run)")
     p.add_argument("--json", default=str(RESULTS), help="results file, merged by data set name")
     p.add_argument("--readme", action="store_true", help="rewrite README.md's benchmark table from --json")
+    p.add_argument("--unlabelled", metavar="PATH", help="also pass an unlabelled pool (textsort-prep train "
+                                                        "--unlabelled); stored as 'NAME + pool ...'")
     p.add_argument("--one", help=argparse.SUPPRESS)  # child mode: one data set, JSON on the last line
     args = p.parse_args()
     if args.one:
-        print(json.dumps(run_one(args.one, Path(args.out_dir), args.subsample)))
+        print(json.dumps(run_one(args.one, Path(args.out_dir), args.subsample, args.unlabelled)))
         return 0
     sys.path[:0] = [str(REPO / "desktop"), str(REPO)]
     from bench.baselines import run_baselines
@@ -139,6 +152,7 @@ def main() -> int:
         folder = data_folder(name)
         cmd = [sys.executable, __file__, "--one", name, "--out-dir", args.out_dir]
         cmd += ["--subsample", str(args.subsample)] if args.subsample else []
+        cmd += ["--unlabelled", args.unlabelled] if args.unlabelled else []
         print(f"== {name}", file=sys.stderr, flush=True)
         proc = subprocess.run(cmd, stdout=subprocess.PIPE, text=True, env=dict(os.environ))
         if proc.returncode != 0:
