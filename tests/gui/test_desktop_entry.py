@@ -55,7 +55,7 @@ def test_a_model_file_opened_with_the_app_becomes_the_model(monkeypatch, tiny_bu
     seen = {}
 
     class FakeWindow:
-        def __init__(self, model_path=None):
+        def __init__(self, settings=None, model_path=None):
             seen["model"] = model_path
 
         def show(self):
