@@ -33,13 +33,16 @@ def test_later_batches_are_unlabelled_least_sure_and_spread():
     y = (X[:, 0] > 0).astype(int)
     rng = np.random.default_rng(0)
     labelled = np.concatenate([rng.choice(np.flatnonzero(y == c), 4, replace=False) for c in (0, 1)])
-    picks, info = suggest(X, labelled, y[labelled], 2, ActiveConfig(batch=6))
+    picks, info = suggest(X, labelled, y[labelled], 2, ActiveConfig(batch=6, diverse_share=0.0))
     assert info["method"] == "least sure, diverse" and info["cv_accuracy"] is not None
     assert len(set(picks)) == 6 and not set(picks) & set(labelled.tolist())
     clf, _ = quick_model(X[labelled], y[labelled], 2)
     p = clf.predict_proba(X)
     margin = np.abs(p[:, 1] - p[:, 0])
-    assert np.median(margin[picks]) < np.median(margin)  # less sure than the typical text
+    assert np.max(margin[picks]) < np.median(margin)  # every pick less sure than the typical text
+    mixed, _ = suggest(X, labelled, y[labelled], 2, ActiveConfig(batch=6, diverse_share=0.5))
+    assert len(set(mixed)) == 6 and not set(mixed) & set(labelled.tolist())
+    assert sum(margin[i] < np.median(margin) for i in mixed) >= 3  # half least sure, half for coverage
 
 
 def test_suggest_command_on_a_folder_with_the_tiny_teacher(tmp_path, capsys):
