@@ -29,6 +29,18 @@ def choose_folder_or_file(parent, title: str, question: str, folder_caption: str
     return ""
 
 
+def choose_labelled_data(parent) -> str:
+    """Train's data and test set, Evaluate's data: label subfolders or a labelled table."""
+    return choose_folder_or_file(parent, "Labelled data", "A folder of label subfolders, or a file?",
+                                 "Folder with one subfolder per label", "Labelled data")
+
+
+def choose_unsorted_texts(parent) -> str:
+    """Train's unlabelled texts, the Label view's source: unsorted files or a table of texts."""
+    return choose_folder_or_file(parent, "Unlabelled texts", "A folder of unsorted files, or a file of texts?",
+                                 "Folder of unsorted files", "File of texts (a text column)")
+
+
 class SortDialog(QDialog):
     """Asks where to sort to; copying is the default, moving needs a tick + confirmation."""
 

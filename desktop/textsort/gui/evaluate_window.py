@@ -13,7 +13,7 @@ from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QListWidget, QL
                                QProgressBar, QPushButton, QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout,
                                QWidget)
 
-from textsort.gui.dialogs import choose_folder_or_file
+from textsort.gui.dialogs import choose_labelled_data
 from textsort.gui.drop_zone import TakesDroppedPath
 from textsort.gui.explanation_view import ExplanationView
 from textsort.gui.workers import CancellableCall, Lane, Task
@@ -125,8 +125,7 @@ class EvaluateWindow(TakesDroppedPath, QWidget):
         self.evaluate(path)
 
     def _choose(self) -> None:
-        path = choose_folder_or_file(self, "Labelled data", "A folder of label subfolders, or a file?",
-                                     "Folder with one subfolder per label", "Labelled data")
+        path = choose_labelled_data(self)
         if path:
             self.evaluate(Path(path))
 

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import (QHBoxLayout, QInputDialog, QLabel, QListWidget, Q
 
 from textsort import training
 from textsort.labelling import LabelSession, LabelsError, data_home
-from textsort.gui.dialogs import choose_folder_or_file
+from textsort.gui.dialogs import choose_unsorted_texts
 from textsort.gui.drop_zone import TakesDroppedPath
 from textsort.gui.explanation_view import ExplanationView
 from textsort.gui.prep_process import start_prep
@@ -90,8 +90,7 @@ class LabelWindow(TakesDroppedPath, QWidget):
         self.open_source(path)
 
     def _choose(self) -> None:
-        path = choose_folder_or_file(self, "Texts to label", "A folder of unsorted files, or a file of texts?",
-                                     "Folder of unsorted files", "File of texts (a text column)")
+        path = choose_unsorted_texts(self)
         if path:
             self.open_source(Path(path))
 

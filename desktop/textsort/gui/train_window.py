@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QGroupBox, Q
 from textsort import training
 from textsort.card import CROSS_VALIDATION, duration
 from textsort.gui.curve import CurveWidget
-from textsort.gui.dialogs import choose_folder_or_file
+from textsort.gui.dialogs import choose_labelled_data, choose_unsorted_texts
 from textsort.gui.drop_zone import TakesDroppedPath
 from textsort.gui.prep_process import start_prep
 from textsort.safe_files import free_name
@@ -196,12 +196,7 @@ class TrainWindow(TakesDroppedPath, QWidget):
                 self.out_edit.setText(str(self._absolute_out(path)))
                 self.confirmed_out = self.out_edit.text()
             return
-        if kind == "unlabelled":
-            path = choose_folder_or_file(self, "Unlabelled texts", "A folder of unsorted files, or a file of texts?",
-                                         "Folder of unsorted files", "File of texts (a text column)")
-        else:
-            path = choose_folder_or_file(self, "Labelled data", "A folder of label subfolders, or a file?",
-                                         "Folder with one subfolder per label", "Labelled data")
+        path = choose_unsorted_texts(self) if kind == "unlabelled" else choose_labelled_data(self)
         if path:
             {"data": self.data_edit, "unlabelled": self.unlabelled_edit}.get(kind, self.test_edit).setText(path)
             self.start_preview()
