@@ -4,7 +4,6 @@ export; the labelled files untouched."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 
