@@ -56,7 +56,7 @@ def test_label_by_keyboard_resume_and_train(qtbot, window, tmp_path, monkeypatch
         qtbot.keyClick(lw, Qt.Key.Key_N)
     assert s.label_names == ["sport", "tech", "food"]
     qtbot.waitUntil(lambda: lw.suggestion is not None, timeout=180000)  # a varied first batch, from a subprocess
-    assert lw.suggestion["method"] == "diverse" and s.ids[s.current] in lw.suggestion["picks"]
+    assert lw.suggestion["method"] == "typical" and s.ids[s.current] in lw.suggestion["picks"]
 
     def key_for_current() -> str:
         return str(s.label_names.index(truth[s.ids[s.current]]) + 1)

@@ -22,8 +22,24 @@ def _blobs(k=4, n=60, d=16, seed=0):
 def test_the_first_batch_covers_every_region():
     X, y = _blobs()
     picks, info = suggest(X, np.zeros(0, np.int64), np.zeros(0, np.int64), 0, ActiveConfig(batch=8))
-    assert info["method"] == "diverse" and len(set(picks)) == 8
+    assert info["method"] == "typical" and len(set(picks)) == 8
     assert set(y[picks]) == {0, 1, 2, 3}  # random picks of 8 miss a blob often; k-means never
+
+
+def test_typical_picks_go_to_uncovered_regions_and_their_dense_middle_not_to_outliers():
+    X, y = _blobs(k=4, n=60)
+    X = np.vstack([X, X[:2].mean(0) + 40.0, X[:2].mean(0) - 40.0])  # two lone outliers, rows 240 and 241
+    labelled = np.array([0, 1, 60, 61])  # labels in blobs 0 and 1 only
+    picks, info = suggest(X, labelled, np.array([0, 0, 1, 1]), 4, ActiveConfig(batch=4, min_per_label=3))
+    assert info["method"] == "typical" and len(set(picks)) == 4 and not {240, 241} & set(picks)
+    assert {2, 3} <= set(y[picks].tolist())  # the regions with no label yet come first
+
+    def crowding(i, members):  # mean distance to the 20 nearest texts of its blob
+        return np.sort(np.linalg.norm(X[members] - X[i], axis=1))[1:21].mean()
+
+    for i in picks:
+        members = np.flatnonzero(y == y[i])
+        assert crowding(i, members) < np.median([crowding(j, members) for j in members])  # dense, not an edge
 
 
 def test_later_batches_are_unlabelled_least_sure_and_spread():
@@ -33,7 +49,7 @@ def test_later_batches_are_unlabelled_least_sure_and_spread():
     rng = np.random.default_rng(0)
     labelled = np.concatenate([rng.choice(np.flatnonzero(y == c), 4, replace=False) for c in (0, 1)])
     picks, info = suggest(X, labelled, y[labelled], 2, ActiveConfig(batch=6, diverse_share=0.0))
-    assert info["method"] == "least sure, diverse" and info["cv_accuracy"] is not None
+    assert info["method"] == "least sure, typical" and info["cv_accuracy"] is not None
     assert len(set(picks)) == 6 and not set(picks) & set(labelled.tolist())
     clf, _ = quick_model(X[labelled], y[labelled], 2)
     p = clf.predict_proba(X)
@@ -58,7 +74,7 @@ def test_suggest_command_on_a_folder_with_the_tiny_teacher(tmp_path, capsys):
     args = ["suggest", str(inbox), "--cache", str(cache), "--teacher", str(teacher), "--batch", "6"]
     assert main(args) == 0
     first = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
-    assert first["method"] == "diverse" and len(first["picks"]) == 6
+    assert first["method"] == "typical" and len(first["picks"]) == 6
     encoder = next(cache.glob("encoder-*.tflite"))
     stamp = encoder.stat().st_mtime_ns
     session = LabelSession.open(inbox)
@@ -70,7 +86,7 @@ def test_suggest_command_on_a_folder_with_the_tiny_teacher(tmp_path, capsys):
             session.assign(truth[ident], session.ids.index(ident))
     assert main(args) == 0
     later = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
-    assert later["method"] == "least sure, diverse" and later["labelled"] == 9
+    assert later["method"] == "least sure, typical" and later["labelled"] == 9
     assert not set(later["picks"]) & {session.ids[i] for i in session.labels}
     assert encoder.stat().st_mtime_ns == stamp  # the cached encoder was reused: no second export
     assert sorted(p.name for p in inbox.iterdir()) == [f"{i:02d}.txt" for i in range(60)]  # nothing added there
