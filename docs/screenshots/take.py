@@ -23,7 +23,8 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
 sys.path.insert(0, str(REPO / "desktop"))
 
-from textsort.gui.app import apply_theme, icon_path, register_fonts  # noqa: E402
+from textsort.gui.app import icon_path, register_fonts  # noqa: E402
+from textsort.gui.theme import apply_theme  # noqa: E402
 from textsort.gui.main_window import MainWindow  # noqa: E402
 from textsort.gui.model_card import ModelCardDialog  # noqa: E402
 from textsort.gui.settings import AppSettings  # noqa: E402

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 from textsort.assets import asset_dirs
+from textsort.gui.theme import apply_theme
 
 ICON_NAME = "textsort.png"
 # Start-up probe (bench/gui_startup.py): "window" prints "ready <epoch s>" when the event
@@ -74,45 +75,6 @@ def self_test(model: Path | None = None) -> int:
     print(f"  Qt {qVersion()} (PySide6 {PySide6.__version__}): "
           + (f"UNSAFE: {problem}" if problem else "references to None kept (checked)"))
     return 0 if rc == 0 and problem is None else 1
-
-
-def dark_palette():
-    from PySide6.QtGui import QColor, QPalette
-
-    p = QPalette()
-    roles = QPalette.ColorRole
-    for role, rgb in ((roles.Window, (45, 45, 48)), (roles.WindowText, (230, 230, 230)),
-                      (roles.Base, (30, 30, 32)), (roles.AlternateBase, (40, 40, 44)),
-                      (roles.Text, (230, 230, 230)), (roles.Button, (55, 55, 60)),
-                      (roles.ButtonText, (230, 230, 230)), (roles.ToolTipBase, (60, 60, 64)),
-                      (roles.ToolTipText, (230, 230, 230)), (roles.PlaceholderText, (150, 150, 150)),
-                      (roles.Highlight, (42, 110, 200)), (roles.HighlightedText, (255, 255, 255)),
-                      (roles.Link, (110, 170, 255)), (roles.Mid, (90, 90, 96)), (roles.Dark, (25, 25, 27)),
-                      (roles.Light, (80, 80, 86)), (roles.Midlight, (70, 70, 75)), (roles.Shadow, (10, 10, 10))):
-        p.setColor(role, QColor(*rgb))
-    for role in (roles.Text, roles.WindowText, roles.ButtonText):
-        p.setColor(QPalette.ColorGroup.Disabled, role, QColor(120, 120, 120))
-    return p
-
-
-def apply_theme(app, theme: str) -> None:
-    """"system" keeps (or restores) the platform's look; "light"/"dark" use Fusion with a
-    fixed palette. Can be called again while the app runs (View ▸ Theme)."""
-    from PySide6.QtCore import Qt
-
-    if app.property("textsort_system_style") is None:
-        app.setProperty("textsort_system_style", app.style().name())
-    if theme == "system":
-        if app.property("textsort_theme") in ("light", "dark"):  # back from a theme set earlier
-            app.setStyle(str(app.property("textsort_system_style")))
-            app.styleHints().unsetColorScheme()
-            app.setPalette(app.style().standardPalette())
-        app.setProperty("textsort_theme", "system")
-        return
-    app.setProperty("textsort_theme", theme)
-    app.setStyle("Fusion")
-    app.styleHints().setColorScheme(Qt.ColorScheme.Dark if theme == "dark" else Qt.ColorScheme.Light)
-    app.setPalette(dark_palette() if theme == "dark" else app.style().standardPalette())
 
 
 def main(argv: list[str] | None = None) -> int:

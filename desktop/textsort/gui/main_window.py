@@ -22,6 +22,7 @@ from .explanation_view import ExplanationView
 from .results_model import (COL_CONFIDENCE, COL_FILE, COL_FOLDER, COL_LABEL, COL_PROBLEM, COL_WINDOWS, COLUMNS,
                             PROBLEMS, RESULT_ROLE, UNCERTAIN, ResultsFilterProxy, ResultsTableModel)
 from .settings import DEFAULTS, AppSettings, GuiDefaults
+from .theme import apply_theme
 from .workers import CallTask, CancellableCall, ClassifyFilesTask, Lane, Task
 
 OPEN_MODEL_ITEM = "Open model file…"
@@ -259,8 +260,6 @@ class MainWindow(QMainWindow):
 
     def set_theme(self, theme: str) -> None:
         """View ▸ Theme: applied at once and remembered."""
-        from .app import apply_theme
-
         self.settings.theme = theme
         apply_theme(QApplication.instance(), self.settings.theme)
         self.theme_actions[self.settings.theme].setChecked(True)

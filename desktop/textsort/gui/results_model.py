@@ -63,14 +63,8 @@ class ResultsTableModel(QAbstractTableModel):
         return self.ws.threshold
 
     # -- what a row means (the workspace's rules) -------------------------------------
-    def results(self) -> list:
-        return list(self.ws.results)
-
     def result_at(self, row: int):
         return self.ws.results[row]
-
-    def is_uncertain(self, result) -> bool:
-        return self.ws.is_uncertain(result)
 
     # -- Qt model API --------------------------------------------------------------
     def rowCount(self, parent=QModelIndex()) -> int:

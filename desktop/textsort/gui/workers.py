@@ -17,7 +17,6 @@ from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
 
 class WorkerSignals(QObject):
-    started = Signal()
     progress = Signal(int, int)  # done, total (total 0 = not known yet)
     result = Signal(object)
     error = Signal(str)
@@ -51,7 +50,6 @@ class Task(QRunnable):
     def run(self) -> None:
         from textsort.explain import Cancelled
 
-        self.signals.started.emit()
         try:
             if self.cancelled():
                 raise Cancelled  # replaced before it began
