@@ -35,8 +35,8 @@ def distill(new_student: Callable[[], object], examples: Examples, val: EvalSet,
     best, tried = None, []
     for alpha in dict.fromkeys((cfg.alpha, *cfg.alpha_alternatives)):
         model = new_student()
-        history, probs = fit(model, examples, val, n_labels, LoopSettings.of(cfg, alpha=alpha), pad_id,
-                             f"student (alpha {alpha})")
+        settings = LoopSettings.of(cfg, alpha=alpha, class_weights=False, max_steps=None)
+        history, probs = fit(model, examples, val, n_labels, settings, pad_id, f"student (alpha {alpha})")
         tried.append({"alpha": alpha, "val_macro_f1": history["best_val_macro_f1"], "seconds": history["seconds"]})
         if best is None or history["best_val_macro_f1"] > best.history["best_val_macro_f1"]:
             best = Distilled(model, history, probs, alpha)

@@ -213,7 +213,7 @@ def teacher_stage(stages: Stages, p: Prepared, cfg: PipelineConfig, dist=None) -
         model.encoder.load_hf_weights(p.source.weights)
         train = Examples(p.train_windows, p.data.train.y.astype(np.int64))
         val = p.val.sample(tc.max_eval_texts, tc.seed)  # early stopping on at most this many
-        history, probs = fit(model, train, val, len(p.labels), LoopSettings.of(tc), p.source.pad_id, "teacher", dist)
+        history, probs = fit(model, train, val, len(p.labels), LoopSettings.of(tc, temperature=1.0, alpha=0.0), p.source.pad_id, "teacher", dist)
         if dist is not None:
             history["replicas"], history["workers"] = dist.replicas, dist.workers
         if val is not p.val:

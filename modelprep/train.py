@@ -45,9 +45,14 @@ class LoopSettings:
 
     @classmethod
     def of(cls, config, **overrides) -> "LoopSettings":
-        """The loop's settings from a stage config (TeacherConfig, DistillConfig): the fields they share."""
+        """The loop's settings from a stage config (TeacherConfig, DistillConfig): every field
+        comes from the config or from `overrides`, never from a default here, so a field
+        renamed in a config fails loudly instead of quietly taking this class's default."""
         mine = {f.name for f in fields(cls)}
         values = {f.name: getattr(config, f.name) for f in fields(config) if f.name in mine}
+        missing = sorted(mine - set(values) - set(overrides))
+        if missing:
+            raise TypeError(f"{type(config).__name__} has no {', '.join(missing)}: pass them to LoopSettings.of")
         return cls(**{**values, **overrides})
 
 

@@ -115,10 +115,12 @@ def test_eval_set_sample_keeps_whole_texts():
 def test_loop_settings_take_the_shared_fields_of_a_stage_config():
     from modelprep.config import DistillConfig, TeacherConfig
 
-    d = LoopSettings.of(DistillConfig(epochs=3, temperature=4.0), alpha=0.3)
+    d = LoopSettings.of(DistillConfig(epochs=3, temperature=4.0), alpha=0.3, class_weights=False, max_steps=None)
     assert (d.epochs, d.temperature, d.alpha, d.batch_size) == (3, 4.0, 0.3, DistillConfig().batch_size)
-    t = LoopSettings.of(TeacherConfig(max_steps=7))
+    t = LoopSettings.of(TeacherConfig(max_steps=7), temperature=1.0, alpha=0.0)
     assert t.max_steps == 7 and t.class_weights and t.alpha == 0.0
+    with pytest.raises(TypeError, match="alpha, temperature"):  # nothing falls back to a default quietly
+        LoopSettings.of(TeacherConfig())
 
 
 def test_progress_bars_only_on_a_terminal(capsys):
