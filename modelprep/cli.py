@@ -205,12 +205,17 @@ def _preview(args) -> int:
                         unlabelled=args.unlabelled) else EXIT_BAD_INPUT
 
 
+_terminated = [0]  # the signal that stopped the run, if one did
+
+
 def _on_sigterm(signum, frame):
     """The app's Cancel: stop like Ctrl-C (finished stages are kept), at the next progress
-    call rather than inside TensorFlow's C++ (modelprep.progress.request_cancel)."""
+    call rather than inside TensorFlow's C++ (modelprep.progress.request_cancel). The exit
+    status is 128 + the signal's number, as `textsort` answers SIGTERM (143) and Ctrl-C (130)."""
     from modelprep import progress
 
-    progress.request_cancel()
+    _terminated[0] = signum
+    progress.request_cancel(128 + signum)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -234,7 +239,7 @@ def main(argv: list[str] | None = None) -> int:
             progress.emit("cancelled")
     if code is None:
         print("textsort-prep: interrupted; finished stages are kept in the work folder", file=sys.stderr)
-        return 130
+        return 128 + _terminated[0] if _terminated[0] else 130
     return code
 
 
