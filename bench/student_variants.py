@@ -21,12 +21,12 @@ from dataclasses import replace
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-DATA = REPO.parent / "shared" / "data"
 
 
 def run_one(name: str, work: Path, tag: str, spec: dict, out: Path) -> dict:
     sys.path[:0] = [str(REPO / "desktop"), str(REPO)]
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    from bench.modelprep import data_folder
     from modelprep.config import PipelineConfig
     from modelprep.pipeline import train
 
@@ -35,8 +35,9 @@ def run_one(name: str, work: Path, tag: str, spec: dict, out: Path) -> dict:
     cfg = PipelineConfig()
     cfg = replace(cfg, student=replace(cfg.student, **spec), transfer=replace(cfg.transfer, **transfer))
     start = time.perf_counter()
-    r = train(DATA / name / "train.csv", out / f"{name}-{tag}.textsort", cfg, work=work,
-              test_path=DATA / name / "test.csv", name=name, force=True)
+    folder = data_folder(name)
+    r = train(folder / "train.csv", out / f"{name}-{tag}.textsort", cfg, work=work,
+              test_path=folder / "test.csv", name=name, force=True)
     m = r.manifest["metrics"]
     small = next(c for c in r.manifest["candidates"] if c["role"] == "small")
     teacher, student = m["teacher_test"]["accuracy"], m["student_int8_test"]["accuracy"]

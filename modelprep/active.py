@@ -44,6 +44,9 @@ class ActiveConfig:
     seed: int = 0
 
 
+TYPICALITY_SAMPLE = 1000  # texts of a cluster compared when ranking its typical text
+
+
 def _kmeans_picks(X: np.ndarray, candidates: np.ndarray, n: int, seed: int, score: np.ndarray) -> list[int]:
     """One candidate per k-means cluster of the candidates: the lowest-scoring one."""
     from sklearn.cluster import KMeans
@@ -59,9 +62,9 @@ def _kmeans_picks(X: np.ndarray, candidates: np.ndarray, n: int, seed: int, scor
 
 
 def _typicality(X: np.ndarray, members: np.ndarray, cluster: np.ndarray, k: int, rng) -> np.ndarray:
-    """1 / mean distance of each member to its k nearest texts of its cluster (at most 1,000
-    of each drawn at random: a bounded cost for a cluster of any size)."""
-    ref = cluster if len(cluster) <= 1000 else rng.choice(cluster, 1000, replace=False)
+    """1 / mean distance of each member to its k nearest texts of its cluster (at most
+    TYPICALITY_SAMPLE of each drawn at random: a bounded cost for a cluster of any size)."""
+    ref = cluster if len(cluster) <= TYPICALITY_SAMPLE else rng.choice(cluster, TYPICALITY_SAMPLE, replace=False)
     a, b = X[members], X[ref]
     d2 = (a * a).sum(1)[:, None] + (b * b).sum(1)[None, :] - 2 * a @ b.T
     d = np.sqrt(np.maximum(d2, 0))
@@ -89,18 +92,18 @@ def _typical_picks(X: np.ndarray, labelled: np.ndarray, rest: np.ndarray, n: int
     picks: list[int] = []
     while len(picks) < n:
         has_free = np.bincount(assign[free], minlength=k) > 0
-        big = ~covered & has_free & (sizes >= cfg.min_cluster)
-        small = ~covered & has_free
-        if not big.any() and (has_free & (sizes >= cfg.min_cluster)).any() or not small.any():
-            covered[:] = False  # every large region has a label or a pick: another round over them
+        large = has_free & (sizes >= cfg.min_cluster)
+        open_ = ~covered & (large if large.any() else has_free)  # outliers' small clusters only when no large is left
+        if not open_.any():
+            covered[:] = False  # every region has a label or a pick: another round over them
             continue
-        choice = np.flatnonzero(big if big.any() else small)  # outliers' small clusters only when nothing else is left
+        choice = np.flatnonzero(open_)
         c = choice[np.argmax(sizes[choice])]
         covered[c] = True
         cluster = np.flatnonzero(assign == c)
         members = cluster[free[cluster]]
-        if len(members) > 1000:
-            members = rng.choice(members, 1000, replace=False)
+        if len(members) > TYPICALITY_SAMPLE:
+            members = rng.choice(members, TYPICALITY_SAMPLE, replace=False)
         pick = int(members[np.argmax(_typicality(X, members, cluster, cfg.typical_neighbours, rng))])
         picks.append(pick)
         free[pick] = False

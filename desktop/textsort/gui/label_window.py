@@ -268,8 +268,8 @@ class LabelWindow(TakesDroppedPath, QWidget):
             self.model_status.setText(f"Showing a varied batch first: label a few texts of every label{running}.")
         else:
             self.model_status.setText(f"Quick model: {sug['cv_accuracy']:.0%} cross-validated on "
-                                      f"{sug.get('labelled', 0)} labels; showing the texts it is least sure of"
-                                      f"{running}.")
+                                      f"{sug.get('labelled', 0)} labels; showing the texts it is least sure of, and typical "
+                                      f"texts of parts with no label yet{running}.")
 
     def closeEvent(self, event) -> None:  # noqa: N802
         if self.suggest_proc is not None:
