@@ -101,6 +101,8 @@ def _errors(metric: dict) -> int:
 
 
 def table(results: list[dict]) -> str:
+    from textsort.manifest import rung
+
     head = ("| data set | teacher acc (BERT int8 + n-grams) | int8 student acc / F1 (errors) | retention "
             "| TF-IDF+LR acc (errors) | fastText acc (errors) | student errors vs TF-IDF+LR | accurate: int8 BERT acc, MB "
             "| student MB, ms/text | wall min | peak RSS MB |")
@@ -112,7 +114,7 @@ def table(results: list[dict]) -> str:
         vs = f"{_errors(st) / lr['errors'] - 1:+.1%}" if lr.get("errors") else "—"
         bl = lambda x: f"{x['accuracy']:.4f} ({x['errors']})" if "accuracy" in x else "—"  # noqa: E731
         acc = next((c for c in r["candidates"] if c["role"] == "accurate"), None)
-        small = next(c for c in r["candidates"] if c["role"] == "small")
+        small = next(c for c in r["candidates"] if rung(c["role"]).student)
         acc_cell = f"{acc['test']['accuracy']:.4f}, {acc['bytes'] / 1e6:.1f}" if acc and acc.get("test") else "—"
         lines.append(
             f"| {r['name']} | {te['accuracy']:.4f} | {st['accuracy']:.4f} / {st['macro_f1']:.4f} ({_errors(st)}) | "

@@ -5,8 +5,8 @@ unchanged, the transfer set) of a `bench/modelprep.py` work folder:
     python bench/student_variants.py ag_news runs/bench/work/ag_news \\
         'wide={"filters": 256, "embed_dim": 192}' 'more-text={"transfer": {"augment_copies": 6}}'
 
-Each variant is a JSON object of StudentConfig fields (and a "transfer" object of
-TransferConfig fields); "base" ({}) is the defaults. Each runs in its own process, one after
+Each variant is a JSON object of StudentConfig fields (and "transfer" and "distill" objects
+of TransferConfig and DistillConfig fields); "base" ({}) is the defaults. Each runs in its own process, one after
 the other, and prints one table row: teacher and int8 student test accuracy, retention,
 the student's MB and ms per text (model time), the transfer set's size and the wall time.
 """
@@ -29,19 +29,21 @@ def run_one(name: str, work: Path, tag: str, spec: dict, out: Path) -> dict:
     from bench.modelprep import data_folder
     from modelprep.config import PipelineConfig
     from modelprep.pipeline import train
+    from textsort.manifest import rung
 
     spec = dict(spec)
-    transfer = spec.pop("transfer", {})
+    transfer, distill = spec.pop("transfer", {}), spec.pop("distill", {})
     cfg = PipelineConfig()
-    cfg = replace(cfg, student=replace(cfg.student, **spec), transfer=replace(cfg.transfer, **transfer))
+    cfg = replace(cfg, student=replace(cfg.student, **spec), transfer=replace(cfg.transfer, **transfer),
+                  distill=replace(cfg.distill, **distill))
     start = time.perf_counter()
     folder = data_folder(name)
     r = train(folder / "train.csv", out / f"{name}-{tag}.textsort", cfg, work=work,
               test_path=folder / "test.csv", name=name, force=True)
     m = r.manifest["metrics"]
-    small = next(c for c in r.manifest["candidates"] if c["role"] == "small")
+    small = next(c for c in r.manifest["candidates"] if rung(c["role"]).student)
     teacher, student = m["teacher_test"]["accuracy"], m["student_int8_test"]["accuracy"]
-    return {"tag": tag, "spec": {**spec, **({"transfer": transfer} if transfer else {})},
+    return {"tag": tag, "spec": {**spec, **({"transfer": transfer} if transfer else {}), **({"distill": distill} if distill else {})},
             "teacher": round(teacher, 4), "student_int8": round(student, 4),
             "retention_pct": round(100 * student / teacher, 2), "mb": round(small["bytes"] / 1e6, 2),
             "ms_per_text": small["ms_per_text"], "transfer_texts": (r.manifest.get("transfer") or {}).get("teacher_labelled"),

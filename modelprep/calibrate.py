@@ -18,6 +18,7 @@ import numpy as np
 
 from modelprep.data import DataConfig, prepare
 from modelprep.evaluate import classification_metrics, uncertain_threshold
+from textsort.manifest import shipped_metrics
 
 log = logging.getLogger(__name__)
 
@@ -42,8 +43,6 @@ def _data_config(manifest: dict) -> DataConfig:
 
 
 def _recorded_validation(manifest: dict) -> dict:
-    from textsort.card import shipped_metrics
-
     found = shipped_metrics(manifest, "validation")
     if not found or "confusion_matrix" not in found[1]:
         raise CalibrationError("the bundle records no validation confusion matrix to check the data against")

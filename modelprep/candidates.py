@@ -1,9 +1,11 @@
 """Shippable models: each exported to int8 LiteRT, verified with the runtime's own code,
 measured (accuracy, macro-F1, MB, ms per text), and one chosen as the bundle.
 
-The size ladder: `small` is the distilled student (the default); `accurate` is the
-fine-tuned BERT teacher as int8. `ShipConfig.size="accurate"` ships whichever has the
-better validation accuracy; `max_mb` / `max_ms` ship the most accurate one within budget.
+The size ladder (`textsort.manifest.LADDER`): `tiny` and `default` are the distilled
+student (a run trains one of them, `PipelineConfig.tiny_student` or `.student`);
+`accurate` is the fine-tuned BERT teacher as int8. `ShipConfig.size="accurate"` ships
+whichever has the better validation accuracy; `max_mb` / `max_ms` ship the most accurate
+one within budget.
 Every candidate passes the same guard (`evaluate.guard`) against its Keras model on the
 validation texts before it can be chosen.
 """
@@ -22,15 +24,15 @@ from modelprep import progress
 from modelprep.config import PipelineConfig, ShipConfig, config_hash
 from modelprep.evaluate import GuardError, classification_metrics, guard
 from modelprep.workdir import Stage
+from textsort.manifest import ACCURATE, SIZES, Rung
+from textsort.protocol import State, verify_stage
 
 log = logging.getLogger(__name__)
-ROLES = {"student_int8": "small", "teacher_int8": "accurate"}
 
 
 @dataclass
 class Candidate:
-    role: str                     # "small" | "accurate"
-    stage: str                    # its stage folder: student_int8 | teacher_int8
+    rung: Rung                    # its place on the size ladder (role, stage folder, metrics key)
     key: str
     model_bytes: bytes
     manifest: dict                # the bundle manifest without metrics
@@ -44,6 +46,10 @@ class Candidate:
     test_probs: np.ndarray | None = None
     test_metrics: dict | None = None
     notes: dict = field(default_factory=dict)
+
+    @property
+    def role(self) -> str:
+        return self.rung.role
 
     @property
     def usable(self) -> bool:
@@ -76,7 +82,7 @@ def timed_probs(classifier, ev) -> tuple[np.ndarray, float]:
     return aggregate(softmax(logits), ev.owner, len(ev.y))[0], ms
 
 
-def export_candidate(stages, name: str, upstream_key: str, get_model: Callable[[], object],
+def export_candidate(stages, rung: Rung, upstream_key: str, get_model: Callable[[], object],
                      fp32_val_probs: np.ndarray | None, p, cfg: PipelineConfig, manifest: dict,
                      fp32_val_metrics: dict | None = None) -> Candidate | None:
     """Export (a stage: reused when `upstream_key` is unchanged), then verify with the runtime.
@@ -89,7 +95,7 @@ def export_candidate(stages, name: str, upstream_key: str, get_model: Callable[[
     from textsort.bundle import write_bundle
     from textsort.engine import Classifier
 
-    qc = cfg.quant
+    qc, name = cfg.quant, rung.stage
 
     def build(folder: Path) -> dict:
         flat = to_tflite(get_model(), qc)
@@ -106,7 +112,8 @@ def export_candidate(stages, name: str, upstream_key: str, get_model: Callable[[
                                 {"mode": qc.mode, "layout": LAYOUT}, build)
     key = Stage.identity(record)
     t0 = time.perf_counter()
-    progress.stage(f"{name}_verify", "start")
+    verify = verify_stage(name)
+    progress.stage(verify, State.START)
     model_bytes = (folder / "model.tflite").read_bytes()
     bundle = write_bundle(folder / "candidate.textsort", model_bytes=model_bytes,
                           tokenizer_json=p.source.tokenizer_json, manifest=manifest)
@@ -114,24 +121,23 @@ def export_candidate(stages, name: str, upstream_key: str, get_model: Callable[[
     int8_val, ms = timed_probs(classifier, p.val)
     if fp32_val_probs is None:
         fp32_val_probs = predict_texts(get_model(), p.val, 128, p.source.pad_id)
-    role = ROLES[name]
     try:
         verdict = guard(p.val.y, fp32_val_probs, int8_val, qc)
     except GuardError as e:
-        if role == "small":
+        if rung.student:
             raise
         log.warning("%s not offered: %s", name, e)
         verdict = {**e.result, "message": str(e)}
-    cand = Candidate(role, name, key, model_bytes, manifest, classifier, bundle.stat().st_size, ms, int8_val,
+    cand = Candidate(rung, key, model_bytes, manifest, classifier, bundle.stat().st_size, ms, int8_val,
                      classification_metrics(p.val.y, int8_val, p.labels, "validation"), verdict,
                      fp32_val_metrics or classification_metrics(p.val.y, fp32_val_probs, p.labels, "validation"))
-    stages.timings[f"{name}_verify"] = round(time.perf_counter() - t0, 1)
+    stages.timings[verify] = round(time.perf_counter() - t0, 1)
     if p.test is not None:  # --test: timed apart, it is not part of what training costs
         t1 = time.perf_counter()
         cand.test_probs, _ = timed_probs(classifier, p.test)
         cand.test_metrics = classification_metrics(p.test.y, cand.test_probs, p.labels, "test")
         stages.timings[f"{name}_test"] = round(time.perf_counter() - t1, 1)
-    progress.stage(f"{name}_verify", "done", seconds=stages.timings[f"{name}_verify"],
+    progress.stage(verify, State.DONE, seconds=stages.timings[verify],
                    passed=bool(verdict.get("passed")), validation_accuracy=cand.val_metrics["accuracy"])
     log.info("%s: %.2f MB, %.3f ms/text, validation accuracy %.4f, guard %s", name, cand.bundle_bytes / 1e6, ms,
              cand.val_metrics["accuracy"], "passed" if verdict.get("passed") else "FAILED")
@@ -140,12 +146,11 @@ def export_candidate(stages, name: str, upstream_key: str, get_model: Callable[[
 
 def choose(candidates: list[Candidate], ship: ShipConfig) -> Candidate:
     """The candidate to ship; raises ValueError when none fits the budget."""
-    if ship.size not in ("small", "accurate"):
-        raise ValueError(f"size must be 'small' or 'accurate', not {ship.size!r}")
+    check_size(ship.size)
     usable = [c for c in candidates if c.usable]
     if ship.max_mb is None and ship.max_ms is None:
-        if ship.size == "small":
-            return next(c for c in usable if c.role == "small")
+        if ship.size != ACCURATE.role:
+            return next(c for c in usable if c.rung.student)
         fits = usable
     else:
         fits = [c for c in usable if (ship.max_mb is None or c.bundle_bytes <= ship.max_mb * 1e6)
@@ -154,3 +159,8 @@ def choose(candidates: list[Candidate], ship: ShipConfig) -> Candidate:
             have = "; ".join(f"{c.role}: {c.bundle_bytes / 1e6:.2f} MB, {c.ms_per_text:.3f} ms/text" for c in usable)
             raise ValueError(f"no verified model fits --max-size {ship.max_mb} MB / --max-ms {ship.max_ms} ({have})")
     return max(fits, key=lambda c: (c.val_metrics["accuracy"], -c.bundle_bytes))
+
+
+def check_size(size: str) -> None:
+    if size not in SIZES:
+        raise ValueError(f"size must be one of {', '.join(SIZES)}, not {size!r}")

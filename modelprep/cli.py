@@ -20,7 +20,10 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
+from modelprep import progress
+from textsort.manifest import DEFAULT, SIZES, shipped_metrics
 from textsort.printable import printable as _printable
+from textsort.protocol import Event
 from textsort.training import training_missing
 
 EXIT_BAD_INPUT, EXIT_GUARD = 2, 3
@@ -53,9 +56,9 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--augment-copies", type=int, help="augmented copies per row in the transfer set")
     t.add_argument("--no-ngram-teacher", action="store_true",
                    help="the teacher is the fine-tuned BERT alone (default: mixed with a TF-IDF model)")
-    t.add_argument("--size", choices=["small", "accurate"], default="small",
-                   help="small (default): the distilled student; accurate: the verified int8 model with "
-                        "the best validation accuracy (the int8 BERT teacher or the student)")
+    t.add_argument("--size", choices=SIZES, default=DEFAULT.role,
+                   help="tiny: the smallest, fastest student; default: the distilled student; accurate: the "
+                        "verified int8 model with the best validation accuracy (the int8 BERT teacher or the student)")
     t.add_argument("--max-size", type=float, metavar="MB", help="ship the most accurate model of at most MB")
     t.add_argument("--max-ms", type=float, metavar="MS",
                    help="ship the most accurate model of at most MS model milliseconds per text")
@@ -149,16 +152,14 @@ def _train(args) -> int:
     for path in [args.data] + ([args.test] if args.test else []):
         if not Path(path).exists():
             raise ValueError(f"{path}: not found")
-    from modelprep import progress
-
     result = train(args.data, out, _config(args), work=args.work, test_path=args.test, name=args.name,
                    force=args.force, unlabelled=args.unlabelled)
     if result is None:  # a non-chief worker of a multi-worker teacher (TF_CONFIG): its part is done
         print("this worker's part (the teacher) is done; the chief writes the bundle", file=sys.stderr)
         return 0
     m = result.manifest["metrics"]
-    progress.emit("done", bundle=str(result.bundle), validation_accuracy=m[
-        "bert_int8" if result.manifest["shipped"] == "accurate" else "student_int8"]["accuracy"])
+    progress.emit(Event.DONE, bundle=str(result.bundle),
+                  validation_accuracy=shipped_metrics(result.manifest, "validation")[1]["accuracy"])
     report = sys.stderr if progress.enabled() else sys.stdout  # stdout holds the JSON lines
     print(f"wrote {result.bundle} ({result.bundle.stat().st_size / 1e6:.2f} MB, the {result.manifest['shipped']} "
           f"model); validation accuracy: teacher {m['teacher']['accuracy']:.4f}, student fp32 "
@@ -212,8 +213,6 @@ def _on_sigterm(signum, frame):
     """The app's Cancel: stop like Ctrl-C (finished stages are kept), at the next progress
     call rather than inside TensorFlow's C++ (modelprep.progress.request_cancel). The exit
     status is 128 + the signal's number, as `textsort` answers SIGTERM (143) and Ctrl-C (130)."""
-    from modelprep import progress
-
     _terminated[0] = signum
     progress.request_cancel(128 + signum)
 
@@ -224,8 +223,6 @@ def main(argv: list[str] | None = None) -> int:
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
         return _preview(args)
     if getattr(args, "progress_json", False):
-        from modelprep import progress
-
         progress.enable(sys.stdout)
         signal.signal(signal.SIGTERM, _on_sigterm)
     try:
@@ -233,10 +230,8 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         code = None
     if getattr(args, "progress_json", False):
-        from modelprep import progress
-
         if code is None:
-            progress.emit("cancelled")
+            progress.emit(Event.CANCELLED)
     if code is None:
         print("textsort-prep: interrupted; finished stages are kept in the work folder", file=sys.stderr)
         return 128 + _terminated[0] if _terminated[0] else 130
@@ -298,15 +293,13 @@ def _suggest(args) -> int:
         session = LabelSession.open(args.source, Path(args.labels) if args.labels else None)
     except LabelsError as e:
         raise ValueError(str(e)) from None
-    print(json.dumps({"event": "suggest", **suggest_for(session, Path(args.cache), args.teacher,
-                                                        ActiveConfig(batch=args.batch))}, ensure_ascii=True), flush=True)
+    progress.write(sys.stdout, Event.SUGGEST, **suggest_for(session, Path(args.cache), args.teacher,
+                                                            ActiveConfig(batch=args.batch)))
     return 0
 
 
 def _progress_error(message: str) -> None:
-    from modelprep import progress
-
-    progress.emit("error", message=message)
+    progress.emit(Event.ERROR, message=message)
 
 
 if __name__ == "__main__":

@@ -115,7 +115,8 @@ class DistillConfig:
     warmup_fraction: float = 0.05
     patience: int = 2
     temperature: float = 2.0
-    alpha: float = 0.7              # weight of T^2 * KL(teacher || student); 1 - alpha on CE
+    alpha: float = 0.7              # weight of the soft loss; 1 - alpha on CE
+    soft_loss: str = "kl"           # "kl": T^2 * KL(teacher_T || student_T); "mse": squared logit distance
     alpha_alternatives: tuple[float, ...] = (0.3,)  # also trained; best validation macro-F1 is kept
     time_budget_s: float = 300.0    # per student trained
     seed: int = 0
@@ -135,7 +136,8 @@ class QuantConfig:
 @dataclass(frozen=True)
 class ShipConfig:
     """Which verified candidate becomes the bundle (`modelprep.candidates.choose`)."""
-    size: str = "small"             # "small": the distilled student; "accurate": best validation accuracy
+    size: str = "default"           # textsort.manifest.SIZES: "tiny" | "default": that student (PipelineConfig
+                                    # .tiny_student | .student); "accurate": the best validation accuracy
     max_mb: float | None = None     # with a budget: the most accurate candidate within it
     max_ms: float | None = None     # model milliseconds per text (validation texts, this machine)
 
@@ -148,7 +150,8 @@ class PipelineConfig:
     fewshot: FewShotConfig = field(default_factory=FewShotConfig)
     ngram: NgramConfig = field(default_factory=NgramConfig)
     transfer: TransferConfig = field(default_factory=TransferConfig)
-    student: StudentConfig = field(default_factory=StudentConfig)
+    student: StudentConfig = field(default_factory=StudentConfig)            # the default rung's student
+    tiny_student: StudentConfig = field(default_factory=lambda: StudentConfig(embed_dim=128, filters=128))  # --size tiny
     distill: DistillConfig = field(default_factory=DistillConfig)
     quant: QuantConfig = field(default_factory=QuantConfig)
     ship: ShipConfig = field(default_factory=ShipConfig)

@@ -24,7 +24,7 @@ from typing import Callable
 import numpy as np
 
 from modelprep import progress
-from modelprep.candidates import Candidate, choose, export_candidate
+from modelprep.candidates import Candidate, check_size, choose, export_candidate
 from modelprep.config import PipelineConfig, config_hash
 from modelprep.data import PreparedData, prepare
 from modelprep.evaluate import classification_metrics, uncertain_threshold
@@ -32,6 +32,8 @@ from modelprep.teachers import choose_teacher, cjk_share
 from modelprep.workdir import Stage, versions
 from textsort.bundle import FORMAT, FORMAT_VERSION
 from textsort.encoding import TextEncoder, TokenizerSpec
+from textsort.manifest import ACCURATE, TINY, student_rung
+from textsort.protocol import Event, StageName, State
 
 log = logging.getLogger(__name__)
 WORD_EMBEDDINGS = "embeddings.word_embeddings.weight"
@@ -62,15 +64,15 @@ class Stages:
         record = stage.done()
         if record:
             log.info("%s: reusing %s", name, stage.folder)
-            progress.stage(name, "reused", seconds=record["seconds"])
+            progress.stage(name, State.REUSED, seconds=record["seconds"])
         else:
-            progress.stage(name, "start")
+            progress.stage(name, State.START)
             t0 = time.perf_counter()
             extra = build(stage.start())
             record = stage.finish(time.perf_counter() - t0, **extra)
             self.ran.append(name)
             log.info("%s: done in %.0f s", name, record["seconds"])
-            progress.stage(name, "done", seconds=record["seconds"])
+            progress.stage(name, State.DONE, seconds=record["seconds"])
         self.timings[name] = record["seconds"]
         return stage.folder, record
 
@@ -162,7 +164,7 @@ def teacher_for(data: PreparedData, cfg: PipelineConfig, pool: list[str] = ()):
 
 def prepare_data(stages: Stages, data_path, cfg: PipelineConfig, test_path, unlabelled=None) -> Prepared:
     t0, tc = time.perf_counter(), cfg.teacher
-    progress.stage("data", "start")
+    progress.stage(StageName.DATA, State.START)
     data = prepare(data_path, cfg.data, test_path)
     pool, pool_summary = read_pool(unlabelled, data, cfg) if unlabelled is not None else ([], None)
     source, reason = teacher_for(data, cfg, pool)
@@ -177,8 +179,8 @@ def prepare_data(stages: Stages, data_path, cfg: PipelineConfig, test_path, unla
         encoder.encode_batch(data.train.texts, first_window_only=True)[0],
         eval_set(encoder, val.texts, val.y),
         eval_set(encoder, data.test.texts, data.test.y) if data.test is not None else None, pool, pool_summary)
-    stages.time("data", t0)
-    progress.stage("data", "done", seconds=stages.timings["data"])
+    stages.time(StageName.DATA, t0)
+    progress.stage(StageName.DATA, State.DONE, seconds=stages.timings[StageName.DATA])
     return prepared
 
 
@@ -213,7 +215,7 @@ def teacher_stage(stages: Stages, p: Prepared, cfg: PipelineConfig, dist=None) -
         model.encoder.load_hf_weights(p.source.weights)
         train = Examples(p.train_windows, p.data.train.y.astype(np.int64))
         val = p.val.sample(tc.max_eval_texts, tc.seed)  # early stopping on at most this many
-        history, probs = fit(model, train, val, len(p.labels), LoopSettings.of(tc, temperature=1.0, alpha=0.0), p.source.pad_id, "teacher", dist)
+        history, probs = fit(model, train, val, len(p.labels), LoopSettings.of(tc, temperature=1.0, alpha=0.0, soft_loss="kl"), p.source.pad_id, "teacher", dist)
         if dist is not None:
             history["replicas"], history["workers"] = dist.replicas, dist.workers
         if val is not p.val:
@@ -230,7 +232,7 @@ def teacher_stage(stages: Stages, p: Prepared, cfg: PipelineConfig, dist=None) -
             if chief_has_it:
                 return None  # the chief reuses its teacher: nothing to train here
             shutil.rmtree(stages.work / "teacher", ignore_errors=True)  # a stale record of this worker's own
-    folder, record = stages.run("teacher", key, {**asdict(tc), "precision_used": precision}, build)
+    folder, record = stages.run(StageName.TEACHER, key, {**asdict(tc), "precision_used": precision}, build)
     if "teacher" not in stages.ran:
         model.load_weights(str(folder / "weights")).expect_partial()
     probs_file = folder / "val_probs.npy"
@@ -277,7 +279,7 @@ def fewshot_teacher_stage(stages: Stages, p: Prepared, cfg: PipelineConfig) -> t
                 "teacher": p.source.card(), "reason": p.reason}
 
     key = config_hash(fc, cfg.quant.mode, fewshot.POOLING, p.source.card(), p.fingerprint, pc.embed_time_budget_s)
-    folder, record = stages.run("teacher", key, {"fewshot": asdict(fc), "pool": asdict(pc)}, build)
+    folder, record = stages.run(StageName.TEACHER, key, {"fewshot": asdict(fc), "pool": asdict(pc)}, build)
     saved = np.load(folder / "head.npz")
     with (folder / "ngram.pkl").open("rb") as fh:
         ngram_model = pickle.load(fh)  # written by this stage in this work folder
@@ -311,9 +313,10 @@ class Ngram:
 
 def planned_stages(cfg: PipelineConfig, few: bool) -> list[str]:
     """The stages this run goes through, in order (the app lists them before they start)."""
-    teacher_int8 = ["teacher_int8", "teacher_int8_verify"] if cfg.quant.teacher_candidate else []
-    ngram = [] if few else ["ngram"]  # a few-label teacher trains its own n-gram half
-    return ["data", "teacher", *teacher_int8, *ngram, "transfer", "student", "student_int8", "student_int8_verify"]
+    skip = {StageName.NGRAM} if few else set()  # a few-label teacher trains its own n-gram half
+    if not cfg.quant.teacher_candidate:
+        skip |= {StageName.TEACHER_INT8, StageName.TEACHER_INT8_VERIFY}
+    return [s for s in StageName if s not in skip]
 
 
 def ngram_stage(stages: Stages, p: Prepared, teacher: Teacher, cfg: PipelineConfig) -> Ngram:
@@ -335,7 +338,7 @@ def ngram_stage(stages: Stages, p: Prepared, teacher: Teacher, cfg: PipelineConf
                 "selection": model.selection,
                 "metrics": classification_metrics(p.val.y, probs, p.labels, "validation")}
 
-    folder, record = stages.run("ngram", config_hash(nc, teacher.key), asdict(nc), build)
+    folder, record = stages.run(StageName.NGRAM, config_hash(nc, teacher.key), asdict(nc), build)
     model = None
     if nc.enabled:
         with (folder / "ngram.pkl").open("rb") as fh:
@@ -382,7 +385,7 @@ def transfer_stage(stages: Stages, p: Prepared, bert_label: Callable, bert_key: 
                             source=ts.source)
         return {"counts": ts.counts, "teacher_weight": ngram.weight}
 
-    folder, record = stages.run("transfer", config_hash(bert_key, ngram.key, tc, len(pool)), asdict(tc), build)
+    folder, record = stages.run(StageName.TRANSFER, config_hash(bert_key, ngram.key, tc, len(pool)), asdict(tc), build)
     saved = np.load(folder / "soft_targets.npz")
     texts = json.loads((folder / "texts.json").read_text("utf-8"))
     return Transfer(texts, saved["y"], saved["logits"], Stage.identity(record), record)
@@ -462,7 +465,7 @@ def student_stage(stages: Stages, p: Prepared, transfer: Transfer, cfg: Pipeline
         return {"training": result.history, "distillation": {"alpha": result.alpha, "tried": result.tried},
                 "metrics": classification_metrics(p.val.y, probs, p.labels, "validation"), **extra}
 
-    folder, record = stages.run("student", config_hash(transfer.key, cfg.student, cfg.distill, val is not None),
+    folder, record = stages.run(StageName.STUDENT, config_hash(transfer.key, cfg.student, cfg.distill, val is not None),
                                 {"student": asdict(cfg.student), "distill": asdict(cfg.distill)}, build)
     if "student" not in stages.ran:
         model.load_weights(str(folder / "weights")).expect_partial()
@@ -506,7 +509,7 @@ def core_manifest(p: Prepared, cfg: PipelineConfig, name: str, architecture: str
         "teacher": {**p.source.card(), "reason": p.reason},
         "versions": versions(),
         "licenses": {"model": f"trained from {p.source.name} ({p.source.license or 'see the teacher'})",
-                     "data": "as the training data's own licence"},
+                     "data": None},  # not known here: the card says "not recorded"
     }
 
 
@@ -534,6 +537,9 @@ def train(data_path, out_path, cfg: PipelineConfig = PipelineConfig(), work=None
     dist = distribute.choose(os.environ.get("TEXTSORT_DISTRIBUTE", "auto"))  # before any other TensorFlow op
     out, data_path = Path(out_path), Path(data_path)
     check_out(out, (data_path, test_path), force)
+    check_size(cfg.ship.size)
+    if student_rung(cfg.ship.size) is TINY:
+        cfg = replace(cfg, student=cfg.tiny_student)
     work = Path(work) if work else Path("runs") / (name or out.stem)
     if dist is not None and not dist.chief:
         work = work / f"worker-{dist.task}"  # its own records; the chief's folder holds the run
@@ -541,7 +547,7 @@ def train(data_path, out_path, cfg: PipelineConfig = PipelineConfig(), work=None
     p = prepare_data(stages, data_path, cfg, test_path, unlabelled)
     name = name or default_name(data_path, language(p, cfg))
     few = p.data.cross_validated
-    progress.emit("plan", stages=planned_stages(cfg, few), few_labels=few)
+    progress.emit(Event.PLAN, stages=planned_stages(cfg, few), few_labels=few)
     if few:  # the n-gram half is the few-label teacher's own (trained on the pool), not the ngram stage's
         cfg = replace(cfg, ngram=replace(cfg.ngram, enabled=False))
         if not cfg.fewshot.student_alternatives:
@@ -556,7 +562,7 @@ def train(data_path, out_path, cfg: PipelineConfig = PipelineConfig(), work=None
     made = "with a logistic-regression head" if few else "fine-tuned"
     if cfg.quant.teacher_candidate:
         bert_int8 = export_candidate(
-            stages, "teacher_int8", teacher.key, lambda: float32_teacher(teacher, p, cfg),
+            stages, ACCURATE, teacher.key, lambda: float32_teacher(teacher, p, cfg),
             None if few else teacher.val_probs, p, cfg,
             core_manifest(p, cfg, name, f"{p.source.name} {made} (BERT, {p.source.config.num_hidden_layers} "
                                         f"layers x {p.source.config.hidden_size})",
@@ -581,7 +587,7 @@ def train(data_path, out_path, cfg: PipelineConfig = PipelineConfig(), work=None
     student = student_stage(stages, p, transfer, cfg, agreement_set)
     student_val = student.record["metrics"]
     small = export_candidate(
-        stages, "student_int8", student.key, lambda: student.model, None, p, cfg,
+        stages, student_rung(cfg.ship.size), student.key, lambda: student.model, None, p, cfg,
         core_manifest(p, cfg, name, student_architecture(cfg),
                       f"Classifies text as {', '.join(p.labels)} ({p.source.name} and an n-gram model distilled "
                       f"into a {cfg.student.arch.upper()}, {cfg.quant.mode})"),
@@ -623,7 +629,7 @@ def shipped_estimate(teacher: Teacher, chosen: Candidate, agreement_set) -> dict
     from modelprep.candidates import timed_probs
 
     out = dict(teacher.record["estimate"])
-    if agreement_set is not None and chosen.role == "small":
+    if agreement_set is not None and chosen.rung.student:
         probs, _ = timed_probs(chosen.classifier, agreement_set)
         out["shipped_agrees_with_teacher"] = round(float(np.mean(probs.argmax(1) == agreement_set.y)), 4)
         out["agreement_texts"] = int(len(agreement_set.y))

@@ -1,12 +1,7 @@
 """What a training run will do, before it starts: `textsort-prep preview DATA --json`.
 
-Prints JSON lines as each part is known (the app shows them as they come):
-  {"event": "data", "labels": {label: texts}, "cleaning": {...}, "split": {...}, "warnings": [...]}
-  {"event": "unlabelled", "offered": n, "read": n, "used": n, "skipped": {...}, ...}   # with --unlabelled
-  {"event": "teacher", "name": N, "reason": R}
-  {"event": "estimate", "seconds": S, "parts": {...}, "s_per_step": {...}}
-  {"event": "problem", "message": M}      # textsort-prep train would refuse this
-  {"event": "end", "ok": bool}
+Prints JSON lines as each part is known (the app shows them as they come): the preview
+events of `textsort.protocol`.
 Data checks need no TensorFlow; the teacher and the estimate need the training extra.
 """
 from __future__ import annotations
@@ -14,18 +9,14 @@ from __future__ import annotations
 import sys
 from collections import Counter
 
-
-def _emit(out, event: str, **fields) -> None:
-    from modelprep.progress import json_line
-
-    out.write(json_line({"event": event, **fields}))
-    out.flush()
+from modelprep.progress import write
+from textsort.protocol import Event
 
 
 def refuse(out, message: str) -> bool:
     """The preview's verdict that training would be refused: the problem, then the end."""
-    _emit(out, "problem", message=message)
-    _emit(out, "end", ok=False)
+    write(out, Event.PROBLEM, message=message)
+    write(out, Event.END, ok=False)
     return False
 
 
@@ -42,7 +33,7 @@ def preview(data, test, cfg, measure: bool = True, out=None, unlabelled=None) ->
         return refuse(out, str(e))
     summary = prepared.summary
     counts = Counter(prepared.labels[i] for i in list(prepared.train.y) + list(prepared.val.y))
-    _emit(out, "data", labels={label: counts[label] for label in prepared.labels}, cleaning=summary["counts"],
+    write(out, Event.DATA, labels={label: counts[label] for label in prepared.labels}, cleaning=summary["counts"],
           split=summary["split"], warnings=summary["warnings"],
           test=(summary["test"] or {}).get("counts"))
     missing = training_missing()
@@ -59,12 +50,12 @@ def preview(data, test, cfg, measure: bool = True, out=None, unlabelled=None) ->
             pool, pool_summary = read_pool(unlabelled, prepared, cfg)
         except ValueError as e:
             return refuse(out, str(e))
-        _emit(out, "unlabelled", **pool_summary)
+        write(out, Event.UNLABELLED, **pool_summary)
     try:
         source, reason = teacher_for(prepared, cfg, pool)
     except TeacherError as e:
         return refuse(out, str(e))
-    _emit(out, "teacher", name=source.name, reason=reason)
+    write(out, Event.TEACHER, name=source.name, reason=reason)
     if measure:
         from modelprep.estimate import estimate_seconds, step_seconds
         from textsort.encoding import TextEncoder, TokenizerSpec
@@ -75,8 +66,8 @@ def preview(data, test, cfg, measure: bool = True, out=None, unlabelled=None) ->
             prepared.train.texts[:500], first_window_only=True)
         length = max(8, round(sum(len(w) for w in windows) / max(len(windows), 1)))
         steps = step_seconds(source, len(prepared.labels), cfg, length)
-        _emit(out, "estimate", **estimate_seconds(len(prepared.train), len(prepared.val), cfg, steps,
+        write(out, Event.ESTIMATE, **estimate_seconds(len(prepared.train), len(prepared.val), cfg, steps,
                                                    few=prepared.cross_validated, n_pool=len(pool)),
               window_tokens=length)
-    _emit(out, "end", ok=True)
+    write(out, Event.END, ok=True)
     return True

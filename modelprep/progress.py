@@ -1,16 +1,8 @@
 """Machine-readable progress: `textsort-prep train --progress-json` writes one JSON object
 per line to stdout (the log stays on stderr). The app runs textsort-prep in a subprocess
-and draws its stage list and validation curve from these lines
-(textsort.gui.training reads them; docs/modelprep.md lists them).
-
-Every event has "event" and "t" (seconds since the run started):
-  {"event": "plan", "stages": [S, ...], "few_labels": bool}   (once, after the data stage)
-  {"event": "stage", "stage": S, "state": "start" | "done" | "reused", "seconds": x}
-  {"event": "step", "stage": S, "what": W, "step": i, "total": n, "eta_s": x, "loss": x}
-  {"event": "eval", "stage": S, "epoch": e, "loss": x, "val_macro_f1": x}
-  {"event": "done", "bundle": PATH, "validation_accuracy": x}
-  {"event": "error", "message": M}
-  {"event": "cancelled"}
+and draws its stage list and validation curve from these lines (textsort.training reads
+them). The events and their fields are `textsort.protocol`'s; this is their one writer
+(`write` for the preview's lines, `emit` for a run's).
 Step events come at most every `STEP_INTERVAL_S` seconds per stage, plus each last step.
 
 Cancelling (`request_cancel`, the app's SIGTERM): a signal handler must not raise into
@@ -21,9 +13,10 @@ outright, with the "cancelled" event first: finished stages are on disk either w
 """
 from __future__ import annotations
 
-import json
 import sys
 import time
+
+from textsort.protocol import Event, State, json_line
 
 STEP_INTERVAL_S = 0.25
 CANCEL_GRACE_S = 20.0
@@ -46,7 +39,7 @@ def request_cancel(exit_code: int = 130) -> None:
     _cancel["asked"] = True
 
     def hard_stop():
-        emit("cancelled")
+        emit(Event.CANCELLED)
         print("textsort-prep: interrupted; finished stages are kept in the work folder", file=sys.stderr, flush=True)
         os._exit(exit_code)
 
@@ -86,27 +79,26 @@ def enabled() -> bool:
     return _stream is not None
 
 
-def json_line(record: dict) -> str:
-    """One JSON line, ASCII only: a file or label name that is not valid UTF-8 (a lone
-    surrogate escape) still writes under any PYTHONIOENCODING, and JSON readers restore it."""
-    return json.dumps(record, ensure_ascii=True) + "\n"
+def write(out, event: Event, **fields) -> None:
+    """One event line on `out`, flushed."""
+    out.write(json_line({"event": event, **fields}))
+    out.flush()
 
 
-def emit(event: str, **fields) -> None:
-    if event not in ("cancelled", "error"):
+def emit(event: Event, **fields) -> None:
+    """A run's event (with "t") on the enabled stream; first, a pending cancel stops the run."""
+    if event not in (Event.CANCELLED, Event.ERROR):
         check_cancel()
     if _stream is None:
         return
-    record = {"event": event, "t": round(time.perf_counter() - _t0, 2), **fields}
-    _stream.write(json_line(record))
-    _stream.flush()
+    write(_stream, event, t=round(time.perf_counter() - _t0, 2), **fields)
 
 
-def stage(name: str, state: str, **fields) -> None:
+def stage(name: str, state: State, **fields) -> None:
     global _stage
-    if state == "start":
+    if state == State.START:
         _stage = name
-    emit("stage", stage=name, state=state, **fields)
+    emit(Event.STAGE, stage=name, state=state, **fields)
 
 
 def step(what: str, i: int, total: int, **fields) -> None:
@@ -123,7 +115,7 @@ def step(what: str, i: int, total: int, **fields) -> None:
     _last[key] = now
     t_start, i_start = _started[key]
     eta = (now - t_start) / (i - i_start) * (total - i) if i > i_start else None
-    emit("step", stage=_stage, what=what, step=i, total=total,
+    emit(Event.STEP, stage=_stage, what=what, step=i, total=total,
          **({"eta_s": round(eta, 1)} if eta is not None else {}), **fields)
 
 

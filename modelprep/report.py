@@ -19,7 +19,7 @@ import logging
 from pathlib import Path
 from typing import NamedTuple
 
-from textsort.card import confusion_matrix, escape_markdown, render_card, shipped_metrics  # noqa: F401  (re-exported)
+from textsort.card import confusion_matrix, escape_markdown, render_card  # noqa: F401  (re-exported)
 from textsort.safe_files import create_new, replace_atomically, taken
 
 log = logging.getLogger(__name__)

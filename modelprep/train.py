@@ -21,6 +21,7 @@ from sklearn.metrics import f1_score
 from tqdm.auto import tqdm
 
 from modelprep import progress as progress_json
+from textsort.protocol import Event
 
 from textsort.encoding import aggregate, softmax
 
@@ -41,6 +42,7 @@ class LoopSettings:
     class_weights: bool = False
     temperature: float = 1.0
     alpha: float = 0.0
+    soft_loss: str = "kl"           # "kl": T^2 * KL at temperature T; "mse": squared logit distance
     seed: int = 0
 
     @classmethod
@@ -213,29 +215,40 @@ def _fit_budget(schedule: WarmupLinear, full_plan: int, planned: int, steps: int
     return new
 
 
-def _descend(model, opt, T: float, alpha: float, reduce, ids, mask, yb, soft_b, has_soft_b, ce_b):
+def soft_term(logits, soft, T: float, kind: str):
+    """Per example, how far the student's logits are from the teacher's: `T^2 * KL(teacher_T ||
+    student_T)` ("kl"), or the mean squared difference of the centred logits ("mse", logit
+    matching as in Tang et al. 2019; centring drops the constant that softmax ignores)."""
+    if kind == "mse":
+        d = logits - soft
+        d = d - tf.reduce_mean(d, -1, keepdims=True)
+        return tf.reduce_mean(d * d, -1)
+    p_t = tf.nn.softmax(soft / T)
+    return T * T * tf.reduce_sum(p_t * (tf.math.log(p_t + 1e-9) - tf.nn.log_softmax(logits / T)), -1)
+
+
+def _descend(model, opt, T: float, alpha: float, kind: str, reduce, ids, mask, yb, soft_b, has_soft_b, ce_b):
     """One gradient step on one batch. Per example: the (class-weighted) cross-entropy plus,
-    for rows with soft targets, alpha * T^2 * KL(teacher || student) at temperature T;
-    `reduce` turns those into the loss (the mean, or a replica's share of a global sum)."""
+    for rows with soft targets, alpha * `soft_term`; `reduce` turns those into the loss (the
+    mean, or a replica's share of a global sum)."""
     with tf.GradientTape() as tape:
         logits = model({"input_ids": ids, "attention_mask": mask}, training=True)
         ce = tf.nn.sparse_softmax_cross_entropy_with_logits(yb, logits) * ce_b
-        p_t = tf.nn.softmax(soft_b / T)
-        kl = tf.reduce_sum(p_t * (tf.math.log(p_t + 1e-9) - tf.nn.log_softmax(logits / T)), -1)
-        loss = reduce(ce + alpha * T * T * kl * has_soft_b)
+        soft = soft_term(logits, soft_b, T, kind)
+        loss = reduce(ce + alpha * soft * has_soft_b)
     grads = tape.gradient(loss, model.trainable_variables)
     opt.apply_gradients(zip(grads, model.trainable_variables))
     return loss
 
 
-def _distributed_step(model, opt, dist, T: float, alpha: float, global_batch: float):
+def _distributed_step(model, opt, dist, T: float, alpha: float, kind: str, global_batch: float):
     """One global step under `dist.strategy`: `parts` holds this worker's batch for each
     of its replicas; each replica's loss is its sum over the global batch (so the summed
     gradients are the global mean); returns the global loss."""
     strategy = dist.strategy
 
     def replica_step(*batch):  # apply_gradients all-reduces across replicas
-        return _descend(model, opt, T, alpha, lambda per_example: tf.reduce_sum(per_example) / global_batch, *batch)
+        return _descend(model, opt, T, alpha, kind, lambda per_example: tf.reduce_sum(per_example) / global_batch, *batch)
 
     @tf.function(reduce_retracing=True)
     def run(*values):
@@ -286,17 +299,19 @@ def fit(model, train: Examples, val: EvalSet, n_labels: int, s: LoopSettings,
         schedule = WarmupLinear(peak, int(planned * s.warmup_fraction), planned)
         opt = tf_keras.optimizers.AdamW(learning_rate=schedule, weight_decay=s.weight_decay, epsilon=1e-6)
         opt.exclude_from_weight_decay(var_names=["gamma", "beta", "bias"])
-    T, alpha = float(s.temperature), float(s.alpha)
+    T, alpha, kind = float(s.temperature), float(s.alpha), s.soft_loss
+    if kind not in ("kl", "mse"):
+        raise ValueError(f"soft_loss must be 'kl' or 'mse', not {kind!r}")
     global_batch = float(s.batch_size * replicas)
 
     @tf.function(input_signature=[SPEC, SPEC, tf.TensorSpec([None], tf.int32),
                                   tf.TensorSpec([None, n_labels], tf.float32),
                                   tf.TensorSpec([None], tf.float32), tf.TensorSpec([None], tf.float32)])
     def step(ids, mask, yb, soft_b, has_soft_b, ce_b):
-        return _descend(model, opt, T, alpha, tf.reduce_mean, ids, mask, yb, soft_b, has_soft_b, ce_b)
+        return _descend(model, opt, T, alpha, kind, tf.reduce_mean, ids, mask, yb, soft_b, has_soft_b, ce_b)
 
     if dist is not None:
-        step = _distributed_step(model, opt, dist, T, alpha, global_batch)
+        step = _distributed_step(model, opt, dist, T, alpha, kind, global_batch)
 
     log.info("%s: %d examples, %d steps planned, batch %d, on %s", desc, n, planned, s.batch_size, device_name())
     start, steps, history, full_plan, ref = time.perf_counter(), 0, [], planned, (0, 0.0)
@@ -341,7 +356,7 @@ def fit(model, train: Examples, val: EvalSet, n_labels: int, s: LoopSettings,
         history.append({"epoch": epoch + 1, "steps": steps, "loss": float(np.mean(losses)), "val_macro_f1": f1,
                         "elapsed_s": round(time.perf_counter() - start, 1)})
         log.info("%s epoch %d: loss %.4f, validation macro-F1 %.4f", desc, epoch + 1, np.mean(losses), f1)
-        progress_json.emit("eval", what=desc, epoch=epoch + 1, step=steps, loss=round(float(np.mean(losses)), 4),
+        progress_json.emit(Event.EVAL, what=desc, epoch=epoch + 1, step=steps, loss=round(float(np.mean(losses)), 4),
                            val_macro_f1=round(f1, 4))
         if f1 > best_f1:
             best_f1, best_epoch, best_weights, best_probs, stale = f1, epoch + 1, model.get_weights(), probs, 0

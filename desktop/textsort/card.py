@@ -7,11 +7,10 @@ writes beside a bundle and into it all come from here.
   render_card(manifest, bundle_bytes=None, model_bytes=None, mediapipe=None) -> Markdown
   bundle_card(bundle)                  -> the card of a loaded textsort.bundle.Bundle
   card_summary(manifest)               -> a few plain-text lines (name, labels, shipped numbers)
-  shipped_metrics(manifest, split)     -> which metrics are the shipped model's (decided only here)
 
 Only the standard library: no Qt, no matplotlib, no TensorFlow. What a manifest lacks
 is left out (no placeholder rows); hand-written manifests with odd values are shown
-as found, escaped.
+as found, escaped. Which entries are the shipped model's is `textsort.manifest`'s to say.
 """
 from __future__ import annotations
 
@@ -20,53 +19,19 @@ import re
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from textsort.language import LANGUAGE_NAMES
+from textsort.manifest import ACCURATE, SIZES, data_licence, rung, shipped_metrics, shipped_rung
 
-# manifest["shipped"] (the candidate's role) -> the key of its metrics; "<key>_test" holds
-# its numbers on the test file. Bundles without "shipped" ship the small student.
-SHIPPED_KEYS = {"small": "student_int8", "accurate": "bert_int8"}
-ROLE_NAMES = {"small": "small: the distilled student", "accurate": "accurate: the fine-tuned teacher, int8"}
 LANGUAGES = {**LANGUAGE_NAMES, "multi": "several languages"}
 AGREEMENT_NAMES = {"keras_litert_top1": "the app (LiteRT) picks the same label as the trained model (Keras)"}
-# what modelprep wrote when it knew nothing about the data's licence
-DATA_LICENCE_UNKNOWN = ("as the training data's own licence",)
 DROPPED = (("empty_dropped", "empty"), ("duplicates_dropped", "duplicates"),
            ("conflicting_dropped", "with conflicting labels"))
 
 
-# ---------------------------------------------------------------- which numbers are the shipped model's
-
-def shipped_role(manifest) -> str | None:
-    """'small' or 'accurate' (None for a role this version does not know)."""
-    role = manifest.get("shipped") if isinstance(manifest, dict) else None
-    role = role or "small"
-    return role if isinstance(role, str) and role in SHIPPED_KEYS else None
-
-
-def shipped_metrics(manifest, split: str | None = None) -> tuple[str, dict] | None:
-    """(metrics key, metrics) of the model the bundle ships, or None when not recorded.
-
-    The shipped model is manifest["shipped"]: "small" (the int8 student, metrics
-    "student_int8") or "accurate" (`--size accurate`: the int8 fine-tuned teacher,
-    "bert_int8"); bundles from before candidates existed ship the small student.
-    split: "test" (the "<key>_test" entry), "validation" (the bare key), or None: the
-    test numbers where there are some, else validation. Never another model's numbers.
-    """
-    metrics = manifest.get("metrics") if isinstance(manifest, dict) else None
-    role = shipped_role(manifest)
-    if not isinstance(metrics, dict) or role is None:
-        return None
-    base = SHIPPED_KEYS[role]
-    keys = {"test": (base + "_test",), "validation": (base,), None: (base + "_test", base)}[split]
-    for key in keys:
-        entry = metrics.get(key)
-        if isinstance(entry, dict) and "accuracy" in entry:
-            return key, entry
-    return None
-
+# ---------------------------------------------------------------- the shipped model's entries
 
 def _shipped_candidate(m: dict) -> dict:
-    role = shipped_role(m)
-    return next((c for c in _candidates(m) if c.get("role") == role), {})
+    r = shipped_rung(m)
+    return next((c for c in _candidates(m) if r and c.get("role") == r.role), {})
 
 
 def _candidates(m: dict) -> list[dict]:
@@ -173,8 +138,8 @@ def _metric_rows(m: dict) -> list[tuple[str, str, dict, bool]]:
     teacher, the n-gram model, the other candidate and the float32 models; test before validation."""
     metrics = m.get("metrics") if isinstance(m.get("metrics"), dict) else {}
     names = _model_names(m)
-    role = shipped_role(m)
-    shipped_base = SHIPPED_KEYS.get(role) if role else None
+    r = shipped_rung(m)
+    shipped_base = r.metrics_key if r else None
     bases = [shipped_base] if shipped_base else []
     bases += [b for b in ("teacher", "ngram", "student_int8", "bert_int8", "bert", "student_fp32") if b not in bases]
     known = {b + s for b in bases for s in ("_test", "")}
@@ -398,17 +363,18 @@ def _candidates_section(m: dict) -> list[str]:
     cands = _candidates(m)
     if not cands:
         return []
-    role = shipped_role(m)
+    r = shipped_rung(m)
     with_test = any(isinstance(c.get("test"), dict) for c in cands)
     header = ["Model", "Bundle", "ms per text", "Validation accuracy", "Validation macro-F1"]
     header += ["Test accuracy", "Test macro-F1"] if with_test else []
     header += ["Int8 check"]
     rows = []
     for c in cands:
-        name = _md(ROLE_NAMES.get(str(c.get("role")), c.get("role", "?")))
+        known = rung(c.get("role"))
+        name = _md(known.title if known else c.get("role", "?"))
         val = c.get("validation") if isinstance(c.get("validation"), dict) else {}
         test = c.get("test") if isinstance(c.get("test"), dict) else {}
-        row = [f"**{name} (shipped)**" if c.get("role") == role else name,
+        row = [f"**{name} (shipped)**" if r and c.get("role") == r.role else name,
                human_size(c["bytes"]) if _is_number(c.get("bytes")) else "",
                f"{c['ms_per_text']:.2f}" if _is_number(c.get("ms_per_text")) else "",
                _pct(val["accuracy"]) if "accuracy" in val else "", _pct(val["macro_f1"]) if "macro_f1" in val else ""]
@@ -418,8 +384,8 @@ def _candidates_section(m: dict) -> list[str]:
         row.append("" if "guard_passed" not in c else "passed" if c["guard_passed"] else "failed")
         rows.append(row)
     return ["", "### The models it was chosen from",
-            ("Each was converted to int8 and checked with the app's own runtime. `textsort-prep train --size "
-             "small|accurate` (or `--max-size MB`, `--max-ms MS`) picks one; ms per text is model time on the "
+            (f"Each was converted to int8 and checked with the app's own runtime. `textsort-prep train --size "
+             f"{'|'.join(SIZES)}` (or `--max-size MB`, `--max-ms MS`) picks one; ms per text is model time on the "
              "training machine, every window of the validation texts."), "",
             *_table(header, rows, "lrrrrrrl")]
 
@@ -474,7 +440,7 @@ def _teacher_lines(m: dict) -> list[str]:
         out.append(f"- **Teacher's labels:** {ens['bert_weight']:g} × the fine-tuned {name} + "
                    f"{1 - ens['bert_weight']:g} × a TF-IDF n-gram model{how}, weight chosen on the validation texts")
     dist = m.get("distillation") if isinstance(m.get("distillation"), dict) else {}
-    if dist.get("alpha") is not None and shipped_role(m) == "small":
+    if dist.get("alpha") is not None and (shipped_rung(m) or ACCURATE).student:
         tried = [d for d in dist.get("tried") or [] if isinstance(d, dict) and _is_number(d.get("val_macro_f1"))]
         more = (" (validation macro-F1 of each tried: "
                 + ", ".join(f"{_value(d.get('alpha'))}: {_pct(d['val_macro_f1'])}" for d in tried) + ")") if tried else ""
@@ -544,8 +510,8 @@ def _licence_lines(m: dict) -> list[str]:
     out = []
     if lic.get("model"):
         out.append(f"- **Model licence:** {_md(lic['model'])}")
-    data = lic.get("data")
-    if data and str(data).strip() not in DATA_LICENCE_UNKNOWN:
+    data = data_licence(m)
+    if data:
         out.append(f"- **Training data licence:** {_md(data)}")
     elif m.get("data") or "data" in lic:
         out.append("- **Training data licence:** not recorded")

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from textsort.assets import asset_dirs, asset_home
 from textsort.bundle import SUFFIX, BundleError
+from textsort.manifest import shipped_metrics
 
 MODELS_ENV = "TEXTSORT_MODELS"
 MODEL_ENV = "TEXTSORT_MODEL"
@@ -71,7 +72,7 @@ class ModelCard:
     description: str = ""
     language: str = ""
     labels: list[str] = field(default_factory=list)
-    metrics: dict = field(default_factory=dict)  # the shipped model's metrics (textsort.card.shipped_metrics)
+    metrics: dict = field(default_factory=dict)  # the shipped model's metrics (textsort.manifest.shipped_metrics)
     metrics_key: str = ""  # which manifest "metrics" entry that is: student_int8_test, bert_int8_test, ...
     size: int = 0
     summary: str = ""  # textsort.card.card_summary: a few plain-text lines
@@ -81,7 +82,7 @@ class ModelCard:
 def model_card(path: str | os.PathLike) -> ModelCard:
     """Validate a bundle and summarise its manifest; never raises for a bad bundle."""
     from textsort.bundle import load_bundle
-    from textsort.card import card_summary, shipped_metrics
+    from textsort.card import card_summary
 
     path = Path(path)
     card = ModelCard(path=path, size=path.stat().st_size if path.is_file() else 0)

@@ -1,34 +1,36 @@
 """Training from the app, without Qt and without TensorFlow in this process: the command
 lines that run `textsort-prep` (modelprep.cli) in a subprocess, and the state built from
-the JSON lines it prints (modelprep.progress, modelprep.preview). The Train window
+the JSON lines it prints (textsort.protocol). The Train window
 (textsort.gui.train_window) runs the commands and draws this state.
 """
 from __future__ import annotations
 
 import hashlib
 import importlib.util
-import json
 import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from textsort.protocol import Event, StageName, State
+
 # The pipeline's stages in order, with the words the app shows.
-STAGES = (
-    ("data", "Read and clean the data"),
-    ("teacher", "Fine-tune the teacher"),
-    ("teacher_int8", "Teacher as int8"),
-    ("teacher_int8_verify", "Check the int8 teacher"),
-    ("ngram", "N-gram model"),
-    ("transfer", "Teacher labels the transfer set"),
-    ("student", "Distill the student"),
-    ("student_int8", "Export the int8 student"),
-    ("student_int8_verify", "Guard: int8 accuracy check"),
-)
+TITLES = {
+    StageName.DATA: "Read and clean the data",
+    StageName.TEACHER: "Fine-tune the teacher",
+    StageName.TEACHER_INT8: "Teacher as int8",
+    StageName.TEACHER_INT8_VERIFY: "Check the int8 teacher",
+    StageName.NGRAM: "N-gram model",
+    StageName.TRANSFER: "Teacher labels the transfer set",
+    StageName.STUDENT: "Distill the student",
+    StageName.STUDENT_INT8: "Export the int8 student",
+    StageName.STUDENT_INT8_VERIFY: "Guard: int8 accuracy check",
+}
+STAGES = tuple((name, TITLES[name]) for name in StageName)
 # What changes when the labelled set is small enough to be cross-validated (the "plan" event).
 FEW_LABEL_TITLES = {
-    "teacher": "Few labels: encoder + head, taught by the unlabelled texts",
-    "transfer": "Teacher labels the unlabelled texts",
+    StageName.TEACHER: "Few labels: encoder + head, taught by the unlabelled texts",
+    StageName.TRANSFER: "Teacher labels the unlabelled texts",
 }
 TRAINING_MODULES = ("tensorflow", "tf_keras", "safetensors", "sklearn")  # the `train` extra's imports
 
@@ -136,19 +138,19 @@ class Preview:
 
     def apply(self, event: dict) -> None:
         kind = event.get("event")
-        if kind == "data":
+        if kind == Event.DATA:
             self.labels, self.cleaning = dict(event.get("labels") or {}), dict(event.get("cleaning") or {})
             self.split, self.warnings = dict(event.get("split") or {}), list(event.get("warnings") or [])
             self.test = event.get("test") if isinstance(event.get("test"), dict) else None
-        elif kind == "unlabelled":
+        elif kind == Event.UNLABELLED:
             self.unlabelled = {k: v for k, v in event.items() if k not in ("event", "t")}
-        elif kind == "teacher":
+        elif kind == Event.TEACHER:
             self.teacher, self.reason = event.get("name"), event.get("reason")
-        elif kind == "estimate":
+        elif kind == Event.ESTIMATE:
             self.estimate_s = int(event.get("seconds") or 0)
-        elif kind == "problem":
+        elif kind == Event.PROBLEM:
             self.problems.append(str(event.get("message")))
-        elif kind == "end":
+        elif kind == Event.END:
             self.finished, self.ok = True, bool(event.get("ok")) and not self.problems
 
 
@@ -183,37 +185,26 @@ class RunState:
 
     def apply(self, event: dict) -> None:
         kind = event.get("event")
-        if kind == "plan" and isinstance(event.get("stages"), list):
+        if kind == Event.PLAN and isinstance(event.get("stages"), list):
             self.plan([str(n) for n in event["stages"]], bool(event.get("few_labels")))
-        elif kind == "stage":
+        elif kind == Event.STAGE:
             s = self.stage(str(event.get("stage")))
-            s.state = {"start": "running"}.get(event.get("state"), str(event.get("state")))
+            s.state = {State.START: "running"}.get(event.get("state"), str(event.get("state")))
             if event.get("seconds") is not None:
                 s.seconds = float(event["seconds"])
-            if s.state in ("done", "reused") and s.total:
+            if s.state in (State.DONE, State.REUSED) and s.total:
                 s.step = s.total
-        elif kind == "step" and event.get("stage"):
+        elif kind == Event.STEP and event.get("stage"):
             s = self.stage(str(event["stage"]))
             s.step, s.total, s.what = int(event.get("step", 0)), int(event.get("total", 0)), str(event.get("what", ""))
             s.eta_s, s.loss = event.get("eta_s"), event.get("loss", s.loss)
-        elif kind == "eval":
+        elif kind == Event.EVAL:
             self.curve.append((str(event.get("what", "")), int(event.get("epoch", 0)),
                                float(event.get("val_macro_f1", 0.0))))
-        elif kind == "done":
+        elif kind == Event.DONE:
             self.bundle, self.validation_accuracy = event.get("bundle"), event.get("validation_accuracy")
-        elif kind == "error":
+        elif kind == Event.ERROR:
             self.error = str(event.get("message"))
-        elif kind == "cancelled":
+        elif kind == Event.CANCELLED:
             self.cancelled = True
 
-
-def parse_line(line: str) -> dict | None:
-    """One JSON event, or None for anything else (a stray print, a partial line)."""
-    line = line.strip()
-    if not line.startswith("{"):
-        return None
-    try:
-        event = json.loads(line)
-    except ValueError:
-        return None
-    return event if isinstance(event, dict) and "event" in event else None

@@ -6,19 +6,22 @@ import pytest
 
 from modelprep.candidates import Candidate, choose
 from modelprep.config import ShipConfig
+from textsort.manifest import rung
 
 
 def cand(role, mb, ms, acc, passed=True):
-    return Candidate(role=role, stage=role, key="", model_bytes=b"", manifest={}, classifier=None,
+    return Candidate(rung=rung(role), key="", model_bytes=b"", manifest={}, classifier=None,
                      bundle_bytes=int(mb * 1e6), ms_per_text=ms, val_probs=None,
                      val_metrics={"accuracy": acc}, guard={"passed": passed, "overridden": False})
 
 
-SMALL, BIG = cand("small", 3.4, 0.03, 0.90), cand("accurate", 23.0, 2.5, 0.92)
+SMALL, BIG = cand("default", 3.4, 0.03, 0.90), cand("accurate", 23.0, 2.5, 0.92)
 
 
 def test_default_ships_the_small_student():
     assert choose([SMALL, BIG], ShipConfig()) is SMALL
+    tiny = cand("tiny", 1.7, 0.02, 0.88)
+    assert choose([tiny, BIG], ShipConfig(size="tiny")) is tiny  # the student trained for --size tiny
 
 
 def test_accurate_ships_the_best_validation_accuracy():
@@ -33,7 +36,7 @@ def test_budgets_pick_the_most_accurate_that_fits():
     assert choose([SMALL, BIG], ShipConfig(max_mb=30)) is BIG
     assert choose([SMALL, BIG], ShipConfig(max_mb=5)) is SMALL
     assert choose([SMALL, BIG], ShipConfig(max_ms=0.05)) is SMALL
-    with pytest.raises(ValueError, match=r"no verified model fits.*small: 3.40 MB"):
+    with pytest.raises(ValueError, match=r"no verified model fits.*default: 3.40 MB"):
         choose([SMALL, BIG], ShipConfig(max_mb=1))
     with pytest.raises(ValueError, match="size must be"):
         choose([SMALL], ShipConfig(size="huge"))

@@ -145,7 +145,7 @@ def test_few_labels_are_cross_validated_and_use_the_pool(few_run):
     assert 0 <= est["shipped_agrees_with_teacher"] <= 1 and est["agreement_texts"] == u["held_out_to_stop_the_student"]
     assert m["calibration"]["uncertain_below"] > 0  # never 0 for a small set
     assert m["config"]["ngram"]["enabled"] is False
-    assert "logistic-regression head" in m["description"] or m["shipped"] == "small"
+    assert "logistic-regression head" in m["description"] or m["shipped"] == "default"
 
 
 def test_the_apps_stage_list_is_the_few_label_runs_own(few_run):

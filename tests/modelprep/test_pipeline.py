@@ -67,8 +67,8 @@ def test_manifest_is_complete(trained):
     assert cal["validation_errors"] == round((1 - m["metrics"]["student_int8"]["accuracy"]) * cal["n"])
     assert m["metrics"]["agreement"]["keras_litert_top1"] >= 0.995
     assert set(m["timings_s"]) >= {"data", "teacher", "teacher_int8", "ngram", "transfer", "student", "student_int8"}
-    # the size ladder: both candidates verified and measured; the small student is shipped by default
-    assert [c["role"] for c in m["candidates"]] == ["small", "accurate"] and m["shipped"] == "small"
+    # the size ladder: both candidates verified and measured; the default student is shipped by default
+    assert [c["role"] for c in m["candidates"]] == ["default", "accurate"] and m["shipped"] == "default"
     small, accurate = m["candidates"]
     assert small["model_bytes"] == m["files"]["model.tflite"]["bytes"] != accurate["model_bytes"]
     assert all(c["ms_per_text"] > 0 and c["guard_passed"] and c["test"]["n"] == 90 for c in m["candidates"])
@@ -156,6 +156,18 @@ def test_size_ladder_ships_the_accurate_model_when_asked(trained, tmp_path):
     run, _ = _rerun(trained, tmp_path, ship={"max_mb": 1e-3})
     with pytest.raises(ValueError, match="no verified model fits"):
         run()
+
+
+def test_size_tiny_trains_and_ships_the_tiny_student(trained, tmp_path):
+    run, _ = _rerun(trained, tmp_path, ship={"size": "tiny"}, tiny_student={"embed_dim": 8, "filters": 8},
+                    quant={"allow_failed_guard": True})
+    result = run()
+    assert result.stages_run == ["student", "student_int8"]  # only the student differs
+    m = result.manifest
+    assert m["shipped"] == "tiny" and [c["role"] for c in m["candidates"]] == ["tiny", "accurate"]
+    assert (m["config"]["student"]["embed_dim"], m["config"]["student"]["filters"]) == (8, 8)
+    default = trained["result"].manifest["candidates"][0]
+    assert m["candidates"][0]["model_bytes"] < default["model_bytes"]
 
 
 def test_default_name(tmp_path):

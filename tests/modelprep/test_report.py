@@ -8,6 +8,7 @@ from modelprep import report
 from modelprep.report import write_report
 from textsort.bundle import load_bundle
 from textsort.card import render_card
+from textsort.manifest import shipped_metrics
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 SMS = Path(__file__).resolve().parents[2] / "assets" / "models" / "sms_spam-en.textsort"
@@ -105,7 +106,7 @@ def test_shipped_accurate_report_uses_the_int8_teacher(tmp_path):
     m["metrics"]["bert_int8_test"] = metrics(m["labels"], "test", 40, 0.99)
     m["metrics"]["bert_int8_test"]["confusion_matrix"] = [[9, 0], [2, 8]]
     m["shipped"] = "accurate"
-    assert report.shipped_metrics(m)[0] == "bert_int8_test"
+    assert shipped_metrics(m)[0] == "bert_int8_test"
     md = write_report_card(m, tmp_path / "A.md")
     assert "| **all-MiniLM-L6-v2 fine-tuned, int8 (shipped)** | test (40 texts) | 99.0% | 97.5% |" in md
     assert "| **ham** | **9** | 0 |" in md and "| Student, int8 | test (40 texts) | 95.5% |" in md

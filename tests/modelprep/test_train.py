@@ -7,7 +7,7 @@ import pytest
 from modelprep.config import StudentConfig
 from modelprep.student import build_student
 from modelprep.train import (EvalSet, Examples, LoopSettings, WarmupLinear, _ce_weights, bucketed_batches, fit,
-                             pad_batch, predict_texts)
+                             pad_batch, predict_texts, soft_term)
 
 
 def test_bucketed_batches_cover_everything_once_with_little_padding():
@@ -55,8 +55,9 @@ def _toy(n, rng):
     return windows, np.array(y)
 
 
-def test_distillation_learns_from_soft_targets_alone():
-    """No hard labels at all (y = -1): the student must learn the teacher's rule from KL."""
+@pytest.mark.parametrize("soft_loss", ["kl", "mse"])
+def test_distillation_learns_from_soft_targets_alone(soft_loss):
+    """No hard labels at all (y = -1): the student must learn the teacher's rule from its logits."""
     rng = np.random.default_rng(0)
     windows, truth = _toy(600, rng)
     teacher_logits = np.where(truth[:, None] == 1, [-3.0, 3.0], [3.0, -3.0]).astype(np.float32)
@@ -67,11 +68,32 @@ def test_distillation_learns_from_soft_targets_alone():
     tf_keras.utils.set_random_seed(0)
     cfg = StudentConfig(embed_dim=16, filters=16, dropout=0.0)
     model = build_student(25, 2, cfg)
-    s = LoopSettings(batch_size=32, learning_rate=1e-2, epochs=4, patience=4, temperature=2.0, alpha=1.0)
+    s = LoopSettings(batch_size=32, learning_rate=1e-2, epochs=4, patience=4, temperature=2.0, alpha=1.0,
+                     soft_loss=soft_loss)
     history, probs = fit(model, Examples(windows, np.full(600, -1), teacher_logits), val, 2, s, desc="kd")
     assert (probs.argmax(1) == val_y).mean() > 0.9
     assert history["best_val_macro_f1"] > 0.9 and len(history["history"]) >= 1
     assert np.allclose(predict_texts(model, val), probs, atol=1e-5)  # best weights restored
+
+
+def test_soft_term_is_zero_only_where_the_student_matches_the_teacher():
+    teacher = np.array([[2.0, -1.0, 0.5]], np.float32)
+    for kind in ("kl", "mse"):
+        assert float(soft_term(teacher, teacher, 2.0, kind)[0]) == pytest.approx(0.0, abs=1e-6)
+        assert float(soft_term(teacher + np.float32([[1.0, 0.0, 0.0]]), teacher, 2.0, kind)[0]) > 0.01
+    # a constant shift changes no probability: neither loss sees it
+    assert float(soft_term(teacher + np.float32(5.0), teacher, 2.0, "mse")[0]) == pytest.approx(0.0, abs=1e-5)
+    assert float(soft_term(teacher + np.float32(5.0), teacher, 2.0, "kl")[0]) == pytest.approx(0.0, abs=1e-5)
+    # mse: the mean squared difference of the centred logits
+    assert float(soft_term(np.zeros((1, 2), np.float32), np.array([[1.0, -1.0]], np.float32), 1.0, "mse")[0]) == pytest.approx(1.0)
+
+
+def test_unknown_soft_loss_is_refused():
+    rng = np.random.default_rng(0)
+    windows, y = _toy(20, rng)
+    s = LoopSettings(batch_size=8, learning_rate=1e-3, epochs=1, soft_loss="cosine")
+    with pytest.raises(ValueError, match="soft_loss"):
+        fit(build_student(25, 2, StudentConfig(embed_dim=8, filters=8)), Examples(windows, y), EvalSet(windows, np.arange(20), y), 2, s)
 
 
 def test_step_cap_and_early_stopping():
@@ -117,9 +139,9 @@ def test_loop_settings_take_the_shared_fields_of_a_stage_config():
 
     d = LoopSettings.of(DistillConfig(epochs=3, temperature=4.0), alpha=0.3, class_weights=False, max_steps=None)
     assert (d.epochs, d.temperature, d.alpha, d.batch_size) == (3, 4.0, 0.3, DistillConfig().batch_size)
-    t = LoopSettings.of(TeacherConfig(max_steps=7), temperature=1.0, alpha=0.0)
+    t = LoopSettings.of(TeacherConfig(max_steps=7), temperature=1.0, alpha=0.0, soft_loss="kl")
     assert t.max_steps == 7 and t.class_weights and t.alpha == 0.0
-    with pytest.raises(TypeError, match="alpha, temperature"):  # nothing falls back to a default quietly
+    with pytest.raises(TypeError, match="alpha, soft_loss, temperature"):  # nothing falls back to a default quietly
         LoopSettings.of(TeacherConfig())
 
 

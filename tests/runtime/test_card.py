@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from textsort.bundle import load_bundle, write_bundle
-from textsort.card import bundle_card, card_summary, human_size, render_card, shipped_metrics
+from textsort.card import bundle_card, card_summary, human_size, render_card
+from textsort.manifest import shipped_metrics
 
 REPO = Path(__file__).resolve().parents[2]
 BUNDLED = sorted((REPO / "assets" / "models").glob("*.textsort"))

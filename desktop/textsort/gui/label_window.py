@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (QHBoxLayout, QInputDialog, QLabel, QListWidget, Q
 
 from textsort import training
 from textsort.labelling import LabelSession, LabelsError, data_home
+from textsort.protocol import Event
 from textsort.gui.dialogs import choose_unsorted_texts
 from textsort.gui.drop_zone import TakesDroppedPath
 from textsort.gui.explanation_view import ExplanationView
@@ -201,7 +202,7 @@ class LabelWindow(TakesDroppedPath, QWidget):
         self._draw_model_status()
 
     def _suggested(self, event: dict) -> None:
-        if event.get("event") != "suggest" or self.session is None:
+        if event.get("event") != Event.SUGGEST or self.session is None:
             return
         first = self.suggestion is None
         self.suggestion = event

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QObject, QProcess
 
-from textsort import training
+from textsort import protocol, training
 
 
 def start_prep(parent: QObject, args: list[str], on_event: Callable[[dict], None],
@@ -26,7 +26,7 @@ def start_prep(parent: QObject, args: list[str], on_event: Callable[[dict], None
         *lines, rest = bytes(buffer).split(b"\n")
         buffer[:] = rest
         for line in lines:
-            event = training.parse_line(line.decode("utf-8", "replace"))
+            event = protocol.parse_line(line.decode("utf-8", "replace"))
             if event is not None and current(proc):
                 on_event(event)
 
