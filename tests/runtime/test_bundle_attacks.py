@@ -1,15 +1,19 @@
 """Bundles in MediaPipe's layout that lie: labels in the TFLite metadata that are not the
 manifest's, no metadata at all (the card must not send the user to MediaPipe), and
-probabilities of -inf, which log(max(p, 1e-30)) used to turn into a calm 0.5 / 0.5."""
+probabilities of -inf, which log(max(p, 1e-30)) used to turn into a calm 0.5 / 0.5. And ZIP
+containers that lie: a wrong member count, zip64 markers, members bigger than the manifest says."""
 from __future__ import annotations
 
 import hashlib
 import io
 import json
+import time
 import zipfile
+from pathlib import Path
 
 import pytest
 
+from textsort import bundle as B
 from textsort.bundle import FORMAT, FORMAT_VERSION, BundleError, load_bundle
 from textsort.card import bundle_card
 from textsort.encoding import TokenizerSpec
@@ -112,3 +116,62 @@ def test_minus_infinite_probabilities_for_one_text_are_that_file_s_problem(tmp_p
     (tmp_path / "long.txt").write_text("claim your free prize now", encoding="utf-8")
     (result,) = Session(clf).run([tmp_path / "long.txt"])
     assert result.prediction is None and result.problem == NON_FINITE
+
+
+def _members(path: Path) -> dict[str, bytes]:
+    with zipfile.ZipFile(path) as zf:
+        return {i.filename: zf.read(i) for i in zf.infolist()}
+
+
+def _rezip(path: Path, items) -> Path:
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in items:
+            zf.writestr(name, data)
+    return path
+
+
+# ZIP directory / member-count lies, bombs within the caps
+def test_lying_member_count_refused_before_parsing(tmp_path, monkeypatch):
+    p = _rezip(tmp_path / "lie.textsort", [(f"f{i:05d}", b"") for i in range(3000)])
+    raw = bytearray(p.read_bytes())
+    at = raw.rfind(b"PK\x05\x06")
+    raw[at + 8: at + 12] = (4).to_bytes(2, "little") * 2  # "4 entries"
+    p.write_bytes(bytes(raw))
+    calls = []
+    monkeypatch.setattr(zipfile, "ZipFile", lambda *a, **k: calls.append(a) or pytest.fail("parsed"))
+    t0 = time.perf_counter()
+    with pytest.raises(BundleError, match="ZIP directory"):
+        load_bundle(p)
+    assert time.perf_counter() - t0 < 1 and not calls
+
+
+def test_too_many_entries_counted_after_opening(tmp_path, monkeypatch):
+    p = _rezip(tmp_path / "lie.textsort", [(f"f{i}", b"") for i in range(40)])
+    raw = bytearray(p.read_bytes())
+    at = raw.rfind(b"PK\x05\x06")
+    raw[at + 8: at + 12] = (4).to_bytes(2, "little") * 2
+    p.write_bytes(bytes(raw))
+    with pytest.raises(BundleError, match="40 members"):
+        load_bundle(p)
+
+
+def test_zip64_markers_refused(tmp_path):
+    p = _rezip(tmp_path / "z64.textsort", [("manifest.json", b"{}")])
+    raw = bytearray(p.read_bytes())
+    at = raw.rfind(b"PK\x05\x06")
+    raw[at + 12: at + 16] = b"\xff\xff\xff\xff"
+    p.write_bytes(bytes(raw))
+    with pytest.raises(BundleError, match="zip64"):
+        load_bundle(p)
+
+
+def test_member_size_checked_against_manifest_before_reading(tiny_bundle, tmp_path, monkeypatch):
+    m = _members(tiny_bundle)
+    bomb = b"\0" * (4 * 1024 * 1024)  # compresses to a few KB, within every cap
+    p = _rezip(tmp_path / "bomb.textsort", [(k, bomb if k == "report.md" else v) for k, v in m.items()])
+    read = []
+    real = B._read_member
+    monkeypatch.setattr(B, "_read_member", lambda zf, info, where: read.append(info.filename) or real(zf, info, where))
+    with pytest.raises(BundleError, match="size mismatch for report.md"):
+        load_bundle(p)
+    assert read == ["manifest.json"]

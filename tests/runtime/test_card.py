@@ -236,6 +236,22 @@ def test_textsort_models_prints_summaries_and_one_full_card(tmp_path, monkeypatc
     assert "no-such-model" in err and "accurate-en" in err
 
 
+def test_models_card_with_non_numeric_metrics(tiny_bundle, tmp_path, monkeypatch, capsys):
+    from textsort import cli
+
+    good = load_bundle(tiny_bundle)
+    manifest = {k: v for k, v in good.manifest.items() if k != "files"}
+    manifest["metrics"] = {"student_int8": {"accuracy": "high", "macro_f1": None, "split": "test"}}
+    d = tmp_path / "models"
+    write_bundle(d / "odd.textsort", model_bytes=good.model_bytes, tokenizer_json=good.tokenizer_json,
+                 manifest=manifest)
+    monkeypatch.setenv("TEXTSORT_MODELS", str(d))
+    monkeypatch.setenv("TEXTSORT_MODEL", str(d / "odd.textsort"))
+    assert cli.main(["models"]) == 0
+    out = capsys.readouterr().out
+    assert "accuracy high, macro-F1 None on test" in out
+
+
 ODD_VALUES = [None, float("nan"), True, "x", [1, {"a": 1}], {"a": {"b": [1]}}]
 
 

@@ -4,6 +4,7 @@ colour (the same in JSON and on the CLI)."""
 from __future__ import annotations
 
 import json
+import time
 
 from textsort.colours import label_colours
 from textsort.explain import DECIDING_SHARE
@@ -24,6 +25,29 @@ def test_repeated_words_are_one_entry_with_a_count(tiny_classifier):
     assert free.count == 3 and [text[a:b] for a, b in free.spans] == ["free", "FREE", "free"]
     assert not any(is_filler(w.text) for w in e.words)  # no ".", ",", "!", "the"
     assert len({w.text.casefold() for w in e.words}) == len(e.words)
+
+
+def test_explain_scores_unchanged_by_window_lookup(tiny_classifier):
+    """Every word of a multi-window text is still scored in every window that holds it."""
+    text = " ".join(["see you at lunch tonight"] * 40) + " claim your free prize"
+    e = tiny_classifier.explain(text, top_n=0)
+    assert e.complete
+    # every word but the stop-words ("you", "at", "your"), each repeated word once with its count
+    counts = {w.text: w.count for w in e.words}
+    assert counts == {"see": 40, "lunch": 40, "tonight": 40, "claim": 1, "free": 1, "prize": 1}
+    assert all(len(w.spans) == w.count and all(text[a:b] == w.text for a, b in w.spans) for w in e.words)
+
+
+def test_explain_long_text_with_small_cap_is_fast(tiny_bundle):
+    from textsort.engine import Classifier, EngineLimits
+
+    clf = Classifier(tiny_bundle, limits=EngineLimits(max_explain_windows=50))
+    text = " ".join(["see you at lunch tonight and thanks mom"] * 6250)  # 50 000 words
+    t0 = time.perf_counter()
+    e = clf.explain(text, top_n=5)
+    took = time.perf_counter() - t0
+    assert not e.complete and e.words
+    assert took < 10, took
 
 
 def test_each_word_names_the_label_it_pushes_towards(tiny_classifier):

@@ -88,6 +88,30 @@ def test_the_endpoint_answers_500_for_a_nan_text(nan_for_longer_texts):
     assert e.value.status == 500 and "NaN" in str(e.value)
 
 
+def _fixed_shape_model() -> bytes:
+    tf = pytest.importorskip("tensorflow")
+
+    class M(tf.Module):
+        @tf.function(input_signature=[tf.TensorSpec([1, 8], tf.int32, "input_ids"),
+                                      tf.TensorSpec([1, 8], tf.int32, "attention_mask")])
+        def serve(self, input_ids, attention_mask):
+            x = tf.cast(input_ids + attention_mask, tf.float32)
+            return {"logits": tf.stack([tf.reduce_sum(x, 1), -tf.reduce_sum(x, 1)], axis=1)}
+
+    m = M()
+    conv = tf.lite.TFLiteConverter.from_concrete_functions([m.serve.get_concrete_function()], m)
+    return conv.convert()
+
+
+def test_fixed_shape_model_refused(tiny_bundle, tmp_path):
+    good = load_bundle(tiny_bundle)
+    manifest = {k: v for k, v in good.manifest.items() if k != "files"}
+    with pytest.raises(BundleError, match="dynamic batch and length"):
+        write_bundle(tmp_path / "fixed.textsort", model_bytes=_fixed_shape_model(),
+                     tokenizer_json=good.tokenizer_json, manifest=manifest)
+    assert not list(tmp_path.glob("fixed*"))
+
+
 def _rezip(src, dest, manifest_bytes: bytes):
     with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dest, "w") as zout:
         for info in zin.infolist():

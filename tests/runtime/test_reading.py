@@ -112,6 +112,19 @@ def test_decode_bytes_never_raises_on_garbage():
         assert (text is None) == (problem is not None)
 
 
+@pytest.mark.parametrize("prefix", [b"", b"\xef\xbb\xbf", b"\xff\xfe"])
+def test_control_characters_are_binary(tmp_path, prefix):
+    data = bytes(range(1, 32)) * 200
+    if prefix == b"\xff\xfe":
+        data = data.decode("latin-1").encode("utf-16-le")
+    p = tmp_path / "ctl.txt"
+    p.write_bytes(prefix + data)
+    ft = read_file(p)
+    assert ft.text is None and ft.problem == "binary file (not text)"
+    assert decode_bytes(prefix + data)[2] == "binary file (not text)"
+    assert decode_bytes(b"\xef\xbb\xbfline one\r\n\tline two\n")[0] == "line one\r\n\tline two\n"
+
+
 def test_iter_paths_recursive_globs_and_loops(tmp_path):
     root = tmp_path / "in"
     (root / "sub" / "deep").mkdir(parents=True)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from textsort.engine import Classifier
-from textsort.session import UNCERTAIN_FOLDER, Session, export_csv, export_json, folder_name, sort_into
+from textsort.session import UNCERTAIN_FOLDER, Session, export_csv, export_json, folder_name, label_folders, sort_into
 
 TEXTS = {
     "a-spam.txt": "claim your free prize now",
@@ -28,6 +28,15 @@ def inbox(tmp_path) -> Path:
     (d / "e-empty.txt").write_bytes(b"")
     (d / "f-binary.bin").write_bytes(bytes(range(256)) * 4)
     return d
+
+
+@pytest.fixture
+def two_results(tiny_classifier, tmp_path):
+    d = tmp_path / "in"
+    d.mkdir()
+    (d / "a.txt").write_text("claim your free prize")
+    (d / "b.txt").write_text("see you at lunch")
+    return list(Session(tiny_classifier).run([d]))
 
 
 def snapshot(folder: Path) -> dict:
@@ -54,6 +63,20 @@ def test_cancel_stops_early(tiny_classifier, inbox):
     assert 0 < len(results) < 6
 
 
+def test_batches_bounded_by_characters(tiny_classifier, tmp_path, monkeypatch):
+    d = tmp_path / "in"
+    d.mkdir()
+    (d / "a.txt").write_text("see you at lunch")
+    (d / "b.txt").write_text("free prize " * 120_000)  # 1.3 M characters
+    (d / "c.txt").write_text("claim your cash")
+    batches = []
+    real = tiny_classifier.predict_batch
+    monkeypatch.setattr(tiny_classifier, "predict_batch", lambda texts: batches.append(len(texts)) or real(texts))
+    results = list(Session(tiny_classifier).run([d]))
+    assert [r.label for r in results] == ["ham", "spam", "spam"]
+    assert batches == [1, 1, 1]  # the huge file went alone; nothing waited beside it
+
+
 def test_explain_and_exports(tiny_classifier, inbox, tmp_path):
     results = list(Session(tiny_classifier, explain=True, top_words=3).run([inbox]))
     assert results[0].explanation.words[0].text in ("free", "prize", "claim")
@@ -64,6 +87,26 @@ def test_explain_and_exports(tiny_classifier, inbox, tmp_path):
     data = json.loads(export_json(results, tmp_path / "r.json").read_text(encoding="utf-8"))
     assert data[0]["top_words"][0]["text"] in ("free", "prize", "claim")
     assert set(data[0]["scores"]) == {"ham", "spam"} and data[0]["windows"] == 1 and data[0]["truncated"] is False
+
+
+@pytest.mark.parametrize("kind", ["csv", "json"])
+def test_exports_are_atomic_and_never_over_an_input(two_results, tmp_path, monkeypatch, kind):
+    from textsort import session as S
+
+    export = S.export_csv if kind == "csv" else S.export_json
+    with pytest.raises(OSError, match="one of the classified files"):
+        export(two_results, two_results[0].path)
+    assert two_results[0].path.read_text() == "claim your free prize"
+
+    out = tmp_path / f"out.{kind}"
+    out.write_text("old")
+    monkeypatch.setattr(S.FileResult, "to_dict", lambda self: 1 / 0)
+    with pytest.raises(ZeroDivisionError):
+        export(two_results, out)
+    assert out.read_text() == "old" and [p.name for p in tmp_path.iterdir() if p.is_file()] == [out.name]
+    monkeypatch.undo()
+    export(two_results, out)
+    assert "a.txt" in out.read_text(encoding="utf-8-sig")
 
 
 def test_truncated_file_is_reported(tiny_classifier, tmp_path):
@@ -128,8 +171,76 @@ def test_sort_into_move_and_uncertain(tiny_bundle, inbox, tmp_path):
     assert (tmp_path / "out" / UNCERTAIN_FOLDER / "b-ham.txt").read_text() == TEXTS["b-ham.txt"]
 
 
+@pytest.mark.parametrize("where", ["copyfileobj", "copystat"])
+def test_failed_copy_leaves_nothing(two_results, tmp_path, monkeypatch, where):
+    import shutil
+
+    def half_copy(fin, fout, length=0):
+        fout.write(fin.read(3))
+        raise OSError(28, "No space left on device")
+
+    def bad_stat(src, dst, **kw):
+        raise PermissionError(1, "Operation not permitted")
+
+    monkeypatch.setattr(shutil, where, half_copy if where == "copyfileobj" else bad_stat)
+    s = sort_into(two_results, tmp_path / "out")
+    assert s.copied == 0 and len(s.problems) == 2
+    assert all(why.startswith("could not copy") for _, why in s.problems)
+    assert [p for p in (tmp_path / "out").rglob("*") if p.is_file()] == []
+
+
+def test_move_across_file_systems_original_not_removed(two_results, tmp_path, monkeypatch):
+    import errno
+
+    def no_link(src, dst):
+        raise OSError(errno.EXDEV, "Invalid cross-device link")
+
+    real_unlink = os.unlink
+
+    def unlink(p, *a, **k):
+        if Path(p).parent.name == "in":
+            raise PermissionError(13, "Permission denied")
+        return real_unlink(p, *a, **k)
+
+    monkeypatch.setattr(os, "link", no_link)
+    monkeypatch.setattr(os, "unlink", unlink)
+    s = sort_into(two_results, tmp_path / "out", move=True)
+    assert s.moved == 0 and s.copied == 2
+    assert [why for _, why in s.problems] == ["copied but the original could not be removed: Permission denied"] * 2
+    for src, dest in s.placed:
+        assert src.is_file() and dest.read_bytes() == src.read_bytes()
+
+
 def test_folder_name_is_safe():
     assert folder_name("a/b:c?") == "a_b_c_" and folder_name("..") == "_" and folder_name("正面") == "正面"
+
+
+def test_label_folders_unique_and_safe():
+    f = label_folders(["a/b", "a_b", "_uncertain", "CON", "nul.txt", "A_B", "好" * 200, "ok"])
+    assert f["a/b"] == "a_b" and f["a_b"] == "a_b_2" and f["A_B"] == "A_B_3"
+    assert f["_uncertain"] == "_uncertain_2"
+    assert f["CON"] == "_CON" and f["nul.txt"] == "_nul.txt"
+    assert len(f["好" * 200].encode()) <= 200 and f["ok"] == "ok"
+    assert len({v.casefold() for v in f.values()}) == len(f)
+    assert folder_name("com1") == "_com1" and folder_name("console") == "console"
+
+
+def test_sort_into_keeps_clashing_labels_apart(two_results, tmp_path):
+    import dataclasses
+
+    a, b = two_results
+    # the same model labels, renamed to clash: "_uncertain" and "a/b" vs "a_b"
+    def relabel(r, mapping):
+        p = r.prediction
+        scores = {mapping[k]: v for k, v in p.scores.items()}
+        return dataclasses.replace(r, prediction=dataclasses.replace(p, label=mapping[p.label], scores=scores))
+
+    m = {"ham": "_uncertain", "spam": "a/b"}
+    s = sort_into([relabel(a, m), relabel(b, m)], tmp_path / "out")
+    assert sorted(str(d.relative_to(tmp_path / "out")) for _, d in s.placed) == ["_uncertain_2/b.txt", "a_b/a.txt"]
+    m2 = {"ham": "a_b", "spam": "a/b"}
+    s = sort_into([relabel(a, m2), relabel(b, m2)], tmp_path / "out2")
+    assert sorted(str(d.relative_to(tmp_path / "out2")) for _, d in s.placed) == ["a_b/b.txt", "a_b_2/a.txt"]
 
 
 def test_hostile_folder_does_not_stop_the_run(tiny_classifier, inbox):

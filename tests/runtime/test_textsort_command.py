@@ -100,6 +100,20 @@ def test_exit_codes_and_messages(tiny_bundle, files, tmp_path):
     assert r.returncode == 0 and r.stdout.strip() == "textsort 0.1.0"
 
 
+def test_cli_model_failure_is_one_line_exit_3(tiny_bundle, monkeypatch, capsys):
+    from textsort import cli
+    from textsort.engine import Classifier
+
+    def boom(self, text):
+        raise RuntimeError("tensorflow/lite/kernels/reshape.cc:92 num_input_elements != num_output_elements\nNode 3 failed")
+
+    monkeypatch.setattr(Classifier, "predict", boom)
+    rc = cli.main(["classify", str(tiny_bundle), "--model", str(tiny_bundle)])
+    err = capsys.readouterr().err
+    assert rc == cli.EXIT_MODEL
+    assert err.count("\n") == 1 and "model error" in err and "Traceback" not in err
+
+
 def test_models_and_self_test(tiny_bundle, tiny_zh_bundle, tmp_path):
     models = tmp_path / "models"
     models.mkdir()
@@ -173,6 +187,30 @@ def test_labels_with_control_characters_cannot_fake_lines_or_clear_the_screen(ti
     assert "'sp\\x1b[2Jam'" in r.stdout
 
 
+def test_control_characters_in_names_are_escaped(tiny_bundle, tmp_path, monkeypatch, capsys):
+    from textsort import cli
+
+    d = tmp_path / "in"
+    d.mkdir()
+    evil = "x\nspam     99.9%  fake.txt\x1b[2K"
+    (d / evil).write_text("see you at lunch")
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["classify", "in"]  + ["--model", str(tiny_bundle)]) == 0
+    out = capsys.readouterr().out
+    assert len(out.splitlines()) == 2 and "\x1b" not in out
+    assert repr(str(Path("in") / evil)) in out
+
+    # the "not sorted" lines too
+    from textsort.session import SortSummary
+
+    monkeypatch.setattr("textsort.session.sort_into",
+                        lambda results, dest, move=False: SortSummary(problems=[(d / evil, "could not copy:\nboom")]))
+    cli.main(["classify", "in", "--model", str(tiny_bundle), "--sort-into", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    line = [x for x in err.splitlines() if x.startswith("  not sorted:")]
+    assert len(line) == 1 and "\x1b" not in err and "boom" in line[0]
+
+
 def test_sigterm_during_sort_leaves_only_complete_files(tiny_bundle, tmp_path):
     """kill(1)'s SIGTERM in the middle of `--sort-into`: every file under its real name in
     the destination is complete, no temporary copy is left, the originals are untouched."""
@@ -199,6 +237,32 @@ def test_sigterm_during_sort_leaves_only_complete_files(tiny_bundle, tmp_path):
     assert all(p.stat().st_size == len(body) * 8 for p in placed)
     assert not [p for p in placed if p.name.startswith(".")]
     assert len(list(src.iterdir())) == 40 and all(p.stat().st_size == len(body) * 8 for p in src.iterdir())
+
+
+def test_cli_drops_text_and_keeps_results_only_when_needed(tiny_bundle, tmp_path, monkeypatch, capsys):
+    from textsort import cli
+    from textsort.session import Session
+
+    d = tmp_path / "in"
+    d.mkdir()
+    for i in range(3):
+        (d / f"{i}.txt").write_text("claim your free prize")
+    seen = []
+    real = Session.run_items
+
+    def spy(self, items, cancel=lambda: False):
+        for r in real(self, items, cancel):
+            seen.append(r)
+            yield r
+
+    monkeypatch.setattr(Session, "run_items", spy)
+    for fmt in ("csv", "json", "jsonl", "table"):
+        seen.clear()
+        assert cli.main(["classify", str(d), "--model", str(tiny_bundle), "--format", fmt]) == 0
+        assert len(seen) == 3 and all(r.file.text is None for r in seen)
+    out = capsys.readouterr().out
+    # only a one-line snippet of each text (at most SNIPPET_CHARS) is carried, by the three export formats
+    assert out.count("claim your free prize") == 9
 
 
 def test_max_bytes_has_an_upper_limit(tiny_bundle, files):
