@@ -214,6 +214,26 @@ def test_cancel_stops_a_large_run(qtbot, window, tmp_path):
     assert not window.cancel_button.isVisible()
 
 
+def test_clearing_stops_a_run_and_no_late_rows_arrive(qtbot, window, drop, inbox, tmp_path):
+    big = tmp_path / "big"
+    big.mkdir()
+    for i in range(3000):
+        (big / f"m{i:04d}.txt").write_text(f"{SPAM_TEXT} {i}" if i % 2 else f"{HAM_TEXT} {i}", encoding="utf-8")
+    window.classify_paths([big])
+    qtbot.waitUntil(lambda: window.results.rowCount() > 0, timeout=20000)
+    (run,) = window.lanes["run"].running
+    with qtbot.waitSignal(window.runFinished, timeout=1000) as finished:
+        window.clear_results()  # the window is done with the run at once
+    assert finished.args[1] is True
+    assert window.results.rowCount() == 0 and not window.progress.isVisible()
+    qtbot.waitUntil(lambda: run not in window.lanes["run"].running, timeout=20000)  # its late batches came
+    assert run.cancelled() and run.done < 3000
+    assert window.results.rowCount() == 0
+    classify_by_drop(qtbot, window, drop, [inbox])
+    assert set(rows(window)) == {"offer.txt", "note.txt", "review_utf8.txt", "review_gbk.txt", "image.bin",
+                                 "empty.txt"}
+
+
 def test_corrupt_model_shows_a_message_and_keeps_the_old_model(qtbot, window, drop, messages, tmp_path):
     bad = tmp_path / "broken.textsort"
     bad.write_bytes(b"PK\x03\x04 this is not really a zip")

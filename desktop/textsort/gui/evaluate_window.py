@@ -135,12 +135,10 @@ class EvaluateWindow(TakesDroppedPath, QWidget):
             return
         task = EvaluateTask(self.classifier, Path(path))
         self.data_path = Path(path)
-        current = lambda: self.evaluation_lane.latest is task  # noqa: E731 - a replaced evaluation shows nothing
-        task.signals.progress.connect(lambda d, t: current() and self._progress(d, t))
-        task.signals.finished.connect(lambda: current() and self.progress.setVisible(False))
         self.progress.setVisible(True)
         self.progress.setMaximum(0)
-        self.evaluation_lane.start(task, self.show_evaluation, lambda msg: QMessageBox.warning(self, "Evaluate", msg))
+        self.evaluation_lane.start(task, self.show_evaluation, lambda msg: QMessageBox.warning(self, "Evaluate", msg),
+                                   on_progress=self._progress, on_finished=lambda: self.progress.setVisible(False))
 
     def _progress(self, done: int, total: int) -> None:
         self.progress.setMaximum(max(total, 1))

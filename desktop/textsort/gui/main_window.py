@@ -64,10 +64,10 @@ class MainWindow(QMainWindow):
         self.classifier = None
         self._run: ClassifyFilesTask | None = None
         self._pending: list[Path] = []
-        self._results_gen = 0  # bumped when the table is cleared: late batches of old runs are dropped
         # one lane (a one-thread pool) per kind of work: a long explanation never holds up
         # typed text, a model load or a folder run (the model itself runs one call at a time,
-        # in short batches, so the lanes interleave)
+        # in short batches, so the lanes interleave); a lane drops what a replaced or dropped
+        # task still sends, so a cleared table never gets rows from a run it no longer shows
         self.lanes = {kind: Lane(self, replace=kind in REPLACING) for kind in LANES}
         self._suggesting = False  # True while the model's suggested threshold is applied (not the user's)
         self.setWindowTitle("Textsort")
@@ -362,9 +362,10 @@ class MainWindow(QMainWindow):
             self._suggesting = False
 
     # ----------------------------------------------------------- worker plumbing
-    def _start(self, task: Task, lane: str, on_result=None, on_error=None) -> Task:
+    def _start(self, task: Task, lane: str, on_result=None, on_error=None, on_progress=None,
+               on_finished=None) -> Task:
         """Run `task` on its lane (on "explain" and "typed" it replaces the request before it)."""
-        return self.lanes[lane].start(task, on_result, on_error or self._show_error)
+        return self.lanes[lane].start(task, on_result, on_error or self._show_error, on_progress, on_finished)
 
     def _show_error(self, message: str) -> None:
         QMessageBox.warning(self, "Textsort", message)
@@ -559,15 +560,13 @@ class MainWindow(QMainWindow):
     def _start_run(self) -> None:
         paths, self._pending = self._pending, []
         task = ClassifyFilesTask(self.classifier, paths, self.defaults.batch_ms)
-        gen = self._results_gen
         self._run = task
-        task.signals.progress.connect(self._run_progress)
-        task.signals.finished.connect(lambda: self._run_done(task))
         self.progress.setRange(0, 0)
         self.progress.show()
         self.cancel_button.show()
         self.statusBar().showMessage("Classifying…")
-        self._start(task, "run", lambda batch: gen == self._results_gen and self.results.add_results(batch))
+        self._start(task, "run", self.results.add_results, on_progress=self._run_progress,
+                    on_finished=lambda: self._run_done(task))
 
     def _run_progress(self, done: int, total: int) -> None:
         self.progress.setRange(0, max(total, 1))
@@ -593,10 +592,13 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage("Cancelling…")
 
     def clear_results(self) -> None:
-        self.cancel_run()
+        self._pending.clear()
+        run = self._run
+        self.lanes["run"].drop()  # cancels the run: its late batches, progress and end never arrive
         self.lanes["explain"].drop()  # an explanation still on its way belongs to a row that is gone
-        self._results_gen += 1
         self.results.clear()
+        if run is not None:
+            self._run_done(run)  # the dropped run ends here for the window (a new one may queue behind it)
         self.file_view.show_message("Select a file to see why it got its label.")
         self.drop_zone.set_compact(False)
 

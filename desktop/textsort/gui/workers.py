@@ -1,7 +1,8 @@
 """Work that runs off the GUI thread: QRunnables on a QThreadPool, reporting through
 a signals QObject (started / progress / result / error / finished). The window runs one
 lane (a one-thread pool) per kind of work, so a long explanation never holds up typed
-text, model loading or a folder run; a newer explanation cancels the stale one.
+text, model loading or a folder run; a newer explanation cancels the stale one, and the
+lane, not the window, keeps what a stale or dropped task still sends from arriving.
 
 Signals are emitted from the worker thread and delivered to the GUI thread as queued
 events, so slots never run concurrently with the GUI. Cancellation is a flag that the
@@ -67,10 +68,11 @@ class Task(QRunnable):
 
 class Lane(QObject):
     """One kind of work (as superqt's thread workers): a one-thread pool that keeps each
-    task alive until it has finished. With `replace`, a new task cancels the one before it,
-    and only the latest task's result and error arrive: a replaced request belongs to a row
-    or a text the user has moved on from. `drop()` forgets the latest too (the view now
-    shows something else)."""
+    task alive until it has finished, and owns the rule of which task the window still
+    wants to hear from. With `replace`, a new task cancels the one before it (a replaced
+    request belongs to a row or a text the user has moved on from); `drop()` cancels the
+    lane's tasks (the view now shows something else). A replaced or dropped task may still
+    send batches, progress or its end while it winds down: none of it reaches the window."""
 
     def __init__(self, parent: QObject | None = None, replace: bool = False) -> None:
         super().__init__(parent)
@@ -79,30 +81,48 @@ class Lane(QObject):
         self.replace = replace
         self.latest: Task | None = None
         self._running: set[Task] = set()
+        self._wanted: set[Task] = set()  # started, not dropped, not replaced: their signals arrive
 
-    def start(self, task: Task, on_result: Callable | None = None, on_error: Callable | None = None) -> Task:
+    def start(self, task: Task, on_result: Callable | None = None, on_error: Callable | None = None,
+              on_progress: Callable | None = None, on_finished: Callable | None = None) -> Task:
+        """Runs `task`; each callback gets what it sends while the lane still wants it."""
         if self.replace:
             self.drop()
         self.latest = task
         self._running.add(task)
-        wanted = lambda: not self.replace or self.latest is task  # noqa: E731
-        if on_result is not None:
-            task.signals.result.connect(lambda out: wanted() and on_result(out))
-        if on_error is not None:
-            task.signals.error.connect(lambda message: wanted() and on_error(message))
-        task.signals.finished.connect(lambda: self._running.discard(task))
+        self._wanted.add(task)
+        for signal, slot in ((task.signals.result, on_result), (task.signals.error, on_error),
+                             (task.signals.progress, on_progress)):
+            if slot is not None:
+                signal.connect(self._gated(task, slot))
+        task.signals.finished.connect(lambda: self._finished(task, on_finished))
         self.pool.start(task)
         return task
 
+    def _gated(self, task: Task, slot: Callable) -> Callable:
+        def deliver(*args) -> None:
+            if task in self._wanted:
+                slot(*args)
+        return deliver
+
+    def _finished(self, task: Task, on_finished: Callable | None) -> None:
+        self._running.discard(task)
+        if task in self._wanted:
+            self._wanted.discard(task)
+            if on_finished is not None:
+                on_finished()
+
     @property
     def running(self) -> frozenset:
-        """The tasks started and not yet finished."""
+        """The tasks started and not yet finished (dropped ones included)."""
         return frozenset(self._running)
 
     def drop(self) -> None:
-        """Cancels the latest task; whatever it still sends is ignored."""
-        if self.latest is not None:
-            self.latest.cancel()
+        """Cancels the lane's tasks; whatever they still send (results, errors, progress,
+        their end) is ignored."""
+        for task in self._wanted:
+            task.cancel()
+        self._wanted.clear()
         self.latest = None
 
     def cancel_all(self) -> None:
