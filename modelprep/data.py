@@ -13,7 +13,7 @@ are dropped entirely; classes with few examples and very long texts are reported
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -26,26 +26,22 @@ from textsort.labelled import load_examples as _load
 MAX_LABELS = 1000  # a classifier with more is not what this tool trains (usually a wrong label column)
 
 
-@dataclass
-class DataConfig:
-    text_column: str = "text"
-    label_column: str = "label"
+@dataclass(frozen=True)
+class DataConfig(Columns):
+    """Where the texts are (text_column, label_column, delimiter: `textsort.labelled.Columns`,
+    the same rule the app's evaluation reads with), and how they are split."""
     val_fraction: float = 0.1        # per class, stratified
     cross_validate_below: int = 100  # fewer labelled texts in the smallest class: no validation split,
                                      # k-fold cross-validation instead (modelprep.fewshot)
     seed: int = 13                   # same seed -> same split
     min_examples_per_class: int = 10  # warn below this
     max_chars: int = 20000           # longer texts are kept but reported
-    delimiter: str | None = None     # None: .tsv -> tab, anything else -> comma
 
     def __post_init__(self):
         if not 0.0 <= self.val_fraction < 1.0:
             raise ValueError(f"val_fraction must be in [0, 1), not {self.val_fraction!r}")
         if self.delimiter is not None and len(self.delimiter) != 1:
             raise ValueError(f"delimiter must be one character, not {self.delimiter!r}")
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 @dataclass
@@ -85,7 +81,7 @@ def is_text(s: str) -> bool:
 def load_examples(path, cfg: DataConfig | None = None) -> list[Example]:
     """All examples in `path`, uncleaned, in file order (textsort.labelled). Raises DataError."""
     cfg = cfg or DataConfig()
-    return _load(path, Columns(cfg.text_column, cfg.label_column, cfg.delimiter))
+    return _load(path, cfg)
 
 
 # ---------------------------------------------------------------- cleaning
