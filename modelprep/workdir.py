@@ -2,26 +2,24 @@
 with the same config hash; it is written last, so a crash leaves the stage to redo."""
 from __future__ import annotations
 
-import importlib.metadata
 import json
-import platform
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from textsort.versions import RUNTIME_PACKAGES, package_versions
+
+
+TRAINING_PACKAGES = ("tensorflow", "tf-keras", "scikit-learn")
+
 
 def versions() -> dict:
-    out = {}
-    for key, dist in (("textsort", "textsort"), ("tensorflow", "tensorflow-cpu"), ("tf_keras", "tf-keras"),
-                      ("ai_edge_litert", "ai-edge-litert"), ("tokenizers", "tokenizers"), ("numpy", "numpy"),
-                      ("scikit_learn", "scikit-learn")):
-        try:
-            out[key] = importlib.metadata.version(dist)
-        except importlib.metadata.PackageNotFoundError:
-            if key == "tensorflow":
-                import tensorflow as tf
-                out[key] = tf.__version__
-    out["python"] = platform.python_version()
+    """The runtime's and the training packages' versions (`textsort.versions`); TensorFlow
+    under its own name whichever wheel (tensorflow, tensorflow-cpu) provides it."""
+    import tensorflow as tf
+
+    out = package_versions(RUNTIME_PACKAGES + TRAINING_PACKAGES)
+    out["tensorflow"] = tf.__version__
     return out
 
 

@@ -270,14 +270,13 @@ def cmd_classify_dataset(args) -> int:
 def cmd_self_test(args) -> int:
     import platform
     import time
-    from importlib.metadata import PackageNotFoundError, version
+
+    from textsort.versions import RUNTIME_PACKAGES, package_versions
 
     print(f"textsort {__version__}, Python {platform.python_version()} ({platform.system()} {platform.machine()})")
-    for pkg in ("numpy", "tokenizers", "ai-edge-litert"):
-        try:
-            print(f"  {pkg} {version(pkg)}")
-        except PackageNotFoundError:
-            print(f"  {pkg} not installed")
+    for pkg, v in package_versions(RUNTIME_PACKAGES[1:]).items():
+        if pkg != "python":
+            print(f"  {pkg} {v or 'not installed'}")
     t0 = time.perf_counter()
     clf = _load_classifier(args)
     if clf is None:

@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 import html
-import platform
 from pathlib import Path
-from importlib import metadata
 
 from PySide6.QtWidgets import (QCheckBox, QDialog, QDialogButtonBox, QFileDialog, QHBoxLayout, QLabel,
                                QLineEdit, QMessageBox, QPushButton, QVBoxLayout)
+
+from textsort.versions import package_versions
 
 
 LABELLED_FILES = "Labelled data (*.csv *.tsv *.jsonl *.ndjson);;All files (*)"
@@ -101,25 +101,19 @@ def sort_summary_text(summary, dest, move: bool) -> str:
     return "\n".join(lines)
 
 
-def _version(dist: str) -> str:
-    try:
-        return metadata.version(dist)
-    except metadata.PackageNotFoundError:
-        return "not installed"
-
-
 def versions() -> dict[str, str]:
     import PySide6
     from PySide6.QtCore import qVersion
 
     import textsort
 
+    found = package_versions()
     return {
         "Textsort": textsort.__version__,
         "Qt": f"{qVersion()} (PySide6 {PySide6.__version__})",
-        "LiteRT (ai-edge-litert)": _version("ai-edge-litert"),
-        "tokenizers": _version("tokenizers"),
-        "Python": platform.python_version(),
+        **{("LiteRT (ai-edge-litert)" if pkg == "ai-edge-litert" else pkg): v or "not installed"
+           for pkg, v in found.items() if pkg not in ("textsort", "python")},
+        "Python": found["python"],
     }
 
 
