@@ -566,19 +566,25 @@ def _limits_section(m: dict) -> list[str]:
     return ["## Limits", *out] if out else []
 
 
+def calibration_facts(m: dict) -> str:
+    """'chosen on the validation texts: 30 of them fall below it, 12 of its 15 mistakes among
+    them' from manifest["calibration"], or '' (the card and the app's tooltip both say this)."""
+    cal = m.get("calibration") if isinstance(m.get("calibration"), dict) else {}
+    flagged, caught, errors = (cal.get(k) for k in ("validation_flagged", "validation_errors_flagged",
+                                                    "validation_errors"))
+    if not all(isinstance(v, int) and not isinstance(v, bool) for v in (flagged, caught, errors)):
+        return ""
+    return f"chosen on the validation texts: {flagged} of them fall below it, {caught} of its {errors} mistakes among them"
+
+
 def _calibration_words(m: dict) -> str:
     """' Suggested: uncertain below 62% confidence (...)' from manifest["calibration"], or ''."""
     cal = m.get("calibration") if isinstance(m.get("calibration"), dict) else {}
     t = cal.get("uncertain_below")
     if not (_is_number(t) and 0 < t < 1):
         return ""
-    facts = ""
-    flagged, caught, errors = (cal.get(k) for k in ("validation_flagged", "validation_errors_flagged",
-                                                    "validation_errors"))
-    if all(isinstance(v, int) and not isinstance(v, bool) for v in (flagged, caught, errors)):
-        facts = (f" (chosen on the validation texts: {flagged} of them fall below it, "
-                 f"{caught} of its {errors} mistakes among them)")
-    return f" Suggested when it was trained: uncertain below {100 * t:.0f}% confidence{facts}."
+    facts = calibration_facts(m)
+    return f" Suggested when it was trained: uncertain below {100 * t:.0f}% confidence{f' ({facts})' if facts else ''}."
 
 
 def _versions_section(m: dict) -> list[str]:

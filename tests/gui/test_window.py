@@ -507,7 +507,7 @@ def test_the_models_suggested_threshold_applies_until_the_user_chooses(qtbot, tm
     with qtbot.waitSignal(w.modelLoaded, timeout=15000):
         pass
     assert w.threshold_spin.value() == 73 and w.results.threshold == 0.73
-    assert "73%" in w.suggested_label.text() and "3 of 4 wrong answers" in w.suggested_label.toolTip()
+    assert "73%" in w.suggested_label.text() and "3 of its 4 mistakes" in w.suggested_label.toolTip()
     assert not gui_settings.threshold_chosen  # a suggestion is not a choice
     w.threshold_spin.setValue(40)
     assert gui_settings.threshold_chosen and gui_settings.threshold == 0.4

@@ -13,6 +13,8 @@ from PySide6.QtWidgets import (QAbstractItemView, QApplication, QComboBox, QFile
                                QPushButton, QSlider, QSpinBox, QSplitter, QTableView, QTabWidget,
                                QVBoxLayout, QWidget)
 
+from textsort.card import calibration_facts
+
 from . import services
 from .delegates import ConfidenceBarDelegate
 from .dialogs import SortDialog, about_html, sort_summary_text
@@ -345,12 +347,9 @@ class MainWindow(QMainWindow):
         suggested = classifier.bundle.suggested_threshold
         self.suggested_label.setText(f"(model suggests {suggested:.0%})" if suggested is not None else "")
         if suggested is not None:
-            cal = classifier.bundle.manifest["calibration"]
-            self.suggested_label.setToolTip(
-                f"Chosen on the model's validation texts: below {suggested:.0%} confidence at least "
-                f"1 in 5 answers was wrong ({cal.get('validation_errors_flagged', '?')} of "
-                f"{cal.get('validation_errors', '?')} wrong answers fell below it, "
-                f"{cal.get('validation_flagged', '?')} of {cal.get('n', '?')} texts).")
+            facts = calibration_facts(classifier.bundle.manifest)
+            self.suggested_label.setToolTip(f"Uncertain below {suggested:.0%} confidence"
+                                            + (f": {facts}." if facts else ", chosen when the model was trained."))
         if self.settings.threshold_chosen:
             return
         value = self.defaults.threshold if suggested is None else suggested
