@@ -40,12 +40,13 @@ class TeacherConfig:
 
 @dataclass(frozen=True)
 class StudentConfig:
-    """The student's architecture (`modelprep.student`)."""
+    """The student's architecture (`modelprep.student`). These defaults are the default rung
+    of the size ladder (about 5 MB, 0.3 ms per text); `PipelineConfig.tiny_student` the tiny one."""
     arch: str = "cnn"
-    embed_dim: int = 128            # initialised from a PCA of the teacher's table
+    embed_dim: int = 192            # initialised from a PCA of the teacher's table
     freeze_embeddings: bool = False  # keep the PCA table fixed (fewer weights to overfit)
     conv_widths: tuple[int, ...] = (2, 3, 4)
-    filters: int = 128              # per conv width
+    filters: int = 256              # per conv width
     ngram_buckets: int = 0          # wide branch: hashed token-bigram table rows (0 = none)
     ngram_dim: int = 16
     dropout: float = 0.5
@@ -151,7 +152,8 @@ class PipelineConfig:
     ngram: NgramConfig = field(default_factory=NgramConfig)
     transfer: TransferConfig = field(default_factory=TransferConfig)
     student: StudentConfig = field(default_factory=StudentConfig)            # the default rung's student
-    tiny_student: StudentConfig = field(default_factory=lambda: StudentConfig(embed_dim=128, filters=128))  # --size tiny
+    tiny_student: StudentConfig = field(default_factory=lambda: StudentConfig(embed_dim=128, filters=128))  # --size tiny:
+                                    # about 3.5 MB, 0.1 ms per text
     distill: DistillConfig = field(default_factory=DistillConfig)
     quant: QuantConfig = field(default_factory=QuantConfig)
     ship: ShipConfig = field(default_factory=ShipConfig)

@@ -645,8 +645,9 @@ def teacher_and_candidate_metrics(p: Prepared, teacher: Teacher, ngram: Ngram, s
     m = lambda y, probs, split: classification_metrics(y, probs, p.labels, split)  # noqa: E731
     cross_validated = p.data.cross_validated  # the candidates' validation texts are their training texts
     bert_val = bert_int8.val_probs if bert_int8 is not None and not cross_validated else teacher.val_probs
+    student, accurate = small.rung.metrics_key, ACCURATE.metrics_key  # textsort.manifest's keys
     out = {"bert": teacher.record["metrics"], "student_fp32": small.fp32_val_metrics,
-           "student_int8": small.val_metrics,
+           student: small.val_metrics,
            "agreement": {"keras_litert_top1": chosen.guard["agreement"]}}
     if cross_validated:  # the mixed teacher's out-of-fold numbers (its own record)
         out["teacher"] = teacher.record["metrics"]
@@ -657,15 +658,15 @@ def teacher_and_candidate_metrics(p: Prepared, teacher: Teacher, ngram: Ngram, s
         if ngram_val is not None:
             out["ngram"] = m(p.val.y, ngram_val, "validation")
     if bert_int8 is not None:
-        out["bert_int8"] = bert_int8.val_metrics
+        out[accurate] = bert_int8.val_metrics
     if p.test is not None:
         from modelprep.train import predict_texts
 
-        out["student_int8_test"] = small.test_metrics
+        out[student + "_test"] = small.test_metrics
         out["student_fp32_test"] = m(p.test.y, predict_texts(small_model, p.test, 128, p.source.pad_id), "test")
         if bert_int8 is not None:
             bert_test = bert_int8.test_probs
-            out["bert_int8_test"] = bert_int8.test_metrics
+            out[accurate + "_test"] = bert_int8.test_metrics
         else:
             bert_test = predict_texts(teacher.model, p.test, 64, p.source.pad_id, "teacher on the test file")
             out["bert_test"] = m(p.test.y, bert_test, "test")

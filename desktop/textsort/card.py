@@ -19,7 +19,7 @@ import re
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from textsort.language import LANGUAGE_NAMES
-from textsort.manifest import ACCURATE, SIZES, data_licence, rung, shipped_metrics, shipped_rung
+from textsort.manifest import ACCURATE, DEFAULT, SIZES, data_licence, rung, shipped_metrics, shipped_rung
 
 LANGUAGES = {**LANGUAGE_NAMES, "multi": "several languages"}
 AGREEMENT_NAMES = {"keras_litert_top1": "the app (LiteRT) picks the same label as the trained model (Keras)"}
@@ -128,7 +128,7 @@ def _ngram_mixed(m: dict) -> bool:
 def _model_names(m: dict) -> dict[str, str]:
     bert = _teacher_name(m) or "the teacher"
     teacher = f"Teacher: {bert} fine-tuned" + (", mixed with the TF-IDF model" if _ngram_mixed(m) else "")
-    return {"student_int8": "Student, int8", "bert_int8": f"{bert} fine-tuned, int8", "teacher": teacher,
+    return {DEFAULT.metrics_key: "Student, int8", ACCURATE.metrics_key: f"{bert} fine-tuned, int8", "teacher": teacher,
             "ngram": "TF-IDF n-gram model", "bert": f"{bert} fine-tuned, float32",
             "student_fp32": "Student, float32 (before int8)"}
 
@@ -141,7 +141,8 @@ def _metric_rows(m: dict) -> list[tuple[str, str, dict, bool]]:
     r = shipped_rung(m)
     shipped_base = r.metrics_key if r else None
     bases = [shipped_base] if shipped_base else []
-    bases += [b for b in ("teacher", "ngram", "student_int8", "bert_int8", "bert", "student_fp32") if b not in bases]
+    order = ("teacher", "ngram", DEFAULT.metrics_key, ACCURATE.metrics_key, "bert", "student_fp32")
+    bases += [b for b in order if b not in bases]
     known = {b + s for b in bases for s in ("_test", "")}
     bases += sorted({k.removesuffix("_test") for k in metrics if k not in known})
     rows = []
