@@ -105,7 +105,7 @@ def table(results: list[dict]) -> str:
 
     head = ("| data set | teacher acc (BERT int8 + n-grams) | int8 student acc / F1 (errors) | retention "
             "| TF-IDF+LR acc (errors) | fastText acc (errors) | student errors vs TF-IDF+LR | accurate: int8 BERT acc, MB "
-            "| student MB, ms/text | wall min | peak RSS MB |")
+            "| student MB, ms/text | wall min | peak RSS MB | measured |")
     lines = [head, "|" + "---|" * (head.count("|") - 1)]
     for r in results:
         m, b = r["metrics"], r.get("baselines", {})
@@ -120,7 +120,7 @@ def table(results: list[dict]) -> str:
             f"| {r['name']} | {te['accuracy']:.4f} | {st['accuracy']:.4f} / {st['macro_f1']:.4f} ({_errors(st)}) | "
             f"{st['accuracy'] / max(te['accuracy'], 1e-9):.2%} | {bl(lr)} | {bl(ft)} | {vs} | {acc_cell} | "
             f"{small['bytes'] / 1e6:.2f}, {small['ms_per_text']:.3f} | {r['seconds'] / 60:.1f} | "
-            f"{r['peak_rss_mb']:.0f} |")
+            f"{r['peak_rss_mb']:.0f} | {r.get('machine', {}).get('date', '—')} |")
     return "\n".join(lines)
 
 
