@@ -3,9 +3,8 @@ half of the teacher.
 
 Analyzers: word 1-2-grams and char_wb 2-5-grams for text that is mostly not CJK,
 char 1-3-grams for CJK text (no word boundaries); sublinear tf. The analyzer and
-C in {1, 4, 16, 64} are chosen on a validation split by accuracy; the C values are fitted
-in increasing order, each starting from the last one's weights (warm start: the same
-optimum, fewer L-BFGS iterations). Plain scikit-learn, no TensorFlow.
+C in {1, 4, 16, 64} are chosen on a validation split by accuracy. Plain scikit-learn,
+no TensorFlow.
 
 `out_of_fold_probs` scores every training text with a model that did not see it
 (k-fold), so the teacher's n-gram half is not overconfident on its own training rows
@@ -13,7 +12,6 @@ or on augmented copies of them.
 """
 from __future__ import annotations
 
-import copy
 import logging
 from dataclasses import dataclass, field
 
@@ -53,8 +51,8 @@ def _vectorizer(name: str, cfg: NgramConfig) -> TfidfVectorizer:
                            max_features=cfg.max_features, lowercase=True, dtype=np.float32)
 
 
-def _classifier(C: float, seed: int, warm_start: bool = False) -> LogisticRegression:
-    return LogisticRegression(C=C, max_iter=2000, random_state=seed, warm_start=warm_start)
+def _classifier(C: float, seed: int) -> LogisticRegression:
+    return LogisticRegression(C=C, max_iter=2000, random_state=seed)
 
 
 def _full_proba(clf: LogisticRegression, X, n_labels: int) -> np.ndarray:
@@ -72,15 +70,14 @@ def fit_ngram_model(train_texts, train_y, val_texts, val_y, n_labels: int,
     best, tried = None, []
     for name in cfg.analyzers or analyzers_for(train_texts):
         vec = _vectorizer(name, cfg)
-        Xtr = vec.fit_transform(train_texts)
+        Xtr, Xva = vec.fit_transform(train_texts), None
         Xva = vec.transform(val_texts)
-        clf = _classifier(min(cfg.c_grid), cfg.seed, warm_start=True)
-        for C in sorted(cfg.c_grid):
-            clf.set_params(C=C).fit(Xtr, train_y)
+        for C in cfg.c_grid:
+            clf = _classifier(C, cfg.seed).fit(Xtr, train_y)
             acc = float(np.mean(clf.predict(Xva) == val_y))
             tried.append({"analyzer": name, "C": C, "val_accuracy": round(acc, 5)})
             if best is None or acc > best[0]:
-                best = (acc, name, C, vec, copy.deepcopy(clf))
+                best = (acc, name, C, vec, clf)
     _, name, C, vec, clf = best
     log.info("n-gram model: %s, C=%g (validation accuracy %.4f)", name, C, best[0])
     return NgramModel(name, C, vec, clf, n_labels, tried)

@@ -35,18 +35,6 @@ def test_selection_is_made_on_validation_and_recorded():
     assert probs.shape == (60, 2) and np.allclose(probs.sum(1), 1, atol=1e-5)
 
 
-def test_warm_started_c_grid_reaches_the_cold_fits():
-    """Each C starts from the last one's weights: the same models as fitting each from zero."""
-    texts, y = corpus(200)
-    vt, vy = corpus(60, seed=1)
-    warm = fit_ngram_model(texts, y, vt, vy, 2, NgramConfig(c_grid=(0.25, 1.0, 4.0, 64.0), analyzers=("word_1_2",)))
-    for tried in warm.selection:
-        cold = fit_ngram_model(texts, y, vt, vy, 2, NgramConfig(c_grid=(tried["C"],), analyzers=("word_1_2",)))
-        assert cold.selection[0]["val_accuracy"] == tried["val_accuracy"]
-        if tried["C"] == warm.C:
-            assert np.allclose(cold.predict_proba(vt), warm.predict_proba(vt), atol=1e-3)
-
-
 def test_out_of_fold_labels_never_come_from_a_model_that_saw_the_text():
     # Every text is unique noise with a random label: a model that saw a text memorises it
     # (near-certain on it), a model that did not is at chance. Copies count as their source.
