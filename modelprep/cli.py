@@ -32,21 +32,25 @@ EXIT_BAD_INPUT, EXIT_GUARD = 2, 3
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="textsort-prep", description=__doc__.split("\n\n")[0])
     sub = p.add_subparsers(dest="command", required=True)
-    t = sub.add_parser("train", help="fine-tune a teacher, distill, quantize, verify, write a bundle")
-    t.add_argument("data", help="CSV/TSV/JSONL file or a folder with one subfolder per label")
+    data = argparse.ArgumentParser(add_help=False)  # what train and preview both read (textsort.training too)
+    data.add_argument("data", help="CSV/TSV/JSONL file or a folder with one subfolder per label")
+    data.add_argument("--test", help="held-out file, only for the final report's numbers")
+    data.add_argument("--unlabelled", metavar="PATH",
+                      help="your unlabelled texts (a folder, a glob, or a CSV/TSV/JSONL with a text column): the "
+                           "teacher learns from them when labels are few and labels them for the student")
+    data.add_argument("--teacher", default="auto", help="auto | minilm | e5 | path to a HF BERT folder")
+    data.add_argument("--text-column", default="text")
+    data.add_argument("--label-column", default="label")
+    data.add_argument("--config", metavar="JSON",
+                      help='a JSON file of config overrides per section, e.g. {"teacher": {"epochs": 2}} '
+                           "(sections and fields: modelprep/config.py); applied before the other options")
+    t = sub.add_parser("train", parents=[data], help="fine-tune a teacher, distill, quantize, verify, write a bundle")
     t.add_argument("--out", required=True, help="bundle to write (NAME.textsort); never an existing file "
                                                   "unless --force")
     t.add_argument("--force", action="store_true", help="replace an existing --out bundle (its report beside "
                                                         "it only if this pipeline wrote it)")
-    t.add_argument("--test", help="held-out file, only for the final report's numbers")
-    t.add_argument("--unlabelled", metavar="PATH",
-                   help="your unlabelled texts (a folder, a glob, or a CSV/TSV/JSONL with a text column): the "
-                        "teacher learns from them when labels are few and labels them for the student")
-    t.add_argument("--teacher", default="auto", help="auto | minilm | e5 | path to a HF BERT folder")
     t.add_argument("--work", help="work folder for the stages (default runs/<name>)")
     t.add_argument("--name", help="model name in the bundle (default: data name + language)")
-    t.add_argument("--text-column", default="text")
-    t.add_argument("--label-column", default="label")
     t.add_argument("--epochs", type=int, help="teacher epochs")
     t.add_argument("--student-epochs", type=int)
     t.add_argument("--max-length", type=int, help="tokens per window (default 128)")
@@ -64,19 +68,10 @@ def _parser() -> argparse.ArgumentParser:
                    help="ship the most accurate model of at most MS model milliseconds per text")
     t.add_argument("--allow-failed-guard", action="store_true", help="write the bundle even if int8 is worse")
     t.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors")
-    t.add_argument("--config", metavar="JSON",
-                   help='a JSON file of config overrides per section, e.g. {"teacher": {"epochs": 2}} '
-                        "(sections and fields: modelprep/config.py); applied before the options above")
     t.add_argument("--progress-json", action="store_true",
                    help="machine-readable progress: one JSON object per line on stdout (the log stays on stderr)")
-    v = sub.add_parser("preview", help="what training would do: labels, cleaning, teacher, time (JSON lines)")
-    v.add_argument("data")
-    v.add_argument("--test")
-    v.add_argument("--teacher", default="auto")
-    v.add_argument("--text-column", default="text")
-    v.add_argument("--label-column", default="label")
-    v.add_argument("--unlabelled", metavar="PATH", help="unlabelled texts, as for train (counted and checked)")
-    v.add_argument("--config", metavar="JSON", help="config overrides, as for train")
+    v = sub.add_parser("preview", parents=[data],
+                       help="what training would do: labels, cleaning, teacher, time (JSON lines)")
     v.add_argument("--no-measure", action="store_true", help="skip the speed measurement (no estimate)")
     c = sub.add_parser("calibrate", help="add the suggested 'uncertain below' threshold to an older bundle "
                                          "(its validation split is rebuilt from DATA and checked)")

@@ -89,23 +89,23 @@ class TrainRequest:
     replace: bool = False           # the user confirmed replacing an existing `out` (--force)
     unlabelled: Path | None = None  # a folder (or table) of unlabelled texts (--unlabelled)
 
-    def _common(self) -> list[str]:
-        args = ["--test", str(self.test)] if self.test else []
+    def _data_args(self) -> list[str]:
+        """The options textsort-prep's train and preview share (its `data` parent parser)."""
+        args = [str(self.data), "--teacher", self.teacher, "--text-column", self.text_column,
+                "--label-column", self.label_column]
+        args += ["--test", str(self.test)] if self.test else []
         args += ["--unlabelled", str(self.unlabelled)] if self.unlabelled else []
         return args + (["--config", str(self.config)] if self.config else [])
 
     def preview_args(self) -> list[str]:
-        return [*prep_command(), "preview", str(self.data), "--teacher", self.teacher,
-                "--text-column", self.text_column, "--label-column", self.label_column, *self._common()]
+        return [*prep_command(), "preview", *self._data_args()]
 
     def train_args(self) -> list[str]:
         if self.out is None:
             raise ValueError("no model file to save to: training needs --out")
         work = self.work or work_dir(self.out, self.data)
-        args = [*prep_command(), "train", str(self.data), "--out", str(self.out), "--work", str(work),
-                "--name", self.out.stem, "--teacher", self.teacher, "--text-column", self.text_column,
-                "--label-column", self.label_column, "--progress-json"]
-        return args + (["--force"] if self.replace else []) + self._common()
+        return [*prep_command(), "train", *self._data_args(), "--out", str(self.out), "--work", str(work),
+                "--name", self.out.stem, "--progress-json", *(["--force"] if self.replace else [])]
 
 
 @dataclass
