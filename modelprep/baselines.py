@@ -3,8 +3,9 @@ half of the teacher.
 
 Analyzers: word 1-2-grams and char_wb 2-5-grams for text that is mostly not CJK,
 char 1-3-grams for CJK text (no word boundaries); sublinear tf. The analyzer and
-C in {1, 4, 16, 64} are chosen on a validation split by accuracy. Plain scikit-learn,
-no TensorFlow.
+C in {1, 4, 16, 64} are chosen on a validation split by accuracy; the C values (and the
+out-of-fold models) are fitted side by side, `NgramConfig.jobs` processes (joblib; the
+same models as one after the other). Plain scikit-learn, no TensorFlow.
 
 `out_of_fold_probs` scores every training text with a model that did not see it
 (k-fold), so the teacher's n-gram half is not overconfident on its own training rows
@@ -13,9 +14,11 @@ or on augmented copies of them.
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass, field
 
 import numpy as np
+from joblib import Parallel, delayed
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
@@ -55,6 +58,15 @@ def _classifier(C: float, seed: int) -> LogisticRegression:
     return LogisticRegression(C=C, max_iter=2000, random_state=seed)
 
 
+def _jobs(cfg: NgramConfig, tasks: int) -> int:
+    return max(1, min(tasks, cfg.jobs or os.cpu_count() or 1))
+
+
+def _fit_and_score(C: float, seed: int, Xtr, train_y, Xva, val_y) -> tuple[float, LogisticRegression]:
+    clf = _classifier(C, seed).fit(Xtr, train_y)
+    return float(np.mean(clf.predict(Xva) == val_y)), clf
+
+
 def _full_proba(clf: LogisticRegression, X, n_labels: int) -> np.ndarray:
     """Probabilities over all labels (a fold may lack a rare class)."""
     out = np.zeros((X.shape[0], n_labels), np.float32)
@@ -70,11 +82,10 @@ def fit_ngram_model(train_texts, train_y, val_texts, val_y, n_labels: int,
     best, tried = None, []
     for name in cfg.analyzers or analyzers_for(train_texts):
         vec = _vectorizer(name, cfg)
-        Xtr, Xva = vec.fit_transform(train_texts), None
-        Xva = vec.transform(val_texts)
-        for C in cfg.c_grid:
-            clf = _classifier(C, cfg.seed).fit(Xtr, train_y)
-            acc = float(np.mean(clf.predict(Xva) == val_y))
+        Xtr, Xva = vec.fit_transform(train_texts), vec.transform(val_texts)
+        fits = Parallel(n_jobs=_jobs(cfg, len(cfg.c_grid)))(delayed(_fit_and_score)(C, cfg.seed, Xtr, train_y, Xva, val_y)
+                                     for C in cfg.c_grid)
+        for C, (acc, clf) in zip(cfg.c_grid, fits):
             tried.append({"analyzer": name, "C": C, "val_accuracy": round(acc, 5)})
             if best is None or acc > best[0]:
                 best = (acc, name, C, vec, clf)
@@ -101,9 +112,14 @@ def out_of_fold_probs(model: NgramModel, train_texts: list[str], y, texts: list[
     for k, (_, held) in enumerate(folds.split(np.zeros(len(y)), y)):
         fold_of[held] = k
     fold_of_text = np.where(source >= 0, fold_of[np.maximum(source, 0)], 0)  # -1: unlabelled, no fold saw it
-    for k in range(cfg.folds):
-        fit_idx = np.flatnonzero(fold_of != k)
-        fold = refit(model, [train_texts[i] for i in fit_idx], y[fit_idx], cfg)
-        rows = np.flatnonzero(fold_of_text == k)
-        probs[rows] = fold.predict_proba([texts[i] for i in rows])
+    rows = [np.flatnonzero(fold_of_text == k) for k in range(cfg.folds)]
+    scored = Parallel(n_jobs=_jobs(cfg, cfg.folds))(  # the folds side by side
+        delayed(_fold_probs)(model, [train_texts[i] for i in np.flatnonzero(fold_of != k)], y[fold_of != k],
+                             [texts[i] for i in rows[k]], cfg) for k in range(cfg.folds))
+    for k, fold_probs in enumerate(scored):
+        probs[rows[k]] = fold_probs
     return probs
+
+
+def _fold_probs(model: NgramModel, fit_texts, fit_y, texts, cfg: NgramConfig) -> np.ndarray:
+    return refit(model, fit_texts, fit_y, cfg).predict_proba(texts)

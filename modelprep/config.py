@@ -93,6 +93,7 @@ class NgramConfig:
     min_df: int = 1
     max_features: int | None = 2_000_000
     folds: int = 3                  # out-of-fold teacher labels
+    jobs: int | None = None         # processes fitting C values and folds side by side (None: one per core)
     seed: int = 0
 
 

@@ -35,6 +35,18 @@ def test_selection_is_made_on_validation_and_recorded():
     assert probs.shape == (60, 2) and np.allclose(probs.sum(1), 1, atol=1e-5)
 
 
+def test_fits_side_by_side_are_the_fits_one_by_one():
+    texts, y = corpus(200)
+    vt, vy = corpus(60, seed=1)
+    one = fit_ngram_model(texts, y, vt, vy, 2, NgramConfig(jobs=1))
+    many = fit_ngram_model(texts, y, vt, vy, 2, NgramConfig(jobs=2))
+    assert one.selection == many.selection and (one.analyzer, one.C) == (many.analyzer, many.C)
+    assert np.array_equal(one.predict_proba(vt), many.predict_proba(vt))
+    source = np.arange(len(texts))
+    assert np.array_equal(out_of_fold_probs(one, texts, y, texts, source, NgramConfig(jobs=1)),
+                          out_of_fold_probs(one, texts, y, texts, source, NgramConfig(jobs=2)))
+
+
 def test_out_of_fold_labels_never_come_from_a_model_that_saw_the_text():
     # Every text is unique noise with a random label: a model that saw a text memorises it
     # (near-certain on it), a model that did not is at chance. Copies count as their source.
