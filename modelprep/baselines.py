@@ -83,8 +83,9 @@ def fit_ngram_model(train_texts, train_y, val_texts, val_y, n_labels: int,
     for name in cfg.analyzers or analyzers_for(train_texts):
         vec = _vectorizer(name, cfg)
         Xtr, Xva = vec.fit_transform(train_texts), vec.transform(val_texts)
-        fits = Parallel(n_jobs=_jobs(cfg, len(cfg.c_grid)))(delayed(_fit_and_score)(C, cfg.seed, Xtr, train_y, Xva, val_y)
-                                     for C in cfg.c_grid)
+        fit = delayed(_fit_and_score)
+        fits = Parallel(n_jobs=_jobs(cfg, len(cfg.c_grid)))(fit(C, cfg.seed, Xtr, train_y, Xva, val_y)
+                                                             for C in cfg.c_grid)
         for C, (acc, clf) in zip(cfg.c_grid, fits):
             tried.append({"analyzer": name, "C": C, "val_accuracy": round(acc, 5)})
             if best is None or acc > best[0]:

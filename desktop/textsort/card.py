@@ -441,7 +441,8 @@ def _teacher_lines(m: dict) -> list[str]:
         out.append(f"- **Teacher's labels:** {ens['bert_weight']:g} × the fine-tuned {name} + "
                    f"{1 - ens['bert_weight']:g} × a TF-IDF n-gram model{how}, weight chosen on the validation texts")
     dist = m.get("distillation") if isinstance(m.get("distillation"), dict) else {}
-    if dist.get("alpha") is not None and (shipped_rung(m) or ACCURATE).student:
+    shipped = shipped_rung(m)
+    if dist.get("alpha") is not None and shipped is not None and shipped.student:
         tried = [d for d in dist.get("tried") or [] if isinstance(d, dict) and _is_number(d.get("val_macro_f1"))]
         more = (" (validation macro-F1 of each tried: "
                 + ", ".join(f"{_value(d.get('alpha'))}: {_pct(d['val_macro_f1'])}" for d in tried) + ")") if tried else ""
