@@ -2,7 +2,7 @@
 
     python bench/baselines.py [sms_spam ag_news ...]
 
-TF-IDF+LR (modelprep.baselines): analyzer (word 1-2 / char_wb 2-5, or char 1-3 for CJK)
+TF-IDF+LR (modelprep.ngram): analyzer (word 1-2 / char_wb 2-5, or char 1-3 for CJK)
 and C in {1, 4, 16, 64} chosen on a stratified 10 % validation split of train.csv, then
 refit on all of train.csv. fastText (PyPI fasttext-numpy2-wheel): 25 epochs, word
 bigrams, dim 50, CJK text split per character. Both are scored on test.csv only.
@@ -42,7 +42,7 @@ def _scores(y_true, y_pred) -> dict:
 def tfidf_lr(train: tuple, test: tuple, seed: int = 0) -> dict:
     from sklearn.model_selection import train_test_split
 
-    from modelprep.baselines import fit_ngram_model, refit
+    from modelprep.ngram import fit_ngram_model, refit
 
     texts, labels = train
     names = sorted(set(labels))

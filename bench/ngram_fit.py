@@ -1,4 +1,4 @@
-"""The n-gram model's C search (`modelprep.baselines.fit_ngram_model`) one fit after the
+"""The n-gram model's C search (`modelprep.ngram.fit_ngram_model`) one fit after the
 other (`NgramConfig(jobs=1)`) against side by side (one process per core), same data,
 same run:
 
@@ -28,7 +28,7 @@ def main() -> int:
 
     from bench.baselines import read_csv
     from bench.modelprep import data_folder
-    from modelprep.baselines import fit_ngram_model
+    from modelprep.ngram import fit_ngram_model
     from modelprep.config import NgramConfig
 
     args = sys.argv[1:]

@@ -25,10 +25,10 @@ def main() -> None:
     import numpy as np
 
     from modelprep import pipeline as P
-    from modelprep.baselines import fit_ngram_model
+    from modelprep.ngram import fit_ngram_model
     from modelprep.config import PipelineConfig
     from modelprep.ensemble import choose_weight, mix
-    from modelprep.train import predict_texts
+    from modelprep.loop import predict_texts
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("name", help="a data set under ../shared/data")
@@ -41,8 +41,9 @@ def main() -> None:
         logging.getLogger(noisy).setLevel(logging.ERROR)
     folder = args.data / args.name
     cfg = PipelineConfig()
-    cfg = replace(cfg, teacher=replace(cfg.teacher, epochs=args.epochs, time_budget_s=4000, patience=args.epochs))  # 66 min cap
-    stages = P.Stages(args.work / f"{args.name}_{args.epochs}")
+    cfg = replace(cfg, teacher=replace(cfg.teacher, hparams=replace(cfg.teacher.hparams, epochs=args.epochs, time_budget_s=4000,
+                                                                   patience=args.epochs)))  # 66 min cap
+    stages = P.StageRunner(args.work / f"{args.name}_{args.epochs}")
     p = P.prepare_data(stages, folder / "train.csv", cfg, folder / "test.csv")
     t0 = time.perf_counter()
     teacher = P.teacher_stage(stages, p, cfg)

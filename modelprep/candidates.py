@@ -23,7 +23,7 @@ import numpy as np
 from modelprep import progress
 from modelprep.config import PipelineConfig, ShipConfig, config_hash
 from modelprep.evaluate import GuardError, classification_metrics, guard
-from modelprep.workdir import Stage
+from modelprep.workdir import StageFolder
 from textsort.manifest import ACCURATE, SIZES, Rung
 from textsort.protocol import State, verify_stage
 
@@ -91,7 +91,7 @@ def export_candidate(stages, rung: Rung, upstream_key: str, get_model: Callable[
     drops that candidate (the student can still be trained and shipped)."""
     from modelprep.export import LAYOUT, to_tflite
     from modelprep.tflite_metadata import with_metadata
-    from modelprep.train import predict_texts
+    from modelprep.loop import predict_texts
     from textsort.bundle import write_bundle
     from textsort.engine import Classifier
 
@@ -110,7 +110,7 @@ def export_candidate(stages, rung: Rung, upstream_key: str, get_model: Callable[
 
     folder, record = stages.run(name, config_hash(upstream_key, qc.mode, LAYOUT, manifest["name"], p.labels),
                                 {"mode": qc.mode, "layout": LAYOUT}, build)
-    key = Stage.identity(record)
+    key = StageFolder.identity(record)
     t0 = time.perf_counter()
     verify = verify_stage(name)
     progress.stage(verify, State.START)

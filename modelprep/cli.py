@@ -42,7 +42,7 @@ def _parser() -> argparse.ArgumentParser:
     data.add_argument("--text-column", default="text")
     data.add_argument("--label-column", default="label")
     data.add_argument("--config", metavar="JSON",
-                      help='a JSON file of config overrides per section, e.g. {"teacher": {"epochs": 2}} '
+                      help='a JSON file of config overrides per section, e.g. {"teacher": {"hparams": {"epochs": 2}}} '
                            "(sections and fields: modelprep/config.py); applied before the other options")
     t = sub.add_parser("train", parents=[data], help="fine-tune a teacher, distill, quantize, verify, write a bundle")
     t.add_argument("--out", required=True, help="bundle to write (NAME.textsort); never an existing file "
@@ -118,17 +118,17 @@ def _config(args):
 
     cfg = _overrides(PipelineConfig(), getattr(args, "config", None))
     data = replace(cfg.data, text_column=args.text_column, label_column=args.label_column)
-    teacher = replace(cfg.teacher, name=args.teacher, **{k: v for k, v in {
-        "epochs": args.epochs, "max_length": args.max_length, "time_budget_s": args.teacher_time_budget,
-        "precision": args.teacher_precision,
-    }.items() if v is not None})
-    distill = replace(cfg.distill, **({"epochs": args.student_epochs} if args.student_epochs is not None else {}))
+    given = lambda **kw: {k: v for k, v in kw.items() if v is not None}  # noqa: E731  (options left out: the config's)
+    teacher = replace(cfg.teacher, name=args.teacher,
+                      hparams=replace(cfg.teacher.hparams, **given(epochs=args.epochs, time_budget_s=args.teacher_time_budget)),
+                      **given(max_length=args.max_length, precision=args.teacher_precision))
+    distill = replace(cfg.distill, hparams=replace(cfg.distill.hparams, **given(epochs=args.student_epochs)))
     transfer = replace(cfg.transfer, **({"augment_copies": args.augment_copies}
                                         if args.augment_copies is not None else {}))
     quant = replace(cfg.quant, allow_failed_guard=args.allow_failed_guard)
     ngram = replace(cfg.ngram, enabled=not args.no_ngram_teacher)
     ship = replace(cfg.ship, size=args.size, max_mb=args.max_size, max_ms=args.max_ms)
-    for what, value in (("--epochs", teacher.epochs), ("--student-epochs", distill.epochs),
+    for what, value in (("--epochs", teacher.hparams.epochs), ("--student-epochs", distill.hparams.epochs),
                         ("--max-length", teacher.max_length - 2), ("--augment-copies", transfer.augment_copies + 1),
                         ("--max-size", 1 if ship.max_mb is None else ship.max_mb),
                         ("--max-ms", 1 if ship.max_ms is None else ship.max_ms)):

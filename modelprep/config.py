@@ -18,24 +18,33 @@ from modelprep.data import DataConfig  # noqa: F401  (re-exported)
 
 
 @dataclass(frozen=True)
-class TeacherConfig:
-    name: str = "auto"              # "auto" | "minilm" | "e5" | path to a HF BERT folder
-    max_length: int = 128           # tokens per window, specials included (also the bundle's)
+class HParams:
+    """The training loop's hyperparameters (`loop.fit`), handed to it as they are: one set
+    for the teacher's fine-tune (`TeacherConfig.hparams`), one for the student
+    (`DistillConfig.hparams`). Model options stay in those configs (mediapipe model_maker's
+    split of `HParams` and model options)."""
     batch_size: int = 32
     learning_rate: float = 5e-5
     epochs: int = 3
     weight_decay: float = 0.01
     warmup_fraction: float = 0.1
+    patience: int = 1               # epochs without a better validation macro-F1
+    class_weights: bool = False     # inverse-frequency weights on the cross-entropy
+    max_steps: int | None = None    # hard cap on optimizer steps
+    time_budget_s: float | None = None  # stop (keeping the best epoch) after this long
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class TeacherConfig:
+    name: str = "auto"              # "auto" | "minilm" | "e5" | path to a HF BERT folder
+    max_length: int = 128           # tokens per window, specials included (also the bundle's)
     dropout: float = 0.1            # classifier-head dropout (the encoder keeps its own)
     pooling: str = "mean"           # "mean" (sentence-transformers style) or "cls"
-    patience: int = 1               # epochs without a better validation macro-F1
-    class_weights: bool = True      # inverse-frequency weights on the cross-entropy
-    max_steps: int | None = None    # hard cap on optimizer steps
-    time_budget_s: float = 480.0    # stop (keeping the best epoch) after this long
     max_eval_texts: int = 2000      # validation texts scored for early stopping (all for the metrics)
     cjk_threshold: float = 0.2      # "auto": share of CJK characters that selects e5
     precision: str = "auto"         # "auto" (bfloat16 where the hardware has it) | "float32" | "mixed_bfloat16"
-    seed: int = 0
+    hparams: HParams = HParams(class_weights=True, time_budget_s=480.0)
 
 
 @dataclass(frozen=True)
@@ -84,7 +93,7 @@ class PoolConfig:
 
 @dataclass(frozen=True)
 class NgramConfig:
-    """The TF-IDF + logistic-regression half of the teacher (`modelprep.baselines`)."""
+    """The TF-IDF + logistic-regression half of the teacher (`modelprep.ngram`)."""
     enabled: bool = True            # the teacher = BERT and this n-gram model, probabilities mixed
     teacher_weight: float | None = None  # BERT's share of the mix; None: chosen on validation
     weight_grid: tuple[float, ...] = (0.25, 0.5, 0.75)
@@ -109,19 +118,15 @@ class TransferConfig:
 
 @dataclass(frozen=True)
 class DistillConfig:
-    """How the student learns from the teacher (`modelprep.distill`, `train.fit`)."""
-    epochs: int = 8
-    batch_size: int = 64
-    learning_rate: float = 2e-3
-    weight_decay: float = 0.1       # the student overfits the transfer set after an epoch or two
-    warmup_fraction: float = 0.05
-    patience: int = 2
+    """How the student learns from the teacher (`modelprep.distill`, `loop.fit`)."""
     temperature: float = 2.0
     alpha: float = 0.7              # weight of the soft loss; 1 - alpha on CE
     soft_loss: str = "kl"           # "kl": T^2 * KL(teacher_T || student_T); "mse": squared logit distance
     alpha_alternatives: tuple[float, ...] = (0.3,)  # also trained; best validation macro-F1 is kept
-    time_budget_s: float = 300.0    # per student trained
-    seed: int = 0
+    # the student overfits the transfer set after an epoch or two (weight decay 0.1);
+    # the time budget is per student trained
+    hparams: HParams = HParams(epochs=8, batch_size=64, learning_rate=2e-3, weight_decay=0.1,
+                               warmup_fraction=0.05, patience=2, time_budget_s=300.0)
 
 
 @dataclass(frozen=True)
@@ -180,7 +185,10 @@ def _convert(value, hint, where: str):
     if origin in (typing.Union, types.UnionType):
         if value is None and type(None) in args:
             return None
-        for arg in (a for a in args if a is not type(None)):
+        options = [a for a in args if a is not type(None)]
+        if len(options) == 1:  # "X or null": X's own message says what is wrong
+            return _convert(value, options[0], where)
+        for arg in options:
             try:
                 return _convert(value, arg, where)
             except ConfigError:

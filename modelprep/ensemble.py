@@ -5,7 +5,7 @@ probabilities `w * p_bert + (1 - w) * p_ngram` are a better teacher than either 
 (the student has a bag-of-n-grams branch to learn the n-gram half with). `w` is chosen
 on the validation split from `NgramConfig.weight_grid` (macro-F1; ties go to the value
 nearest 0.5), unless `NgramConfig.teacher_weight` fixes it. The n-gram probabilities of
-training texts and of their augmented copies are out-of-fold (`baselines.out_of_fold_probs`).
+training texts and of their augmented copies are out-of-fold (`ngram.out_of_fold_probs`).
 """
 from __future__ import annotations
 

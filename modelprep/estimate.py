@@ -53,11 +53,11 @@ def step_seconds(source, n_labels: int, cfg: PipelineConfig, length: int) -> dic
     """{"teacher": s/step, "student": s/step, "cached": bool} for windows of `length` tokens."""
     from modelprep.bert import build_teacher
     from modelprep.student import build_student
-    from modelprep.train import device_name, resolve_precision
+    from modelprep.loop import device_name, resolve_precision
 
     precision = resolve_precision(cfg.teacher.precision)
     key = (f"{source.name}|{source.config.vocab_size}|{source.config.num_hidden_layers}|{device_name()}|"
-           f"{precision}|{cfg.teacher.batch_size}|{cfg.distill.batch_size}|{length}")
+           f"{precision}|{cfg.teacher.hparams.batch_size}|{cfg.distill.hparams.batch_size}|{length}")
     path = cache_file()
     try:
         cached = json.loads(path.read_text("utf-8"))
@@ -67,9 +67,9 @@ def step_seconds(source, n_labels: int, cfg: PipelineConfig, length: int) -> dic
         return {**cached[key], "cached": True}
     teacher = build_teacher(source, n_labels, cfg.teacher.pooling, cfg.teacher.dropout, load_pretrained=False,
                             precision=precision)
-    t = _time_steps(teacher, n_labels, cfg.teacher.batch_size, length, source.config.vocab_size)
+    t = _time_steps(teacher, n_labels, cfg.teacher.hparams.batch_size, length, source.config.vocab_size)
     student = build_student(source.config.vocab_size, n_labels, cfg.student)
-    s = _time_steps(student, n_labels, cfg.distill.batch_size, length, source.config.vocab_size)
+    s = _time_steps(student, n_labels, cfg.distill.hparams.batch_size, length, source.config.vocab_size)
     cached[key] = {"teacher": round(t, 4), "student": round(s, 4)}
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -83,13 +83,13 @@ def estimate_seconds(n_train: int, n_val: int, cfg: PipelineConfig, steps: dict,
                      n_pool: int = 0) -> dict:
     """Seconds per part and in total, from measured seconds per step. `few`: the few-label
     teacher (modelprep.fewshot), which reads every text once instead of training."""
-    tc, dc, xc = cfg.teacher, cfg.distill, cfg.transfer
+    tc, dc, xc = cfg.teacher.hparams, cfg.distill.hparams, cfg.transfer
+    runs = 1 + len(cfg.distill.alpha_alternatives)
     if few:
         forward = steps["teacher"] / 3 / tc.batch_size
         pool = min(n_pool, cfg.pool.max_texts)
         reading = min((n_train + pool) * forward, cfg.pool.embed_time_budget_s + n_train * forward)
         transfer = min(pool + n_train * (1 + xc.augment_copies), xc.max_transfer_texts)
-        runs = 1 + len(dc.alpha_alternatives)
         student = runs * min(math.ceil(transfer / dc.batch_size) * dc.epochs * steps["student"],
                              dc.time_budget_s or math.inf)
         parts = {"reading the texts": round(reading), "teacher (cross-validated)": round(10 + 0.004 * pool),
@@ -100,10 +100,9 @@ def estimate_seconds(n_train: int, n_val: int, cfg: PipelineConfig, steps: dict,
         teacher_steps = min(teacher_steps, tc.max_steps)
     forward = steps["teacher"] / 3 / tc.batch_size  # a forward pass costs about a third of a step, per text
     teacher = min(teacher_steps * steps["teacher"], (tc.time_budget_s or math.inf) * 0.9)
-    teacher += tc.epochs * min(n_val, tc.max_eval_texts) * forward
+    teacher += tc.epochs * min(n_val, cfg.teacher.max_eval_texts) * forward
     labelled = min(n_train * (1 + xc.augment_copies), xc.max_transfer_texts)
     labelling = min(labelled * forward, xc.label_time_budget_s or math.inf)
-    runs = 1 + len(dc.alpha_alternatives)
     student = runs * min(math.ceil(labelled / dc.batch_size) * dc.epochs * steps["student"],
                          dc.time_budget_s or math.inf)
     parts = {"teacher": round(teacher), "teacher labelling": round(labelling), "student": round(student),

@@ -120,7 +120,7 @@ class Head:
     C: float
     oof_probs: np.ndarray         # out-of-fold probabilities of the labelled texts (the mixed teacher)
     record: dict
-    ngram: object = None          # baselines.NgramModel trained on the labelled + pseudo-labelled pool
+    ngram: object = None          # ngram.NgramModel trained on the labelled + pseudo-labelled pool
     weight: float = 1.0           # the encoder head's share of the mix
     pool_probs: np.ndarray | None = None  # the mixed teacher on each pool text row (ngram half out-of-sample)
 
@@ -142,7 +142,7 @@ def fit_ngram(texts: list[str], y: np.ndarray, pool_texts: list[str], guess: np.
               cfg: FewShotConfig):
     """TF-IDF + logistic regression on the labelled texts (weight `labelled_weight`) and the
     pool with the encoder head's labels: it learns the words the encoder's labels go with."""
-    from modelprep.baselines import NgramModel, _vectorizer, analyzers_for
+    from modelprep.ngram import NgramModel, _vectorizer, analyzers_for
     from modelprep.config import NgramConfig
 
     analyzer = analyzers_for(texts)[0]

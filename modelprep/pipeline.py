@@ -4,7 +4,7 @@
   -> transfer set (labelled by int8 BERT + n-grams) -> student (distilled) -> student int8
   -> candidates verified by the runtime -> the chosen one written as the bundle
 
-Each stage is a function that takes what it needs and returns a typed result. `Stages`
+Each stage is a function that takes what it needs and returns a typed result. `StageRunner`
 owns reuse, timing and the stage record: a stage whose `stage.json` (in its folder under
 the work directory) holds the same key is reused, not re-run; the key includes the keys
 of the stages it depends on, so a changed teacher re-runs everything after it.
@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import pickle
 import shutil
 import time
 from dataclasses import asdict, dataclass, field, replace
@@ -28,8 +27,9 @@ from modelprep.candidates import Candidate, check_size, choose, export_candidate
 from modelprep.config import PipelineConfig, config_hash
 from modelprep.data import PreparedData, prepare
 from modelprep.evaluate import classification_metrics, uncertain_threshold
+from modelprep.ngram import fit_ngram_model, load_model, out_of_fold_probs, save_model
 from modelprep.teachers import choose_teacher, cjk_share
-from modelprep.workdir import Stage, versions
+from modelprep.workdir import StageFolder, versions
 from textsort.bundle import FORMAT, FORMAT_VERSION
 from textsort.encoding import TextEncoder, TokenizerSpec
 from textsort.manifest import ACCURATE, TINY, student_rung
@@ -50,7 +50,7 @@ class RunResult:
     candidates: list[Candidate] = field(default_factory=list)
 
 
-class Stages:
+class StageRunner:
     """Runs or reuses each stage; remembers which ran and how long each took."""
 
     def __init__(self, work: Path):
@@ -60,7 +60,7 @@ class Stages:
 
     def run(self, name: str, key: str, config: dict, build: Callable[[Path], dict]) -> tuple[Path, dict]:
         """`build(folder) -> extra record fields` runs unless the stage is done with this key."""
-        stage = Stage(self.work / name, key, config)
+        stage = StageFolder(self.work / name, key, config)
         record = stage.done()
         if record:
             log.info("%s: reusing %s", name, stage.folder)
@@ -91,7 +91,7 @@ class Prepared:
     reason: str                   # why this teacher
     encoder: TextEncoder
     train_windows: list[np.ndarray]
-    val: object                   # train.EvalSet (cross-validated data: the labelled texts themselves)
+    val: object                   # loop.EvalSet (cross-validated data: the labelled texts themselves)
     test: object | None
     pool: list[str] = field(default_factory=list)  # the user's unlabelled texts, cleaned (--unlabelled)
     pool_summary: dict | None = None
@@ -144,7 +144,7 @@ def read_pool(spec, data: PreparedData, cfg: PipelineConfig) -> tuple[list[str],
 
 
 def eval_set(encoder: TextEncoder, texts, y):
-    from modelprep.train import EvalSet
+    from modelprep.loop import EvalSet
 
     windows, owner = encoder.encode_batch(list(texts))
     return EvalSet(windows, owner, np.asarray(y))
@@ -162,7 +162,7 @@ def teacher_for(data: PreparedData, cfg: PipelineConfig, pool: list[str] = ()):
     return source, reason
 
 
-def prepare_data(stages: Stages, data_path, cfg: PipelineConfig, test_path, unlabelled=None) -> Prepared:
+def prepare_data(stages: StageRunner, data_path, cfg: PipelineConfig, test_path, unlabelled=None) -> Prepared:
     t0, tc = time.perf_counter(), cfg.teacher
     progress.stage(StageName.DATA, State.START)
     data = prepare(data_path, cfg.data, test_path)
@@ -195,18 +195,18 @@ class Teacher:
     pool_logits: np.ndarray | None = None  # few labels: its logits of each pool text (NaN: not reached)
 
 
-def teacher_stage(stages: Stages, p: Prepared, cfg: PipelineConfig, dist=None) -> Teacher | None:
+def teacher_stage(stages: StageRunner, p: Prepared, cfg: PipelineConfig, dist=None) -> Teacher | None:
     """`dist` (modelprep.distribute): train on several replicas / workers; the weights and
     the stage record are the same as one worker's, so a run resumes on any worker count.
     None on a non-chief worker when the chief already has the teacher."""
     import contextlib
 
     from modelprep.bert import build_teacher
-    from modelprep.train import Examples, LoopSettings, fit, predict_texts, resolve_precision, seed_everything
+    from modelprep.loop import Examples, fit, predict_texts, resolve_precision, seed_everything
 
     tc = cfg.teacher
     precision = resolve_precision(tc.precision)
-    seed_everything(tc.seed)  # the classifier head's initial weights: the same run trains the same teacher
+    seed_everything(tc.hparams.seed)  # the classifier head's initial weights: the same run trains the same teacher
     with dist.strategy.scope() if dist else contextlib.nullcontext():
         model = build_teacher(p.source, len(p.labels), tc.pooling, tc.dropout, load_pretrained=False,
                               precision=precision)
@@ -214,8 +214,8 @@ def teacher_stage(stages: Stages, p: Prepared, cfg: PipelineConfig, dist=None) -
     def build(folder: Path) -> dict:
         model.encoder.load_hf_weights(p.source.weights)
         train = Examples(p.train_windows, p.data.train.y.astype(np.int64))
-        val = p.val.sample(tc.max_eval_texts, tc.seed)  # early stopping on at most this many
-        history, probs = fit(model, train, val, len(p.labels), LoopSettings.of(tc, temperature=1.0, alpha=0.0, soft_loss="kl"), p.source.pad_id, "teacher", dist)
+        val = p.val.sample(tc.max_eval_texts, tc.hparams.seed)  # early stopping on at most this many
+        history, probs = fit(model, train, val, len(p.labels), tc.hparams, p.source.pad_id, "teacher", dist)
         if dist is not None:
             history["replicas"], history["workers"] = dist.replicas, dist.workers
         if val is not p.val:
@@ -227,7 +227,7 @@ def teacher_stage(stages: Stages, p: Prepared, cfg: PipelineConfig, dist=None) -
 
     key = config_hash(tc, p.source.card(), p.fingerprint, precision)
     if dist is not None and dist.workers > 1:  # every worker follows the chief's record: train together or not at all
-        chief_has_it = dist.sync_max(float(dist.chief and Stage(stages.work / "teacher", key, {}).done() is not None))
+        chief_has_it = dist.sync_max(float(dist.chief and StageFolder(stages.work / "teacher", key, {}).done() is not None))
         if not dist.chief:
             if chief_has_it:
                 return None  # the chief reuses its teacher: nothing to train here
@@ -237,10 +237,10 @@ def teacher_stage(stages: Stages, p: Prepared, cfg: PipelineConfig, dist=None) -
         model.load_weights(str(folder / "weights")).expect_partial()
     probs_file = folder / "val_probs.npy"
     val_probs = np.load(probs_file) if probs_file.is_file() else predict_texts(model, p.val, 64, p.source.pad_id)
-    return Teacher(model, Stage.identity(record), record, val_probs)
+    return Teacher(model, StageFolder.identity(record), record, val_probs)
 
 
-def fewshot_teacher_stage(stages: Stages, p: Prepared, cfg: PipelineConfig) -> tuple[Teacher, "Ngram"]:
+def fewshot_teacher_stage(stages: StageRunner, p: Prepared, cfg: PipelineConfig) -> tuple[Teacher, "Ngram"]:
     """Few labels (cross-validated data): the pretrained encoder + a logistic-regression head,
     self-trained on the pool, mixed with a TF-IDF model trained on the pool's head labels
     (modelprep.fewshot). Its validation numbers are out-of-fold. Returns the teacher (with
@@ -265,8 +265,7 @@ def fewshot_teacher_stage(stages: Stages, p: Prepared, cfg: PipelineConfig) -> t
         if head.pool_probs is not None:
             pool_logits[reached] = np.log(np.maximum(head.pool_probs, 1e-7))
         np.savez(folder / "head.npz", kernel=head.weights, bias=head.bias, oof=head.oof_probs, pool_logits=pool_logits)
-        with (folder / "ngram.pkl").open("wb") as fh:
-            pickle.dump(head.ngram, fh)
+        save_model(head.ngram, folder / "ngram.pkl")
         return {"metrics": classification_metrics(y, head.oof_probs, p.labels, "validation"),
                 "estimate": fewshot.estimate(y, head.oof_probs, head.record["folds"]),
                 "weight": head.weight,
@@ -281,10 +280,9 @@ def fewshot_teacher_stage(stages: Stages, p: Prepared, cfg: PipelineConfig) -> t
     key = config_hash(fc, cfg.quant.mode, fewshot.POOLING, p.source.card(), p.fingerprint, pc.embed_time_budget_s)
     folder, record = stages.run(StageName.TEACHER, key, {"fewshot": asdict(fc), "pool": asdict(pc)}, build)
     saved = np.load(folder / "head.npz")
-    with (folder / "ngram.pkl").open("rb") as fh:
-        ngram_model = pickle.load(fh)  # written by this stage in this work folder
+    ngram_model = load_model(folder / "ngram.pkl")  # written by this stage in this work folder
     head = fewshot.Head(saved["kernel"], saved["bias"], record["training"]["C"], saved["oof"], record["training"])
-    teacher = Teacher(fewshot.teacher_model(p.source, len(p.labels), head), Stage.identity(record), record,
+    teacher = Teacher(fewshot.teacher_model(p.source, len(p.labels), head), StageFolder.identity(record), record,
                       saved["oof"], saved["pool_logits"])
     ngram_record = {"weight": record["weight"], **(record["training"].get("ngram") or {})}
     return teacher, Ngram(ngram_model, float(record["weight"]), teacher.key, ngram_record)
@@ -305,7 +303,7 @@ def float32_teacher(teacher: Teacher, p: Prepared, cfg: PipelineConfig):
 
 @dataclass
 class Ngram:
-    model: object | None          # baselines.NgramModel (None when disabled)
+    model: object | None          # ngram.NgramModel (None when disabled)
     weight: float                 # BERT's share in the mix (1.0: BERT alone)
     key: str
     record: dict
@@ -319,8 +317,7 @@ def planned_stages(cfg: PipelineConfig, few: bool) -> list[str]:
     return [s for s in StageName if s not in skip]
 
 
-def ngram_stage(stages: Stages, p: Prepared, teacher: Teacher, cfg: PipelineConfig) -> Ngram:
-    from modelprep.baselines import fit_ngram_model
+def ngram_stage(stages: StageRunner, p: Prepared, teacher: Teacher, cfg: PipelineConfig) -> Ngram:
     from modelprep.ensemble import choose_weight
 
     nc = cfg.ngram
@@ -332,8 +329,7 @@ def ngram_stage(stages: Stages, p: Prepared, teacher: Teacher, cfg: PipelineConf
                                 len(p.labels), nc)
         probs = model.predict_proba(p.data.val.texts)
         weight, tried = choose_weight(p.val.y, teacher.val_probs, probs, nc)
-        with (folder / "ngram.pkl").open("wb") as fh:
-            pickle.dump(model, fh)
+        save_model(model, folder / "ngram.pkl")
         return {"weight": weight, "weights_tried": tried, "analyzer": model.analyzer, "C": model.C,
                 "selection": model.selection,
                 "metrics": classification_metrics(p.val.y, probs, p.labels, "validation")}
@@ -341,9 +337,8 @@ def ngram_stage(stages: Stages, p: Prepared, teacher: Teacher, cfg: PipelineConf
     folder, record = stages.run(StageName.NGRAM, config_hash(nc, teacher.key), asdict(nc), build)
     model = None
     if nc.enabled:
-        with (folder / "ngram.pkl").open("rb") as fh:
-            model = pickle.load(fh)  # written by this stage in this work folder
-    return Ngram(model, float(record["weight"]), Stage.identity(record), record)
+        model = load_model(folder / "ngram.pkl")  # written by this stage in this work folder
+    return Ngram(model, float(record["weight"]), StageFolder.identity(record), record)
 
 
 # ---------------------------------------------------------------- transfer set
@@ -361,9 +356,8 @@ def _mask_token(tokenizer) -> str:
     return next((t for t in ("[MASK]", "<mask>") if tokenizer.token_to_id(t) is not None), "[UNK]")
 
 
-def transfer_stage(stages: Stages, p: Prepared, bert_label: Callable, bert_key: str, ngram: Ngram,
+def transfer_stage(stages: StageRunner, p: Prepared, bert_label: Callable, bert_key: str, ngram: Ngram,
                    cfg: PipelineConfig, pool: list[str] = ()) -> Transfer:
-    from modelprep.baselines import out_of_fold_probs
     from modelprep.ensemble import mix_logits
     from modelprep.transfer import build_transfer_set
 
@@ -388,7 +382,7 @@ def transfer_stage(stages: Stages, p: Prepared, bert_label: Callable, bert_key: 
     folder, record = stages.run(StageName.TRANSFER, config_hash(bert_key, ngram.key, tc, len(pool)), asdict(tc), build)
     saved = np.load(folder / "soft_targets.npz")
     texts = json.loads((folder / "texts.json").read_text("utf-8"))
-    return Transfer(texts, saved["y"], saved["logits"], Stage.identity(record), record)
+    return Transfer(texts, saved["y"], saved["logits"], StageFolder.identity(record), record)
 
 
 def with_known_logits(label: Callable, texts: list[str], logits: np.ndarray) -> Callable:
@@ -434,15 +428,15 @@ class Student:
     record: dict
 
 
-def student_stage(stages: Stages, p: Prepared, transfer: Transfer, cfg: PipelineConfig, val=None) -> Student:
+def student_stage(stages: StageRunner, p: Prepared, transfer: Transfer, cfg: PipelineConfig, val=None) -> Student:
     """`val`: what stops the student (default the validation split; with few labels, held-out
     unlabelled texts with the teacher's labels: the student learns to agree with its teacher)."""
     from modelprep.distill import distill
     from modelprep.student import build_student
-    from modelprep.train import Examples, predict_texts, seed_everything
+    from modelprep.loop import Examples, predict_texts, seed_everything
 
     def new_student():
-        seed_everything(cfg.distill.seed)
+        seed_everything(cfg.distill.hparams.seed)
         return build_student(p.source.config.vocab_size, len(p.labels), cfg.student,
                              teacher_table=p.source.weights[WORD_EMBEDDINGS])
 
@@ -469,7 +463,7 @@ def student_stage(stages: Stages, p: Prepared, transfer: Transfer, cfg: Pipeline
                                 {"student": asdict(cfg.student), "distill": asdict(cfg.distill)}, build)
     if "student" not in stages.ran:
         model.load_weights(str(folder / "weights")).expect_partial()
-    return Student(model, Stage.identity(record), record)
+    return Student(model, StageFolder.identity(record), record)
 
 
 # ---------------------------------------------------------------- the bundle
@@ -527,7 +521,7 @@ def train(data_path, out_path, cfg: PipelineConfig = PipelineConfig(), work=None
     `unlabelled`: the user's unlabelled texts (a folder, glob or table; textsort.unlabelled).
     None on a non-chief worker of a multi-worker teacher (modelprep.distribute)."""
     from modelprep.publish import check_out, publish
-    from modelprep.train import predict_logits
+    from modelprep.loop import predict_logits
     from textsort.bundle import load_bundle
 
     import os
@@ -543,7 +537,7 @@ def train(data_path, out_path, cfg: PipelineConfig = PipelineConfig(), work=None
     work = Path(work) if work else Path("runs") / (name or out.stem)
     if dist is not None and not dist.chief:
         work = work / f"worker-{dist.task}"  # its own records; the chief's folder holds the run
-    stages = Stages(work)
+    stages = StageRunner(work)
     p = prepare_data(stages, data_path, cfg, test_path, unlabelled)
     name = name or default_name(data_path, language(p, cfg))
     few = p.data.cross_validated
@@ -660,7 +654,7 @@ def teacher_and_candidate_metrics(p: Prepared, teacher: Teacher, ngram: Ngram, s
     if bert_int8 is not None:
         out[accurate] = bert_int8.val_metrics
     if p.test is not None:
-        from modelprep.train import predict_texts
+        from modelprep.loop import predict_texts
 
         out[student + "_test"] = small.test_metrics
         out["student_fp32_test"] = m(p.test.y, predict_texts(small_model, p.test, 128, p.source.pad_id), "test")

@@ -24,7 +24,8 @@ def versions() -> dict:
 
 
 @dataclass
-class Stage:
+class StageFolder:
+    """One stage's folder in the work directory and its `stage.json` record."""
     folder: Path
     key: str            # config hash of this stage and everything it depends on
     config: dict

@@ -10,14 +10,14 @@ import logging; logging.basicConfig(level=logging.WARNING)
 import tensorflow as tf, tf_keras
 from pathlib import Path
 from modelprep.config import PipelineConfig
-from modelprep.pipeline import Stages, prepare_data
+from modelprep.pipeline import StageRunner, prepare_data
 from modelprep.bert import build_teacher
-from modelprep.train import pad_batch, predict_logits, seed_everything
+from modelprep.loop import pad_batch, predict_logits, seed_everything
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import cross_val_score
 run = Path(sys.argv[1]); iters = int(sys.argv[2]); lr = float(sys.argv[3])
 name = run.name.split("-")[0]
-p = prepare_data(Stages(run / "exp"), run / "labelled.csv", PipelineConfig(), REPO.parent / "shared" / "data" / name / "test.csv", run / "pool.csv")
+p = prepare_data(StageRunner(run / "exp"), run / "labelled.csv", PipelineConfig(), REPO.parent / "shared" / "data" / name / "test.csv", run / "pool.csv")
 seed_everything(0)
 model = build_teacher(p.source, 0, "mean_l2")
 Wt = p.test.windows; owner = p.test.owner

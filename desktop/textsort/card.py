@@ -19,7 +19,7 @@ import re
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from textsort.language import LANGUAGE_NAMES
-from textsort.manifest import ACCURATE, DEFAULT, SIZES, data_licence, rung, shipped_metrics, shipped_rung
+from textsort.manifest import ACCURATE, DEFAULT, SIZES, data_license, rung, shipped_metrics, shipped_rung
 
 LANGUAGES = {**LANGUAGE_NAMES, "multi": "several languages"}
 AGREEMENT_NAMES = {"keras_litert_top1": "the app (LiteRT) picks the same label as the trained model (Keras)"}
@@ -507,12 +507,12 @@ def _data_lines(m: dict) -> list[str]:
     return out + table
 
 
-def _licence_lines(m: dict) -> list[str]:
+def _license_lines(m: dict) -> list[str]:
     lic = m.get("licenses") if isinstance(m.get("licenses"), dict) else {}
     out = []
     if lic.get("model"):
         out.append(f"- **Model licence:** {_md(lic['model'])}")
-    data = data_licence(m)
+    data = data_license(m)
     if data:
         out.append(f"- **Training data licence:** {_md(data)}")
     elif m.get("data") or "data" in lic:
@@ -523,7 +523,7 @@ def _licence_lines(m: dict) -> list[str]:
 
 
 def _provenance_section(m: dict) -> list[str]:
-    lines = _teacher_lines(m) + _licence_lines(m) + _data_lines(m) + _unlabelled_lines(m)
+    lines = _teacher_lines(m) + _license_lines(m) + _data_lines(m) + _unlabelled_lines(m)
     return ["## Where it came from", *lines] if lines else []
 
 

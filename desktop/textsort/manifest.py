@@ -9,7 +9,7 @@ default; both are read back under the student's keys.
   rung(role)                    -> the Rung of a manifest role (None: not one this version knows)
   shipped_rung(manifest)        -> the shipped model's Rung (bundles from before "shipped": "small")
   shipped_metrics(manifest, split) -> (metrics key, metrics) of the shipped model, never another's
-  data_licence(manifest)        -> the training data's licence, None where it was not recorded
+  data_license(manifest)        -> the training data's licence, None where it was not recorded
 
 Only the standard library: the frozen app, the CLI and modelprep all import it.
 """
@@ -39,7 +39,7 @@ OLDER = (Rung("small", StageName.STUDENT_INT8, "student_int8", "small: the disti
 _BY_ROLE = {r.role: r for r in LADDER + OLDER}
 
 # Older bundles wrote this prose where the data's licence was unknown; newer ones write None.
-DATA_LICENCE_NOT_RECORDED = (None, "", "as the training data's own licence")
+DATA_LICENSE_NOT_RECORDED = (None, "", "as the training data's own licence")
 
 
 def rung(role) -> Rung | None:
@@ -74,8 +74,8 @@ def shipped_metrics(manifest, split: str | None = None) -> tuple[str, dict] | No
     return None
 
 
-def data_licence(manifest) -> str | None:
+def data_license(manifest) -> str | None:
     lic = manifest.get("licenses") if isinstance(manifest, dict) else None
     value = lic.get("data") if isinstance(lic, dict) else None
     text = str(value).strip() if value is not None else None
-    return None if text in DATA_LICENCE_NOT_RECORDED else text
+    return None if text in DATA_LICENSE_NOT_RECORDED else text

@@ -26,7 +26,6 @@ TITLES = {
     StageName.STUDENT_INT8: "Export the int8 student",
     StageName.STUDENT_INT8_VERIFY: "Guard: int8 accuracy check",
 }
-STAGES = tuple((name, TITLES[name]) for name in StageName)
 # What changes when the labelled set is small enough to be cross-validated (the "plan" event).
 FEW_LABEL_TITLES = {
     StageName.TEACHER: "Few labels: encoder + head, taught by the unlabelled texts",
@@ -109,7 +108,7 @@ class TrainRequest:
 
 
 @dataclass
-class StageState:
+class StageProgress:
     name: str
     title: str
     state: str = "waiting"          # waiting | running | done | reused
@@ -156,31 +155,31 @@ class Preview:
 
 @dataclass
 class RunState:
-    stages: list[StageState] = field(default_factory=lambda: [StageState(n, t) for n, t in STAGES])
+    stages: list[StageProgress] = field(default_factory=lambda: [StageProgress(n, TITLES[n]) for n in StageName])
     curve: list[tuple[str, int, float]] = field(default_factory=list)  # (what, epoch, validation macro-F1)
     bundle: str | None = None
     validation_accuracy: float | None = None
     error: str | None = None
     cancelled: bool = False
 
-    def stage(self, name: str) -> StageState:
+    def stage(self, name: str) -> StageProgress:
         for s in self.stages:
             if s.name == name:
                 return s
-        s = StageState(name, name)  # a stage this app version does not know: shown by its name
+        s = StageProgress(name, name)  # a stage this app version does not know: shown by its name
         self.stages.append(s)
         return s
 
     def plan(self, names: list[str], few_labels: bool) -> None:
         """Only the stages this run goes through, in its order, titled for its mode."""
-        titles = {**dict(STAGES), **(FEW_LABEL_TITLES if few_labels else {})}
+        titles = {**TITLES, **(FEW_LABEL_TITLES if few_labels else {})}
         known = {s.name: s for s in self.stages}
-        self.stages = [known.get(n) or StageState(n, titles.get(n, n)) for n in names]
+        self.stages = [known.get(n) or StageProgress(n, titles.get(n, n)) for n in names]
         for s in self.stages:
             s.title = titles.get(s.name, s.title)
 
     @property
-    def current(self) -> StageState | None:
+    def current(self) -> StageProgress | None:
         return next((s for s in self.stages if s.state == "running"), None)
 
     def apply(self, event: dict) -> None:

@@ -20,11 +20,11 @@ from tiny_bert_teacher import synthetic_rows, write_teacher  # noqa: E402
 
 pytest.importorskip("tensorflow")  # the subprocesses embed and train: the training extra is needed
 
-TINY = {"teacher": {"max_length": 16, "batch_size": 16, "learning_rate": 2e-3, "epochs": 4, "patience": 2,
-                    "time_budget_s": 60, "max_eval_texts": 20},
+TINY = {"teacher": {"max_length": 16, "max_eval_texts": 20,
+                    "hparams": {"batch_size": 16, "learning_rate": 2e-3, "epochs": 4, "patience": 2, "time_budget_s": 60}},
         "transfer": {"augment_copies": 1},
         "student": {"embed_dim": 16, "filters": 16, "ngram_buckets": 64, "ngram_dim": 4},
-        "distill": {"epochs": 4, "batch_size": 32, "learning_rate": 5e-3, "time_budget_s": 60}}
+        "distill": {"hparams": {"epochs": 4, "batch_size": 32, "learning_rate": 5e-3, "time_budget_s": 60}}}
 
 
 def _snapshot(root: Path) -> dict:

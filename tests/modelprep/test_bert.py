@@ -142,13 +142,13 @@ def test_bfloat16_teacher_keeps_float32_weights_and_logits_close_to_float32():
 
 
 def test_precision_choice():
-    from modelprep import train
+    from modelprep import loop
 
-    assert train.resolve_precision("float32") == "float32"
-    assert train.resolve_precision("mixed_bfloat16") == "mixed_bfloat16"
+    assert loop.resolve_precision("float32") == "float32"
+    assert loop.resolve_precision("mixed_bfloat16") == "mixed_bfloat16"
     with pytest.raises(ValueError, match="precision must be"):
-        train.resolve_precision("fp8")
-    auto = train.resolve_precision("auto")
-    if not train.tf.config.list_physical_devices("GPU"):
-        native = bool(train._cpu_flags() & set(train.BF16_CPU_FLAGS))
+        loop.resolve_precision("fp8")
+    auto = loop.resolve_precision("auto")
+    if not loop.tf.config.list_physical_devices("GPU"):
+        native = bool(loop._cpu_flags() & set(loop.BF16_CPU_FLAGS))
         assert auto == ("mixed_bfloat16" if native else "float32")

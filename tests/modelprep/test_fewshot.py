@@ -91,7 +91,7 @@ def test_the_teacher_model_computes_the_head_on_the_embeddings(tmp_path):
     head = fewshot.choose_head(X, y, X[:0], 3, FewShotConfig())
     model = fewshot.teacher_model(source, 3, head)
     windows = encoder.encode_batch(texts, first_window_only=True)[0]
-    from modelprep.train import predict_logits
+    from modelprep.loop import predict_logits
 
     keras = predict_logits(model, windows, 8, source.pad_id)
     assert np.allclose(keras, X @ head.weights + head.bias, atol=1e-4)
@@ -195,7 +195,8 @@ def test_four_texts_per_class_and_a_pool_with_nothing_usable(few_run, tmp_path, 
     junk = tmp_path / "junk"
     junk.mkdir()
     (junk / "a.bin").write_bytes(bytes(range(256)) * 4)
-    cfg = replace(few_run["cfg"], distill=replace(few_run["cfg"].distill, epochs=1, alpha_alternatives=()))
+    cfg = replace(few_run["cfg"], distill=replace(few_run["cfg"].distill, hparams=replace(few_run["cfg"].distill.hparams, epochs=1),
+                                                        alpha_alternatives=()))
     four = write_csv(tmp_path / "four.csv", synthetic_rows(12))
     result = train(four, tmp_path / "m.textsort", cfg, work=tmp_path / "w", unlabelled=junk)
     assert result.manifest["estimate"]["n"] == 12 and result.manifest["estimate"]["method"] == "4-fold cross-validation"

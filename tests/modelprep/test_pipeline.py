@@ -3,11 +3,11 @@ the size ladder."""
 from __future__ import annotations
 
 import shutil
-from dataclasses import replace
 
 import numpy as np
 import pytest
 
+from modelprep.config import apply_overrides
 from modelprep.evaluate import GuardError
 from modelprep.pipeline import train
 from textsort.bundle import load_bundle
@@ -34,9 +34,7 @@ def _rerun(trained, tmp_path, force=True, **cfg_changes):
     work = tmp_path / "work"
     if not work.exists():
         shutil.copytree(trained["root"] / "work", work)
-    cfg = trained["cfg"]
-    for section, values in cfg_changes.items():
-        cfg = replace(cfg, **{section: replace(getattr(cfg, section), **values)})
+    cfg = apply_overrides(trained["cfg"], cfg_changes)  # as textsort-prep train --config applies them
     return (lambda: train(trained["train"], tmp_path / "again.textsort", cfg, work=work, name="tiny-topics",
                           force=force)), work
 
@@ -142,7 +140,7 @@ def test_resume_after_crash_in_distillation(trained, tmp_path):
 def test_changed_student_config_reruns_only_the_student(trained, tmp_path):
     # A 2-epoch tiny student can have a near-tie that int8 flips (1 of 36 texts fails the
     # guard); this test is about which stages re-run, so the guard may not stop it.
-    run, _ = _rerun(trained, tmp_path, distill={"epochs": 2}, quant={"allow_failed_guard": True})
+    run, _ = _rerun(trained, tmp_path, distill={"hparams": {"epochs": 2}}, quant={"allow_failed_guard": True})
     assert run().stages_run == ["student", "student_int8"]
 
 

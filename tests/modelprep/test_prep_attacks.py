@@ -31,12 +31,12 @@ def _one_line(capsys) -> str:
     (b"\xff\xfe{}", "not a JSON file"),
     (b"[1, 2]", "expected a JSON object"),
     (b'{"nope": {}}', "unknown field 'nope'"),
-    (b'{"teacher": {"epochs": "3"}}', "config.teacher.epochs: expected a whole number"),
+    (b'{"teacher": {"hparams": {"epochs": "3"}}}', "config.teacher.hparams.epochs: expected a whole number"),
     (b'{"teacher": {"nope": 1}}', "unknown field 'nope'"),
     (b'{"transfer": {"augment": {"x": 1}}}', "config.transfer.augment: unknown field 'x'"),
     (b'{"ngram": {"c_grid": [1, "a"]}}', "config.ngram.c_grid[1]"),
     (b'{"data": {"delimiter": ";;"}}', "delimiter must be one character"),
-    (b'{"teacher": {"time_budget_s": 1e999}}', "expected a number"),
+    (b'{"teacher": {"hparams": {"time_budget_s": 1e999}}}', "expected a number"),
     (b"[" * 100000, "not a JSON file"),
 ])
 def test_a_bad_config_is_one_line_before_anything_runs(tmp_path, capsys, content, words):
@@ -136,7 +136,7 @@ def test_a_cancel_request_is_raised_at_the_next_progress_call_not_in_the_handler
 def test_sigterm_during_the_teacher_is_a_clean_cancel(tmp_path):
     teacher = write_teacher(tmp_path / "teacher")
     data = write_csv(tmp_path / "d.csv", synthetic_rows(600))
-    (tmp_path / "c.json").write_text(json.dumps({"teacher": {"epochs": 50, "patience": 50, "time_budget_s": 600,
+    (tmp_path / "c.json").write_text(json.dumps({"teacher": {"hparams": {"epochs": 50, "patience": 50, "time_budget_s": 600},
                                                              "name": str(teacher), "max_length": 16}}))
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO / "desktop"), str(REPO)])}
     for attempt in range(3):

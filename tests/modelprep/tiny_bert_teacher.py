@@ -81,9 +81,11 @@ def tiny_config(teacher: Path) -> PipelineConfig:
     cfg = PipelineConfig()
     return replace(
         cfg,
-        teacher=replace(cfg.teacher, name=str(teacher), max_length=16, batch_size=16, learning_rate=2e-3,
-                        epochs=4, patience=2, time_budget_s=60, max_eval_texts=20),
+        teacher=replace(cfg.teacher, name=str(teacher), max_length=16, max_eval_texts=20,
+                        hparams=replace(cfg.teacher.hparams, batch_size=16, learning_rate=2e-3, epochs=4, patience=2,
+                                        time_budget_s=60)),
         transfer=replace(cfg.transfer, augment_copies=1),
         student=replace(cfg.student, embed_dim=16, filters=16, ngram_buckets=64, ngram_dim=4),
-        distill=replace(cfg.distill, epochs=4, batch_size=32, learning_rate=5e-3, time_budget_s=60),
+        distill=replace(cfg.distill, hparams=replace(cfg.distill.hparams, epochs=4, batch_size=32, learning_rate=5e-3,
+                                                     time_budget_s=60)),
     )

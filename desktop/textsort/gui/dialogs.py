@@ -117,12 +117,12 @@ def versions() -> dict[str, str]:
     }
 
 
-def about_html(model_licences: list[tuple[str, dict]]) -> str:
+def about_html(model_licenses: list[tuple[str, dict]]) -> str:
     e = html.escape
     rows = "".join(f"<tr><td><b>{e(k)}</b></td><td>{e(v)}</td></tr>" for k, v in versions().items())
     lic = "".join(
-        f"<li><b>{e(name)}</b>: " + "; ".join(f"{e(str(k))}: {e(str(v))}" for k, v in licences.items()) + "</li>"
-        for name, licences in model_licences) or "<li>No bundled models found.</li>"
+        f"<li><b>{e(name)}</b>: " + "; ".join(f"{e(str(k))}: {e(str(v))}" for k, v in licenses.items()) + "</li>"
+        for name, licenses in model_licenses) or "<li>No bundled models found.</li>"
     return (
         "<h3>Textsort</h3><p>Offline text classification: drop files, see the label, "
         "how sure the model is and the words that decided. Nothing leaves this computer.</p>"

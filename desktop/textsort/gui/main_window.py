@@ -504,7 +504,7 @@ class MainWindow(QMainWindow):
         ModelCardDialog(self.classifier.bundle, self).exec()
 
     def show_about(self) -> None:
-        QMessageBox.about(self, "About Textsort", about_html(services.bundled_licences()))
+        QMessageBox.about(self, "About Textsort", about_html(services.bundled_licenses()))
 
     # ------------------------------------------------------------------- files
     def dragEnterEvent(self, event) -> None:

@@ -52,16 +52,16 @@ def default_model() -> Path | None:
     return path if path.is_file() else None
 
 
-def bundled_licences() -> list[tuple[str, dict]]:
+def bundled_licenses() -> list[tuple[str, dict]]:
     from textsort.bundle import BundleError, load_bundle
 
     out = []
     for name, path in bundled_entries():
         try:
-            licences = load_bundle(path).manifest.get("licenses") or {}
+            licenses = load_bundle(path).manifest.get("licenses") or {}
         except BundleError as e:
-            licences = {"error": str(e)}
-        out.append((name, licences if isinstance(licences, dict) else {"licence": licences}))
+            licenses = {"error": str(e)}
+        out.append((name, licenses if isinstance(licenses, dict) else {"licence": licences}))
     return out
 
 

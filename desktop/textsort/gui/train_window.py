@@ -106,7 +106,7 @@ class TrainWindow(TakesDroppedPath, QWidget):
         preview_box = QGroupBox("Before training")
         QVBoxLayout(preview_box).addWidget(self.preview_view)
 
-        self.stage_table = QTableWidget(len(training.STAGES), 3)
+        self.stage_table = QTableWidget(len(training.TITLES), 3)
         self.stage_table.setHorizontalHeaderLabels(["Stage", "Progress", "Time"])
         self.stage_table.verticalHeader().setVisible(False)
         header = self.stage_table.horizontalHeader()

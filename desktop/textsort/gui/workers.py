@@ -1,5 +1,5 @@
 """Work that runs off the GUI thread: QRunnables on a QThreadPool, reporting through
-a signals QObject (started / progress / result / error / finished). The window runs one
+a signals QObject (progress / result / error / finished). The window runs one
 lane (a one-thread pool) per kind of work, so a long explanation never holds up typed
 text, model loading or a folder run; a newer explanation cancels the stale one, and the
 lane, not the window, keeps what a stale or dropped task still sends from arriving.

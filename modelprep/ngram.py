@@ -1,11 +1,14 @@
-"""TF-IDF + logistic regression: the baseline a shipped model must beat, and the n-gram
-half of the teacher.
+"""The n-gram half of the teacher: TF-IDF + logistic regression (also the baseline a
+shipped model must beat, bench/baselines.py).
 
 Analyzers: word 1-2-grams and char_wb 2-5-grams for text that is mostly not CJK,
 char 1-3-grams for CJK text (no word boundaries); sublinear tf. The analyzer and
 C in {1, 4, 16, 64} are chosen on a validation split by accuracy; the C values (and the
 out-of-fold models) are fitted side by side, `NgramConfig.jobs` processes (joblib; the
 same models as one after the other). Plain scikit-learn, no TensorFlow.
+
+`save_model` / `load_model` keep a fitted model in a work folder (pickle; work folders written while
+this module was `modelprep.baselines` still load).
 
 `out_of_fold_probs` scores every training text with a model that did not see it
 (k-fold), so the teacher's n-gram half is not overconfident on its own training rows
@@ -15,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import os
+import pickle
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -42,6 +46,25 @@ class NgramModel:
 
     def predict_proba(self, texts: list[str]) -> np.ndarray:
         return _full_proba(self.classifier, self.vectorizer.transform(texts), self.n_labels)
+
+
+_MOVED = {"modelprep.baselines": __name__}  # this module's name before 2026-12-07
+
+
+class _Unpickler(pickle.Unpickler):
+    def find_class(self, module, name):
+        return super().find_class(_MOVED.get(module, module), name)
+
+
+def save_model(model, path) -> None:
+    with open(path, "wb") as fh:
+        pickle.dump(model, fh)
+
+
+def load_model(path):
+    """A model `save_model` wrote in this work folder (an n-gram stage's own output, not user input)."""
+    with open(path, "rb") as fh:
+        return _Unpickler(fh).load()
 
 
 def analyzers_for(texts) -> tuple[str, ...]:

@@ -6,7 +6,8 @@ import pytest
 
 from modelprep.config import StudentConfig
 from modelprep.student import build_student
-from modelprep.train import (EvalSet, Examples, LoopSettings, WarmupLinear, _ce_weights, bucketed_batches, fit,
+from modelprep.config import DistillConfig, HParams
+from modelprep.loop import (EvalSet, Examples, WarmupLinear, _ce_weights, bucketed_batches, fit,
                              pad_batch, predict_texts, soft_term)
 
 
@@ -37,8 +38,7 @@ def test_warmup_then_linear_decay():
 def test_ce_weights():
     y = np.array([0, 0, 0, 1, -1])
     has_soft = np.array([0, 0, 1, 0, 1], np.float32)
-    s = LoopSettings(batch_size=2, learning_rate=1e-3, epochs=1, class_weights=True, alpha=0.7)
-    w = _ce_weights(y, has_soft, 2, s)
+    w = _ce_weights(y, has_soft, 2, class_weights=True, alpha=0.7)
     # inverse frequency: class 0 -> 4 / (2 * 3), class 1 -> 4 / (2 * 1)
     assert w.tolist() == pytest.approx([2 / 3, 2 / 3, 0.3 * 2 / 3, 2.0, 0.0])
 
@@ -68,9 +68,9 @@ def test_distillation_learns_from_soft_targets_alone(soft_loss):
     tf_keras.utils.set_random_seed(0)
     cfg = StudentConfig(embed_dim=16, filters=16, dropout=0.0)
     model = build_student(25, 2, cfg)
-    s = LoopSettings(batch_size=32, learning_rate=1e-2, epochs=4, patience=4, temperature=2.0, alpha=1.0,
-                     soft_loss=soft_loss)
-    history, probs = fit(model, Examples(windows, np.full(600, -1), teacher_logits), val, 2, s, desc="kd")
+    s = HParams(batch_size=32, learning_rate=1e-2, epochs=4, patience=4)
+    history, probs = fit(model, Examples(windows, np.full(600, -1), teacher_logits), val, 2, s, desc="kd",
+                         soft_loss=DistillConfig(temperature=2.0, alpha=1.0, soft_loss=soft_loss))
     assert (probs.argmax(1) == val_y).mean() > 0.9
     assert history["best_val_macro_f1"] > 0.9 and len(history["history"]) >= 1
     assert np.allclose(predict_texts(model, val), probs, atol=1e-5)  # best weights restored
@@ -91,9 +91,10 @@ def test_soft_term_is_zero_only_where_the_student_matches_the_teacher():
 def test_unknown_soft_loss_is_refused():
     rng = np.random.default_rng(0)
     windows, y = _toy(20, rng)
-    s = LoopSettings(batch_size=8, learning_rate=1e-3, epochs=1, soft_loss="cosine")
+    s = HParams(batch_size=8, learning_rate=1e-3, epochs=1)
     with pytest.raises(ValueError, match="soft_loss"):
-        fit(build_student(25, 2, StudentConfig(embed_dim=8, filters=8)), Examples(windows, y), EvalSet(windows, np.arange(20), y), 2, s)
+        fit(build_student(25, 2, StudentConfig(embed_dim=8, filters=8)), Examples(windows, y), EvalSet(windows, np.arange(20), y), 2, s,
+            soft_loss=DistillConfig(soft_loss="cosine"))
 
 
 def test_step_cap_and_early_stopping():
@@ -101,19 +102,19 @@ def test_step_cap_and_early_stopping():
     windows, y = _toy(200, rng)
     val = EvalSet(windows[:50], np.arange(50), y[:50])
     model = build_student(25, 2, StudentConfig(embed_dim=8, filters=8))
-    capped = LoopSettings(batch_size=20, learning_rate=1e-3, epochs=50, max_steps=25, patience=50)
+    capped = HParams(batch_size=20, learning_rate=1e-3, epochs=50, max_steps=25, patience=50)
     history, _ = fit(model, Examples(windows, y), val, 2, capped, desc="cap")
     assert history["steps"] == 25 and len(history["history"]) == 3
-    frozen = LoopSettings(batch_size=20, learning_rate=0.0, epochs=50, patience=1, weight_decay=0.0)
+    frozen = HParams(batch_size=20, learning_rate=0.0, epochs=50, patience=1, weight_decay=0.0)
     history, _ = fit(model, Examples(windows, y), val, 2, frozen, desc="stuck")
     assert len(history["history"]) == 2 and history["best_epoch"] == 1  # no better epoch: stop
 
 
 def test_time_budget_replans_the_schedule():
-    from modelprep.train import _fit_budget
+    from modelprep.loop import _fit_budget
 
     schedule = WarmupLinear(1.0, warmup=50, total=500)
-    s = LoopSettings(batch_size=8, learning_rate=1.0, epochs=1, warmup_fraction=0.1, time_budget_s=100.0)
+    s = HParams(batch_size=8, learning_rate=1.0, epochs=1, warmup_fraction=0.1, time_budget_s=100.0)
     # 1 s/step after a slow first (tracing) phase: 90 % of 100 s fits about 90 steps.
     planned = _fit_budget(schedule, 500, 500, steps=25, elapsed=30.0, ref=(5, 10.0), s=s, desc="t")
     assert planned == 25 + 60 and float(schedule.total.numpy()) == 85.0
@@ -134,19 +135,20 @@ def test_eval_set_sample_keeps_whole_texts():
     assert sorted(kept) == sorted(sum((groups[t] for t in groups if set(groups[t]) & set(kept)), []))
 
 
-def test_loop_settings_take_the_shared_fields_of_a_stage_config():
-    from modelprep.config import DistillConfig, TeacherConfig
+def test_each_stage_hands_its_own_hyperparameters_to_the_loop():
+    """The teacher's and the student's loops get their stage's HParams as they are (no field
+    copied by name, so nothing falls back to a default quietly), with their own defaults."""
+    from modelprep.config import TeacherConfig
 
-    d = LoopSettings.of(DistillConfig(epochs=3, temperature=4.0), alpha=0.3, class_weights=False, max_steps=None)
-    assert (d.epochs, d.temperature, d.alpha, d.batch_size) == (3, 4.0, 0.3, DistillConfig().batch_size)
-    t = LoopSettings.of(TeacherConfig(max_steps=7), temperature=1.0, alpha=0.0, soft_loss="kl")
-    assert t.max_steps == 7 and t.class_weights and t.alpha == 0.0
-    with pytest.raises(TypeError, match="alpha, soft_loss, temperature"):  # nothing falls back to a default quietly
-        LoopSettings.of(TeacherConfig())
+    t, d = TeacherConfig().hparams, DistillConfig().hparams
+    assert (t.class_weights, t.time_budget_s, t.epochs, t.batch_size) == (True, 480.0, 3, 32)
+    assert (d.class_weights, d.time_budget_s, d.epochs, d.batch_size, d.weight_decay) == (False, 300.0, 8, 64, 0.1)
+    with pytest.raises(TypeError):
+        TeacherConfig(epochs=3)  # hyperparameters live in `hparams` only
 
 
 def test_progress_bars_only_on_a_terminal(capsys):
-    from modelprep.train import progress
+    from modelprep.loop import progress
 
     assert list(progress(range(3), "work")) == [0, 1, 2]
     assert capsys.readouterr().err == ""  # pytest's stderr is not a terminal: no bar, no '\r'

@@ -1,11 +1,15 @@
 """The n-gram half of the teacher: selection on validation, out-of-fold labels, mixing."""
 from __future__ import annotations
 
+import pickle
+import sys
+import types
+
 import numpy as np
 import pytest
 
-from modelprep.baselines import analyzers_for, fit_ngram_model, out_of_fold_probs
 from modelprep.config import NgramConfig
+from modelprep.ngram import NgramModel, analyzers_for, fit_ngram_model, load_model, out_of_fold_probs, save_model
 from modelprep.ensemble import choose_weight, mix, mix_logits
 
 WORDS = {0: "goal match team score referee".split(), 1: "chip cpu code server laptop".split()}
@@ -33,6 +37,25 @@ def test_selection_is_made_on_validation_and_recorded():
                                                           if s["val_accuracy"] == best}
     probs = model.predict_proba(vt)
     assert probs.shape == (60, 2) and np.allclose(probs.sum(1), 1, atol=1e-5)
+
+
+def test_a_saved_model_loads_and_so_does_one_from_before_the_module_was_renamed(tmp_path, monkeypatch):
+    texts, y = corpus(120)
+    vt, vy = corpus(30, seed=1)
+    model = fit_ngram_model(texts, y, vt, vy, 2, NgramConfig(c_grid=(4.0,), analyzers=("word_1_2",)))
+    save_model(model, tmp_path / "new.pkl")
+    with monkeypatch.context() as m:  # pickled when the class lived in modelprep.baselines
+        old = types.ModuleType("modelprep.baselines")
+        old.NgramModel = NgramModel
+        m.setitem(sys.modules, "modelprep.baselines", old)
+        m.setattr(NgramModel, "__module__", "modelprep.baselines")
+        (tmp_path / "old.pkl").write_bytes(pickle.dumps(model))
+    assert b"modelprep.baselines" in (tmp_path / "old.pkl").read_bytes() and "modelprep.baselines" not in sys.modules
+    with pytest.raises(ModuleNotFoundError):
+        pickle.loads((tmp_path / "old.pkl").read_bytes())
+    for name in ("new.pkl", "old.pkl"):
+        loaded = load_model(tmp_path / name)
+        assert type(loaded) is NgramModel and np.allclose(loaded.predict_proba(vt), model.predict_proba(vt))
 
 
 def test_fits_side_by_side_are_the_fits_one_by_one():

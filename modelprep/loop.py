@@ -12,7 +12,7 @@ import contextlib
 import logging
 import sys
 import time
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 import numpy as np
 import tensorflow as tf
@@ -21,41 +21,13 @@ from sklearn.metrics import f1_score
 from tqdm.auto import tqdm
 
 from modelprep import progress as progress_json
+from modelprep.config import DistillConfig, HParams
 from textsort.protocol import Event
 
 from textsort.encoding import aggregate, softmax
 
 log = logging.getLogger(__name__)
 SPEC = tf.TensorSpec([None, None], tf.int32)
-
-
-@dataclass(frozen=True)
-class LoopSettings:
-    batch_size: int
-    learning_rate: float
-    epochs: int
-    weight_decay: float = 0.01
-    warmup_fraction: float = 0.1
-    patience: int = 1
-    max_steps: int | None = None
-    time_budget_s: float | None = None
-    class_weights: bool = False
-    temperature: float = 1.0
-    alpha: float = 0.0
-    soft_loss: str = "kl"           # "kl": T^2 * KL at temperature T; "mse": squared logit distance
-    seed: int = 0
-
-    @classmethod
-    def of(cls, config, **overrides) -> "LoopSettings":
-        """The loop's settings from a stage config (TeacherConfig, DistillConfig): every field
-        comes from the config or from `overrides`, never from a default here, so a field
-        renamed in a config fails loudly instead of quietly taking this class's default."""
-        mine = {f.name for f in fields(cls)}
-        values = {f.name: getattr(config, f.name) for f in fields(config) if f.name in mine}
-        missing = sorted(mine - set(values) - set(overrides))
-        if missing:
-            raise TypeError(f"{type(config).__name__} has no {', '.join(missing)}: pass them to LoopSettings.of")
-        return cls(**{**values, **overrides})
 
 
 def progress(iterable, desc: str | None, **kw):
@@ -189,20 +161,21 @@ def macro_f1(y: np.ndarray, probs: np.ndarray) -> float:
     return float(f1_score(y, probs.argmax(1), average="macro", zero_division=0))
 
 
-def _ce_weights(y: np.ndarray, has_soft: np.ndarray, n_labels: int, s: LoopSettings) -> np.ndarray:
+def _ce_weights(y: np.ndarray, has_soft: np.ndarray, n_labels: int, class_weights: bool,
+                alpha: float) -> np.ndarray:
     w = np.ones(len(y), np.float32)
-    if s.class_weights:
+    if class_weights:
         hard = y[y >= 0]
         counts = np.bincount(hard, minlength=n_labels).astype(np.float32)
         per_class = len(hard) / (n_labels * np.maximum(counts, 1))
         w = per_class[np.maximum(y, 0)].astype(np.float32)
-    w[has_soft > 0] *= 1.0 - s.alpha
+    w[has_soft > 0] *= 1.0 - alpha
     w[y < 0] = 0.0
     return w
 
 
 def _fit_budget(schedule: WarmupLinear, full_plan: int, planned: int, steps: int, elapsed: float,
-                ref: tuple[int, float], s: LoopSettings, desc: str) -> int:
+                ref: tuple[int, float], s: HParams, desc: str) -> int:
     """Re-plan the total steps so training (plus evaluations, 10 % kept) ends within the budget."""
     per_step = (elapsed - ref[1]) / (steps - ref[0])
     fits = steps + int((0.9 * s.time_budget_s - elapsed) / per_step)
@@ -272,10 +245,12 @@ def seed_everything(seed: int) -> None:
     tf_keras.utils.set_random_seed(seed)
 
 
-def fit(model, train: Examples, val: EvalSet, n_labels: int, s: LoopSettings,
-        pad_id: int = 0, desc: str = "train", dist=None) -> tuple[dict, np.ndarray]:
-    """Train in place and restore the best epoch's weights. `dist` (modelprep.distribute):
-    the model was built under its strategy's scope; each step takes one batch per replica.
+def fit(model, train: Examples, val: EvalSet, n_labels: int, s: HParams, pad_id: int = 0,
+        desc: str = "train", dist=None, soft_loss: DistillConfig | None = None) -> tuple[dict, np.ndarray]:
+    """Train in place and restore the best epoch's weights. `soft_loss`: how rows with soft
+    targets learn from them (its temperature, alpha and kind); None: hard labels only (the
+    teacher). `dist` (modelprep.distribute): the model was built under its strategy's scope;
+    each step takes one batch per replica.
 
     Returns (history, validation probabilities of the best epoch [n_val_texts, k])."""
     rng = np.random.default_rng(s.seed)
@@ -284,7 +259,11 @@ def fit(model, train: Examples, val: EvalSet, n_labels: int, s: LoopSettings,
     soft = train.soft if train.soft is not None else np.full((n, n_labels), np.nan, np.float32)
     has_soft = (~np.isnan(soft).any(axis=1)).astype(np.float32)
     soft = np.nan_to_num(soft).astype(np.float32)
-    ce_w = _ce_weights(train.y, has_soft, n_labels, s)
+    d = soft_loss or DistillConfig(temperature=1.0, alpha=0.0)
+    T, alpha, kind = float(d.temperature), float(d.alpha), d.soft_loss
+    if kind not in ("kl", "mse"):
+        raise ValueError(f"soft_loss must be 'kl' or 'mse', not {kind!r}")
+    ce_w = _ce_weights(train.y, has_soft, n_labels, s.class_weights, alpha)
     y = np.maximum(train.y, 0).astype(np.int32)
     lengths = np.array([len(w) for w in train.windows])
 
@@ -299,9 +278,6 @@ def fit(model, train: Examples, val: EvalSet, n_labels: int, s: LoopSettings,
         schedule = WarmupLinear(peak, int(planned * s.warmup_fraction), planned)
         opt = tf_keras.optimizers.AdamW(learning_rate=schedule, weight_decay=s.weight_decay, epsilon=1e-6)
         opt.exclude_from_weight_decay(var_names=["gamma", "beta", "bias"])
-    T, alpha, kind = float(s.temperature), float(s.alpha), s.soft_loss
-    if kind not in ("kl", "mse"):
-        raise ValueError(f"soft_loss must be 'kl' or 'mse', not {kind!r}")
     global_batch = float(s.batch_size * replicas)
 
     @tf.function(input_signature=[SPEC, SPEC, tf.TensorSpec([None], tf.int32),
