@@ -15,7 +15,7 @@ sys.path.insert(0, str(REPO / "desktop"))
 
 
 def main() -> None:
-    from textsort.engine import Classifier
+    from textsort.core.engine import Classifier
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("model", nargs="?", default=str(REPO / "assets" / "models" / "sms_spam-en.textsort"))

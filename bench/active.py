@@ -49,7 +49,7 @@ def embeddings(name: str, work: Path):
         from modelprep.fewshot import Embedder
         from modelprep.teachers import choose_teacher
         from modelprep.vocab import prune_source
-        from textsort.encoding import TextEncoder, TokenizerSpec
+        from textsort.core.encoding import TextEncoder, TokenizerSpec
 
         source, _ = choose_teacher(tx[:200])
         if source.config.vocab_size > 60000:

@@ -41,7 +41,7 @@ def main() -> None:
     ap.add_argument("--texts", type=int, default=100_000)
     ap.add_argument("--model", default=str(REPO / "assets" / "models" / "sms_spam-en.textsort"))
     args = ap.parse_args()
-    ts = [sys.executable, "-m", "textsort.cli"]
+    ts = [sys.executable, "-m", "textsort.frontends.cli"]
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         corpus = texts(args.texts)

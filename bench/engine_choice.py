@@ -28,7 +28,7 @@ def classify_partitions(frames):
     """mapInPandas: one Classifier per Python worker (cached), batches of texts -> rows."""
     import pandas as pd
 
-    from textsort.engine import Classifier
+    from textsort.core.engine import Classifier
 
     clf = _CLF.get("clf") or _CLF.setdefault("clf", Classifier(MODEL, threads=1))
     for df in frames:

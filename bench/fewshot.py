@@ -89,7 +89,7 @@ def baselines(labelled: list[dict], test: list[dict]) -> dict:
     from modelprep.fewshot import Embedder
     from modelprep.teachers import choose_teacher
     from modelprep.vocab import prune_source
-    from textsort.encoding import TextEncoder, TokenizerSpec
+    from textsort.core.encoding import TextEncoder, TokenizerSpec
 
     texts = [" ".join(r["text"].split()) for r in labelled]
     tests = [" ".join(r["text"].split()) for r in test]

@@ -17,8 +17,8 @@ REPO = Path(__file__).resolve().parents[1]
 CHILD = r"""
 import json, resource, sys, time
 sys.path.insert(0, sys.argv[1])
-from textsort.engine import Classifier
-from textsort.reading import read_file
+from textsort.core.engine import Classifier
+from textsort.files.reading import read_file
 clf = Classifier(sys.argv[2])
 t0 = time.perf_counter()
 if sys.argv[4] != "load":

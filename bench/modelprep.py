@@ -101,7 +101,7 @@ def _errors(metric: dict) -> int:
 
 
 def table(results: list[dict]) -> str:
-    from textsort.manifest import rung
+    from textsort.core.manifest import rung
 
     head = ("| data set | teacher acc (BERT int8 + n-grams) | int8 student acc / F1 (errors) | retention "
             "| TF-IDF+LR acc (errors) | fastText acc (errors) | student errors vs TF-IDF+LR | accurate: int8 BERT acc, MB "

@@ -27,7 +27,7 @@ WORDS = ("hi are we still on for lunch tomorrow call me when you get home free p
 
 
 def cli(*args) -> list[str]:
-    return [sys.executable, "-m", "textsort.cli", *map(str, args)]
+    return [sys.executable, "-m", "textsort.frontends.cli", *map(str, args)]
 
 
 def run_measured(cmd: list[str]) -> tuple[float, float, int]:
@@ -41,7 +41,7 @@ def run_measured(cmd: list[str]) -> tuple[float, float, int]:
 
 
 def default_bundle(tmp: Path) -> Path:
-    from textsort.models import default_model_path
+    from textsort.appstate.models import default_model_path
 
     p = default_model_path()
     if p.is_file():
@@ -82,7 +82,7 @@ def main() -> int:
                      "<= 1000 ms", cold <= 1.0))
 
         # per-text latency in process
-        from textsort.engine import Classifier
+        from textsort.core.engine import Classifier
 
         clf = Classifier(bundle, threads=args.threads)
         texts = [short_text(rng) for _ in range(500)]
@@ -112,7 +112,7 @@ def main() -> int:
         folder.mkdir()
         for i in range(args.files):
             (folder / f"msg{i:05d}.txt").write_text(short_text(rng), encoding="utf-8")
-        from textsort.session import Session
+        from textsort.appstate.session import Session
 
         t0 = time.perf_counter()
         n = sum(1 for r in Session(clf).run([folder]) if r.prediction is not None)

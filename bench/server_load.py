@@ -105,8 +105,8 @@ def main() -> int:
 
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, max(soft, 4 * args.held + 256)), hard))
-    from textsort.engine import Classifier
-    from textsort.server import ServerLimits, make_server
+    from textsort.core.engine import Classifier
+    from textsort.frontends.server import ServerLimits, make_server
 
     limits = ServerLimits()
     srv = make_server(Classifier(args.bundle), "127.0.0.1", 0, limits)

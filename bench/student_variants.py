@@ -29,7 +29,7 @@ def run_one(name: str, work: Path, tag: str, spec: dict, out: Path) -> dict:
     from bench.modelprep import data_folder
     from modelprep.config import PipelineConfig
     from modelprep.pipeline import train
-    from textsort.manifest import rung
+    from textsort.core.manifest import rung
 
     spec = dict(spec)
     transfer, distill = spec.pop("transfer", {}), spec.pop("distill", {})

@@ -166,7 +166,7 @@ def suggest(X: np.ndarray, labelled: np.ndarray, y: np.ndarray, n_labels: int,
 
 # ---------------------------------------------------------------- the app's request
 def embed_source(session, cache: Path, teacher: str = "auto") -> np.ndarray:
-    """Every text of a `textsort.labelling.LabelSession`, embedded by the teacher's int8
+    """Every text of a `textsort.appstate.labelling.LabelSession`, embedded by the teacher's int8
     encoder. Kept in `cache` by text SHA-256 (with the exported encoder and its tokenizer),
     so that the next request embeds only new or changed texts and needs no TensorFlow."""
     import hashlib
@@ -175,7 +175,7 @@ def embed_source(session, cache: Path, teacher: str = "auto") -> np.ndarray:
     from modelprep.fewshot import Embedder
     from modelprep.teachers import choose_teacher
     from modelprep.vocab import prune_source
-    from textsort.encoding import TextEncoder, TokenizerSpec
+    from textsort.core.encoding import TextEncoder, TokenizerSpec
 
     cache.mkdir(parents=True, exist_ok=True)
     source, _ = choose_teacher(session.texts[:500], teacher)

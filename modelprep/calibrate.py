@@ -18,7 +18,7 @@ import numpy as np
 
 from modelprep.data import DataConfig, prepare
 from modelprep.evaluate import classification_metrics, uncertain_threshold
-from textsort.manifest import shipped_metrics
+from textsort.core.manifest import shipped_metrics
 
 log = logging.getLogger(__name__)
 
@@ -54,8 +54,8 @@ def calibrate(bundle_path, data_path, out_path=None, force: bool = False) -> dic
     user asked to rewrite by naming no other). An `out_path` must be a new `.textsort` name,
     not an input; an existing one is replaced only with `force`."""
     from modelprep.publish import check_out, publish
-    from textsort.bundle import load_bundle
-    from textsort.engine import Classifier
+    from textsort.core.bundle import load_bundle
+    from textsort.core.engine import Classifier
 
     bundle_path = Path(bundle_path)
     if out_path is not None:

@@ -1,7 +1,7 @@
 """Shippable models: each exported to int8 LiteRT, verified with the runtime's own code,
 measured (accuracy, macro-F1, MB, ms per text), and one chosen as the bundle.
 
-The size ladder (`textsort.manifest.LADDER`): `tiny` and `default` are the distilled
+The size ladder (`textsort.core.manifest.LADDER`): `tiny` and `default` are the distilled
 student (a run trains one of them, `PipelineConfig.tiny_student` or `.student`);
 `accurate` is the fine-tuned BERT teacher as int8. `ShipConfig.size="accurate"` ships
 whichever has the better validation accuracy; `max_mb` / `max_ms` ship the most accurate
@@ -24,8 +24,8 @@ from modelprep import progress
 from modelprep.config import PipelineConfig, ShipConfig, config_hash
 from modelprep.evaluate import GuardError, classification_metrics, guard
 from modelprep.workdir import StageFolder
-from textsort.manifest import ACCURATE, SIZES, Rung
-from textsort.protocol import State, verify_stage
+from textsort.core.manifest import ACCURATE, SIZES, Rung
+from textsort.core.protocol import State, verify_stage
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +36,7 @@ class Candidate:
     key: str
     model_bytes: bytes
     manifest: dict                # the bundle manifest without metrics
-    classifier: object            # textsort.engine.Classifier on the candidate bundle
+    classifier: object            # textsort.core.engine.Classifier on the candidate bundle
     bundle_bytes: int
     ms_per_text: float            # model time per validation text (every window), this machine
     val_probs: np.ndarray
@@ -74,7 +74,7 @@ class Candidate:
 
 def timed_probs(classifier, ev) -> tuple[np.ndarray, float]:
     """Runtime probabilities of an EvalSet's texts, and model milliseconds per text."""
-    from textsort.encoding import aggregate, softmax
+    from textsort.core.encoding import aggregate, softmax
 
     t0 = time.perf_counter()
     logits = classifier.window_logits(ev.windows)
@@ -92,8 +92,8 @@ def export_candidate(stages, rung: Rung, upstream_key: str, get_model: Callable[
     from modelprep.export import LAYOUT, to_tflite
     from modelprep.tflite_metadata import with_metadata
     from modelprep.loop import predict_texts
-    from textsort.bundle import write_bundle
-    from textsort.engine import Classifier
+    from textsort.core.bundle import write_bundle
+    from textsort.core.engine import Classifier
 
     qc, name = cfg.quant, rung.stage
 

@@ -21,10 +21,10 @@ from dataclasses import replace
 from pathlib import Path
 
 from modelprep import progress
-from textsort.manifest import DEFAULT, SIZES, shipped_metrics
-from textsort.printable import printable as _printable
-from textsort.protocol import Event
-from textsort.training import training_missing
+from textsort.appstate.training import training_missing
+from textsort.core.manifest import DEFAULT, SIZES, shipped_metrics
+from textsort.core.protocol import Event
+from textsort.presentation.printable import printable as _printable
 
 EXIT_BAD_INPUT, EXIT_GUARD = 2, 3
 
@@ -32,7 +32,7 @@ EXIT_BAD_INPUT, EXIT_GUARD = 2, 3
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="textsort-prep", description=__doc__.split("\n\n")[0])
     sub = p.add_subparsers(dest="command", required=True)
-    data = argparse.ArgumentParser(add_help=False)  # what train and preview both read (textsort.training too)
+    data = argparse.ArgumentParser(add_help=False)  # what train and preview both read (textsort.appstate.training too)
     data.add_argument("data", help="CSV/TSV/JSONL file or a folder with one subfolder per label")
     data.add_argument("--test", help="held-out file, only for the final report's numbers")
     data.add_argument("--unlabelled", metavar="PATH",
@@ -82,7 +82,7 @@ def _parser() -> argparse.ArgumentParser:
     g = sub.add_parser("suggest", help="what to label next in a folder (or table) of texts, and the quick "
                                        "model's accuracy so far (one JSON line; the app's Label view)")
     g.add_argument("source", help="the folder, glob or CSV/TSV/JSONL of texts being labelled")
-    g.add_argument("--labels", help="the labels file (default: beside SOURCE, textsort.labelling)")
+    g.add_argument("--labels", help="the labels file (default: beside SOURCE, textsort.appstate.labelling)")
     g.add_argument("--cache", required=True, help="a folder for the texts' embeddings (reused by the next call)")
     g.add_argument("--teacher", default="auto")
     g.add_argument("--batch", type=int, default=16)
@@ -167,14 +167,14 @@ def _train(args) -> int:
 
 
 def _inspect(args) -> int:
-    from textsort.bundle import load_bundle
+    from textsort.core.bundle import load_bundle
 
     b = load_bundle(args.model)
     m = b.manifest
     if args.json:
         print(json.dumps(m, indent=2, ensure_ascii=False))
         return 0
-    from textsort.card import bundle_card
+    from textsort.presentation.card import bundle_card
 
     print(bundle_card(b), end="")  # the same card as the app's and `textsort models --card`
     return 0
@@ -236,7 +236,7 @@ def main(argv: list[str] | None = None) -> int:
 def _main(args) -> int:
     missing = training_missing()  # the `train` extra; the runtime install has none of it
     if missing:
-        from textsort.training import install_message
+        from textsort.appstate.training import install_message
 
         message = install_message(missing)
         print(f"textsort-prep: {message}", file=sys.stderr)
@@ -251,7 +251,7 @@ def _main(args) -> int:
     from modelprep.data import DataError
     from modelprep.evaluate import GuardError
     from modelprep.teachers import TeacherError
-    from textsort.bundle import BundleError
+    from textsort.core.bundle import BundleError
 
     try:
         if args.command == "calibrate":
@@ -280,7 +280,7 @@ def _main(args) -> int:
 
 def _suggest(args) -> int:
     from modelprep.active import ActiveConfig, suggest_for
-    from textsort.labelling import LabelSession, LabelsError
+    from textsort.appstate.labelling import LabelSession, LabelsError
 
     if not 1 <= args.batch <= 1000:
         raise ValueError(f"--batch {args.batch}: give 1 to 1000")

@@ -81,7 +81,7 @@ class FewShotConfig:
 
 @dataclass(frozen=True)
 class PoolConfig:
-    """The user's unlabelled texts (`--unlabelled`, textsort.unlabelled): the teacher learns from
+    """The user's unlabelled texts (`--unlabelled`, textsort.files.unlabelled): the teacher learns from
     them with few labels (self-training) and labels them for the student's transfer set."""
     text_column: str = "text"       # in a CSV/TSV/JSONL pool
     max_texts: int = 10000          # read at most this many (in order)
@@ -143,7 +143,7 @@ class QuantConfig:
 @dataclass(frozen=True)
 class ShipConfig:
     """Which verified candidate becomes the bundle (`modelprep.candidates.choose`)."""
-    size: str = "default"           # textsort.manifest.SIZES: "tiny" | "default": that student (PipelineConfig
+    size: str = "default"           # textsort.core.manifest.SIZES: "tiny" | "default": that student (PipelineConfig
                                     # .tiny_student | .student); "accurate": the best validation accuracy
     max_mb: float | None = None     # with a budget: the most accurate candidate within it
     max_ms: float | None = None     # model milliseconds per text (validation texts, this machine)

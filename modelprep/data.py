@@ -1,6 +1,6 @@
 """Labelled texts from files -> cleaned, split training data (no TensorFlow).
 
-Loading is textsort.labelled's (the app's evaluation reads the same formats): a folder
+Loading is textsort.files.labelled's (the app's evaluation reads the same formats): a folder
 with one subfolder per label, or a CSV/TSV/JSONL file (docs/data-formats.md). Every
 problem is a `DataError` whose message names the file (and line).
 
@@ -18,9 +18,9 @@ from pathlib import Path
 
 import numpy as np
 
-from textsort.card import CROSS_VALIDATION
-from textsort.labelled import Columns, DataError, Example, input_format  # noqa: F401 (re-exported)
-from textsort.labelled import load_examples as _load
+from textsort.presentation.card import CROSS_VALIDATION
+from textsort.files.labelled import Columns, DataError, Example, input_format  # noqa: F401 (re-exported)
+from textsort.files.labelled import load_examples as _load
 
 
 MAX_LABELS = 1000  # a classifier with more is not what this tool trains (usually a wrong label column)
@@ -28,7 +28,7 @@ MAX_LABELS = 1000  # a classifier with more is not what this tool trains (usuall
 
 @dataclass(frozen=True)
 class DataConfig(Columns):
-    """Where the texts are (text_column, label_column, delimiter: `textsort.labelled.Columns`,
+    """Where the texts are (text_column, label_column, delimiter: `textsort.files.labelled.Columns`,
     the same rule the app's evaluation reads with), and how they are split."""
     val_fraction: float = 0.1        # per class, stratified
     cross_validate_below: int = 100  # fewer labelled texts in the smallest class: no validation split,
@@ -79,7 +79,7 @@ def is_text(s: str) -> bool:
 
 
 def load_examples(path, cfg: DataConfig | None = None) -> list[Example]:
-    """All examples in `path`, uncleaned, in file order (textsort.labelled). Raises DataError."""
+    """All examples in `path`, uncleaned, in file order (textsort.files.labelled). Raises DataError."""
     cfg = cfg or DataConfig()
     return _load(path, cfg)
 

@@ -13,7 +13,7 @@ import numpy as np
 from sklearn.metrics import f1_score
 
 from modelprep.config import NgramConfig
-from textsort.encoding import softmax
+from textsort.core.encoding import softmax
 
 
 def mix(bert_probs: np.ndarray, ngram_probs: np.ndarray, weight: float) -> np.ndarray:

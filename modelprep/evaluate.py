@@ -1,7 +1,7 @@
 """Metrics in the manifest's shape, and the int8 accuracy guard.
 
 Every model is evaluated on whole texts with the app's window rule; the int8 model is
-evaluated by the runtime itself (`textsort.engine.Classifier.predict_proba`).
+evaluated by the runtime itself (`textsort.core.engine.Classifier.predict_proba`).
 """
 from __future__ import annotations
 

@@ -4,7 +4,7 @@
 `input_mask` and `input_type_ids` (all zeros; our models ignore it), and returns
 softmax `probabilities` [batch, labels]: what MediaPipe Tasks' TextClassifier expects of a
 BERT-style model. `with_metadata` (modelprep.tflite_metadata) then adds the labels and the
-tokenizer. The runtime reads this layout and the older logits one (textsort.bundle.LAYOUTS).
+tokenizer. The runtime reads this layout and the older logits one (textsort.core.bundle.LAYOUTS).
 """
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import tensorflow as tf
 from modelprep.config import QuantConfig
 
 QUANT_MODES = ("dynamic-int8", "float32")
-LAYOUT = "mediapipe-text-classifier"  # textsort.bundle.MEDIAPIPE_LAYOUT.name
+LAYOUT = "mediapipe-text-classifier"  # textsort.core.bundle.MEDIAPIPE_LAYOUT.name
 
 
 def to_tflite(model, cfg: QuantConfig = QuantConfig(), output: str = "probabilities") -> bytes:

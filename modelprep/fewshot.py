@@ -35,7 +35,7 @@ class Embedder:
     """The pretrained encoder as an int8 LiteRT sentence embedder."""
 
     def __init__(self, source, encoder, quant: QuantConfig = QuantConfig(), flatbuffer: bytes | None = None):
-        from textsort.engine import EngineLimits
+        from textsort.core.engine import EngineLimits
 
         self.source, self.encoder, self.limits = source, encoder, EngineLimits()
         self.width = source.config.hidden_size
@@ -57,7 +57,7 @@ class Embedder:
 
     def embed(self, texts: list[str], budget_s: float | None = None, chunk: int = 512) -> np.ndarray:
         """[n, width] embeddings of each text's first window; rows past the time budget are NaN."""
-        from textsort.engine import by_length
+        from textsort.core.engine import by_length
 
         out = np.full((len(texts), self.width), np.nan, np.float32)
         start = time.perf_counter()

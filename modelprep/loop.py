@@ -22,9 +22,9 @@ from tqdm.auto import tqdm
 
 from modelprep import progress as progress_json
 from modelprep.config import DistillConfig, HParams
-from textsort.protocol import Event
+from textsort.core.protocol import Event
 
-from textsort.encoding import aggregate, softmax
+from textsort.core.encoding import aggregate, softmax
 
 log = logging.getLogger(__name__)
 SPEC = tf.TensorSpec([None, None], tf.int32)
@@ -152,7 +152,7 @@ def predict_logits(model, windows: list[np.ndarray], batch_size: int = 64, pad_i
 
 
 def predict_texts(model, ev: EvalSet, batch_size: int = 64, pad_id: int = 0, desc: str | None = None) -> np.ndarray:
-    """Per-text probabilities: mean of window softmaxes (textsort.encoding.aggregate)."""
+    """Per-text probabilities: mean of window softmaxes (textsort.core.encoding.aggregate)."""
     logits = predict_logits(model, ev.windows, batch_size, pad_id, desc)
     return aggregate(softmax(logits), ev.owner, len(ev.y))[0]
 

@@ -28,7 +28,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 
 from modelprep.config import NgramConfig
-from textsort.language import cjk_share
+from textsort.core.language import cjk_share
 
 log = logging.getLogger(__name__)
 ANALYZERS = {"word_1_2": ("word", (1, 2)), "char_wb_2_5": ("char_wb", (2, 5)), "char_1_3": ("char", (1, 3))}

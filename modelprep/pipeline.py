@@ -30,10 +30,10 @@ from modelprep.evaluate import classification_metrics, uncertain_threshold
 from modelprep.ngram import fit_ngram_model, load_model, out_of_fold_probs, save_model
 from modelprep.teachers import choose_teacher, cjk_share
 from modelprep.workdir import StageFolder, versions
-from textsort.bundle import FORMAT, FORMAT_VERSION
-from textsort.encoding import TextEncoder, TokenizerSpec
-from textsort.manifest import ACCURATE, TINY, student_rung
-from textsort.protocol import Event, StageName, State
+from textsort.core.bundle import FORMAT, FORMAT_VERSION
+from textsort.core.encoding import TextEncoder, TokenizerSpec
+from textsort.core.manifest import ACCURATE, TINY, student_rung
+from textsort.core.protocol import Event, StageName, State
 
 log = logging.getLogger(__name__)
 WORD_EMBEDDINGS = "embeddings.word_embeddings.weight"
@@ -108,11 +108,11 @@ def _fingerprint(data: PreparedData, pool: list[str] = ()) -> str:
 
 
 def read_pool(spec, data: PreparedData, cfg: PipelineConfig) -> tuple[list[str], dict]:
-    """The unlabelled texts (textsort.unlabelled), whitespace-normalised like the labelled
+    """The unlabelled texts (textsort.files.unlabelled), whitespace-normalised like the labelled
     ones, without duplicates or texts that are also labelled, and without texts in another
     script than the labelled ones (CJK or not: another language would teach nothing)."""
     from modelprep.data import normalise_whitespace
-    from textsort.unlabelled import PoolError, load_pool
+    from textsort.files.unlabelled import PoolError, load_pool
 
     pc = cfg.pool
     try:
@@ -518,11 +518,11 @@ def train(data_path, out_path, cfg: PipelineConfig = PipelineConfig(), work=None
           name: str | None = None, force: bool = False, unlabelled=None) -> RunResult | None:
     """Run the whole pipeline, reusing finished stages in `work` (default runs/<name>).
     An existing `out_path` is replaced only with `force` (checked before any training).
-    `unlabelled`: the user's unlabelled texts (a folder, glob or table; textsort.unlabelled).
+    `unlabelled`: the user's unlabelled texts (a folder, glob or table; textsort.files.unlabelled).
     None on a non-chief worker of a multi-worker teacher (modelprep.distribute)."""
     from modelprep.publish import check_out, publish
     from modelprep.loop import predict_logits
-    from textsort.bundle import load_bundle
+    from textsort.core.bundle import load_bundle
 
     import os
 
@@ -639,7 +639,7 @@ def teacher_and_candidate_metrics(p: Prepared, teacher: Teacher, ngram: Ngram, s
     m = lambda y, probs, split: classification_metrics(y, probs, p.labels, split)  # noqa: E731
     cross_validated = p.data.cross_validated  # the candidates' validation texts are their training texts
     bert_val = bert_int8.val_probs if bert_int8 is not None and not cross_validated else teacher.val_probs
-    student, accurate = small.rung.metrics_key, ACCURATE.metrics_key  # textsort.manifest's keys
+    student, accurate = small.rung.metrics_key, ACCURATE.metrics_key  # textsort.core.manifest's keys
     out = {"bert": teacher.record["metrics"], "student_fp32": small.fp32_val_metrics,
            student: small.val_metrics,
            "agreement": {"keras_litert_top1": chosen.guard["agreement"]}}

@@ -1,7 +1,7 @@
 """What a training run will do, before it starts: `textsort-prep preview DATA --json`.
 
 Prints JSON lines as each part is known (the app shows them as they come): the preview
-events of `textsort.protocol`.
+events of `textsort.core.protocol`.
 Data checks need no TensorFlow; the teacher and the estimate need the training extra.
 """
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sys
 from collections import Counter
 
 from modelprep.progress import write
-from textsort.protocol import Event
+from textsort.core.protocol import Event
 
 
 def refuse(out, message: str) -> bool:
@@ -23,7 +23,7 @@ def refuse(out, message: str) -> bool:
 def preview(data, test, cfg, measure: bool = True, out=None, unlabelled=None) -> bool:
     """Emit the preview of training on `data` (and the `unlabelled` texts); True when
     nothing would be refused."""
-    from textsort.training import training_missing
+    from textsort.appstate.training import training_missing
     from modelprep.data import DataError, prepare
 
     out = out or sys.stdout
@@ -38,7 +38,7 @@ def preview(data, test, cfg, measure: bool = True, out=None, unlabelled=None) ->
           test=(summary["test"] or {}).get("counts"))
     missing = training_missing()
     if missing:
-        from textsort.training import install_message
+        from textsort.appstate.training import install_message
 
         return refuse(out, install_message(missing))
     from modelprep.pipeline import read_pool, teacher_for
@@ -58,7 +58,7 @@ def preview(data, test, cfg, measure: bool = True, out=None, unlabelled=None) ->
     write(out, Event.TEACHER, name=source.name, reason=reason)
     if measure:
         from modelprep.estimate import estimate_seconds, step_seconds
-        from textsort.encoding import TextEncoder, TokenizerSpec
+        from textsort.core.encoding import TextEncoder, TokenizerSpec
 
         spec = TokenizerSpec(max_length=cfg.teacher.max_length, cls_id=source.cls_id, sep_id=source.sep_id,
                              pad_id=source.pad_id)

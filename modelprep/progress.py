@@ -1,7 +1,7 @@
 """Machine-readable progress: `textsort-prep train --progress-json` writes one JSON object
 per line to stdout (the log stays on stderr). The app runs textsort-prep in a subprocess
-and draws its stage list and validation curve from these lines (textsort.training reads
-them). The events and their fields are `textsort.protocol`'s; this is their one writer
+and draws its stage list and validation curve from these lines (textsort.appstate.training reads
+them). The events and their fields are `textsort.core.protocol`'s; this is their one writer
 (`write` for the preview's lines, `emit` for a run's).
 Step events come at most every `STEP_INTERVAL_S` seconds per stage, plus each last step.
 
@@ -16,7 +16,7 @@ from __future__ import annotations
 import sys
 import time
 
-from textsort.protocol import Event, State, json_line
+from textsort.core.protocol import Event, State, json_line
 
 STEP_INTERVAL_S = 0.25
 CANCEL_GRACE_S = 20.0

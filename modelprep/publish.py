@@ -1,5 +1,5 @@
 """Writing a bundle where the user asked for it, and its report beside it, without
-overwriting anything Textsort did not create (the rule in textsort.safe_files).
+overwriting anything Textsort did not create (the rule in textsort.files.safe_files).
 
 - `check_out(out, inputs, force)` runs before any training: the name ends in
   `.textsort`, it is none of the inputs, nothing is there unless `--force`, and its
@@ -15,7 +15,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from textsort.safe_files import RefusedWrite, same_file, taken
+from textsort.files.safe_files import RefusedWrite, same_file, taken
 
 log = logging.getLogger(__name__)
 BESIDE = "beside"  # manifest key: {file name: sha256} of the report files written beside the bundle
@@ -49,7 +49,7 @@ def recorded_beside(out: Path) -> dict:
     """What the bundle now at `out` (if any, and readable) says it wrote beside itself."""
     if not out.is_file() or out.is_symlink():
         return {}
-    from textsort.bundle import BundleError, load_bundle
+    from textsort.core.bundle import BundleError, load_bundle
 
     try:
         beside = load_bundle(out).manifest.get(BESIDE)
@@ -61,7 +61,7 @@ def recorded_beside(out: Path) -> dict:
 def publish(out, manifest: dict, model_bytes: bytes, tokenizer_json: str, force: bool = False) -> Path:
     """The report beside `out`, then the bundle at `out` (atomically). Returns the bundle."""
     from modelprep.report import write_report
-    from textsort.bundle import write_bundle
+    from textsort.core.bundle import write_bundle
 
     out = Path(out)
     if taken(out) and not force:  # created while training ran

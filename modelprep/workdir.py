@@ -7,14 +7,14 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from textsort.versions import RUNTIME_PACKAGES, package_versions
+from textsort.core.versions import RUNTIME_PACKAGES, package_versions
 
 
 TRAINING_PACKAGES = ("tensorflow", "tf-keras", "scikit-learn")
 
 
 def versions() -> dict:
-    """The runtime's and the training packages' versions (`textsort.versions`); TensorFlow
+    """The runtime's and the training packages' versions (`textsort.core.versions`); TensorFlow
     under its own name whichever wheel (tensorflow, tensorflow-cpu) provides it."""
     import tensorflow as tf
 

@@ -2,7 +2,7 @@
 the app can reach: build.spec runs this on the frozen app (Linux).
 
 QtCore links ICU for collation, time-zone names, codecs and locale formatting that this
-app never asks for: its texts are decoded by Python (textsort.reading), its table sorts
+app never asks for: its texts are decoded by Python (textsort.files.reading), its table sorts
 by plain string order, its locale data is Qt's own. What stays is ICU's core (properties,
 normalisation, converter aliases, plural and zone metadata), the root, English and
 Chinese locale bundles, the break-iterator rules (not their dictionaries) and the root

@@ -10,7 +10,7 @@ CLI_COMMANDS = {"classify", "classify-dataset", "evaluate", "models", "serve", "
 
 def main() -> int:
     if len(sys.argv) > 1 and sys.argv[1] in CLI_COMMANDS:
-        from textsort.cli import main as cli_main
+        from textsort.frontends.cli import main as cli_main
         return cli_main()
     from textsort.gui.app import main as gui_main
     return gui_main()

@@ -18,7 +18,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO.parent / "shared" / "data"
-_SOURCES = ["tests/tinymodel.py", "desktop/textsort/bundle.py", "desktop/textsort/encoding.py"]
+_SOURCES = ["tests/tinymodel.py", "desktop/textsort/core/bundle.py", "desktop/textsort/core/encoding.py"]
 _NAMES = {"spam": "tiny-spam.textsort", "zh": "tiny-reviews-zh.textsort"}
 
 
@@ -81,14 +81,14 @@ def tiny_zh_bundle(tiny_bundles) -> Path:
 
 @pytest.fixture(scope="session")
 def tiny_classifier(tiny_bundle):
-    from textsort.engine import Classifier
+    from textsort.core.engine import Classifier
 
     return Classifier(tiny_bundle, threads=1)
 
 
 @pytest.fixture(scope="session")
 def tiny_zh_classifier(tiny_zh_bundle):
-    from textsort.engine import Classifier
+    from textsort.core.engine import Classifier
 
     return Classifier(tiny_zh_bundle, threads=1)
 

@@ -4,7 +4,7 @@ WordPiece tokenizer over a small vocabulary (English words, a few `##` pieces an
 Chinese characters; BertPreTokenizer splits CJK per character) and a Keras model
 Embedding -> Conv1D -> masked max pool -> Dense trained on synthetic keyword texts,
 exported as dynamic-range int8 LiteRT with the bundle signature, written by
-`textsort.bundle.write_bundle`. Tests may import TensorFlow; the runtime never does.
+`textsort.core.bundle.write_bundle`. Tests may import TensorFlow; the runtime never does.
 """
 from __future__ import annotations
 
@@ -98,7 +98,7 @@ def build_model_bytes(spec: TinySpec, tok_json: str, seed: int = 0) -> bytes:
     import tensorflow as tf
     import tf_keras as keras
 
-    from textsort.encoding import TextEncoder, TokenizerSpec
+    from textsort.core.encoding import TextEncoder, TokenizerSpec
 
     keras.utils.set_random_seed(seed)
     enc = TextEncoder.from_json(tok_json, TokenizerSpec(max_length=MAX_LENGTH, cls_id=CLS_ID, sep_id=SEP_ID))
@@ -130,8 +130,8 @@ def build_model_bytes(spec: TinySpec, tok_json: str, seed: int = 0) -> bytes:
 
 
 def build_bundle(path: Path, spec: TinySpec = SPAM) -> Path:
-    from textsort.bundle import write_bundle
-    from textsort.encoding import TokenizerSpec
+    from textsort.core.bundle import write_bundle
+    from textsort.core.encoding import TokenizerSpec
 
     tok_json = tokenizer_json()
     manifest = {

@@ -12,7 +12,7 @@ from modelprep.teachers import choose_teacher
 from modelprep.vocab import prune_source
 from modelprep.fewshot import Embedder
 from modelprep.config import QuantConfig
-from textsort.encoding import TextEncoder, TokenizerSpec
+from textsort.core.encoding import TextEncoder, TokenizerSpec
 name = sys.argv[1]
 def read(p):
     rows = list(csv.DictReader(open(p, encoding="utf-8", newline="")))

@@ -24,10 +24,10 @@ REPO = HERE.parents[1]
 sys.path.insert(0, str(REPO / "desktop"))
 
 from textsort.gui.app import icon_path, register_fonts  # noqa: E402
-from textsort.gui.theme import apply_theme  # noqa: E402
 from textsort.gui.main_window import MainWindow  # noqa: E402
 from textsort.gui.model_card import ModelCardDialog  # noqa: E402
 from textsort.gui.settings import AppSettings  # noqa: E402
+from textsort.gui.theme import apply_theme  # noqa: E402
 
 ENGLISH = {  # for sms_spam-en; the tiny test model knows the keywords too
     "prize-claim.txt": "You are a winner! Claim your cash prize now, call 0800 123 456.",
@@ -83,8 +83,8 @@ def select(window: MainWindow, name: str) -> None:
 
 
 def default_zh() -> Path | None:
-    from textsort.bundle import load_bundle
-    from textsort.models import bundled_models
+    from textsort.appstate.models import bundled_models
+    from textsort.core.bundle import load_bundle
 
     for path in bundled_models():
         if load_bundle(path).manifest.get("language") in ("zh", "multi"):
@@ -94,7 +94,7 @@ def default_zh() -> Path | None:
 
 def take_model_card(model: Path, out: Path) -> Path:
     """Only the model-card screenshot (model-card.png): the dialog on `model`, light theme."""
-    from textsort.bundle import load_bundle
+    from textsort.core.bundle import load_bundle
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setWindowIcon(QIcon(str(icon_path())))

@@ -25,9 +25,9 @@ REPO = HERE.parents[1]
 sys.path[:0] = [str(REPO / "desktop"), str(REPO)]
 
 from textsort.gui.app import register_fonts  # noqa: E402
-from textsort.gui.theme import apply_theme  # noqa: E402
 from textsort.gui.main_window import MainWindow  # noqa: E402
 from textsort.gui.settings import AppSettings  # noqa: E402
+from textsort.gui.theme import apply_theme  # noqa: E402
 
 
 def settle(ms: int = 300) -> None:

@@ -26,9 +26,9 @@ DATA = REPO.parent / "shared" / "data"
 sys.path.insert(0, str(REPO / "desktop"))
 
 from textsort.gui.app import register_fonts  # noqa: E402
-from textsort.gui.theme import apply_theme  # noqa: E402
 from textsort.gui.main_window import MainWindow  # noqa: E402
 from textsort.gui.settings import AppSettings  # noqa: E402
+from textsort.gui.theme import apply_theme  # noqa: E402
 
 
 def wait(app, cond, timeout: float, step: float = 0.05) -> bool:

@@ -21,8 +21,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from textsort.files.safe_files import holds_exactly, taken
 from textsort.gui import app, desktop_entry
-from textsort.safe_files import holds_exactly, taken
 
 
 def test_install_and_uninstall_in_a_temporary_data_home(tmp_path, monkeypatch, capsys):

@@ -1,4 +1,4 @@
-"""The model-card dialog shows textsort.card's Markdown: one page, no broken picture, no raw manifest."""
+"""The model-card dialog shows textsort.presentation.card's Markdown: one page, no broken picture, no raw manifest."""
 from __future__ import annotations
 
 import copy
@@ -7,9 +7,9 @@ from pathlib import Path
 from PySide6.QtGui import QTextDocument
 from PySide6.QtWidgets import QTabWidget
 
-from textsort.bundle import load_bundle, write_bundle
-from textsort.card import bundle_card, human_size
+from textsort.core.bundle import load_bundle, write_bundle
 from textsort.gui.model_card import ModelCardDialog
+from textsort.presentation.card import bundle_card, human_size
 
 REPO = Path(__file__).resolve().parents[2]
 SMS = REPO / "assets" / "models" / "sms_spam-en.textsort"

@@ -8,11 +8,11 @@ from PySide6.QtCore import QSettings
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QTextEdit
 
-from textsort.colours import COOL, WARM, label_colours
 from textsort.gui.dialogs import about_html, sort_summary_text
 from textsort.gui.highlight import show_highlighted, utf16_positions, word_colour
-from textsort.card import render_card
 from textsort.gui.settings import AppSettings
+from textsort.presentation.card import render_card
+from textsort.presentation.colours import COOL, WARM, label_colours
 
 
 def test_word_colours_keep_their_label_and_strength_on_light_and_dark():
@@ -105,7 +105,7 @@ def test_model_card_shows_metrics_per_class_and_licences(tmp_path):
 
 
 def test_sort_summary_in_plain_words():
-    from textsort.session import SortSummary
+    from textsort.appstate.session import SortSummary
 
     summary = SortSummary(copied=3, renamed=1, skipped=2, uncertain=1,
                           problems=[(Path("/in/x.bin"), "binary file (not text)"), (Path("/in/e.txt"), "empty file")])

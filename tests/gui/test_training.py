@@ -120,7 +120,7 @@ def test_a_problem_is_shown_before_training(qtbot, gui_settings, tmp_path):
 
 
 def test_missing_training_extras_say_what_to_install(qtbot, gui_settings, tmp_path, monkeypatch):
-    from textsort import training
+    from textsort.appstate import training
     from textsort.gui.train_window import TrainWindow
 
     monkeypatch.setattr(training, "training_missing", lambda: ["tensorflow"])
@@ -156,8 +156,8 @@ lw = w.show_label_window()
 assert lw.open_source({str(data)!r}) and lw.session.texts
 lw.session.add_label("spam"); lw.assign("spam")
 lw.close()
-from textsort.engine import Classifier
-from textsort.evaluation import evaluate
+from textsort.appstate.evaluation import evaluate
+from textsort.core.engine import Classifier
 e = w.show_evaluate_window()
 e.set_classifier(Classifier({str(tiny_bundle)!r}))
 ev = evaluate(e.classifier, {str(data)!r})
@@ -267,7 +267,7 @@ def test_evaluate_and_train_offer_folder_or_file_in_one_chooser(qtbot, gui_setti
 def test_the_stage_bar_never_reads_0_of_1_and_stopping_defaults_to_no(qtbot, gui_settings, monkeypatch):
     from PySide6.QtWidgets import QMessageBox
 
-    from textsort import training
+    from textsort.appstate import training
     from textsort.gui.train_window import TrainWindow, stage_bar_text
 
     s = training.RunState()

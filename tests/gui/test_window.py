@@ -11,7 +11,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QColor, QGuiApplication, QPalette, QTextCursor
 
-from textsort.colours import label_colours
+from textsort.presentation.colours import label_colours
 from textsort.gui.results_model import (COL_CONFIDENCE, COL_FILE, COL_FOLDER, COL_LABEL, COL_PROBLEM, PROBLEMS, SORT_ROLE,
                                         UNCERTAIN)
 
@@ -115,7 +115,7 @@ def test_exports_carry_what_a_spreadsheet_user_needs(qtbot, window, drop, inbox,
     beside the classified folder, never in it."""
     from PySide6.QtWidgets import QFileDialog
 
-    from textsort.session import EXPORT_FIELDS
+    from textsort.appstate.session import EXPORT_FIELDS
 
     classify_by_drop(qtbot, window, drop, [inbox])
     explained = "offer.txt"
@@ -422,7 +422,7 @@ def _held_explanations(monkeypatch):
     import threading
     import time
 
-    from textsort.explain import Cancelled
+    from textsort.core.explain import Cancelled
     from textsort.gui import services
 
     release, started, real = threading.Event(), threading.Event(), services.explain_result
@@ -492,7 +492,7 @@ def test_clearing_drops_an_explanation_on_its_way(qtbot, window, drop, inbox, mo
 def test_the_models_suggested_threshold_applies_until_the_user_chooses(qtbot, tmp_path, gui_settings, tiny_bundle):
     """A model trained by modelprep carries `calibration.uncertain_below`; the window shows it
     and uses it, unless the user has set a threshold (which then stays, model after model)."""
-    from textsort.bundle import load_bundle, write_bundle
+    from textsort.core.bundle import load_bundle, write_bundle
     from textsort.gui.main_window import MainWindow
 
     b = load_bundle(tiny_bundle)
@@ -621,8 +621,8 @@ def test_corrections_from_the_table_and_from_evaluate_go_into_the_labels_file(qt
     both become rows of a labels file the Label view resumes from; no file is changed."""
     from PySide6.QtWidgets import QInputDialog
 
-    from textsort.engine import Classifier
-    from textsort.labelling import LabelSession
+    from textsort.appstate.labelling import LabelSession
+    from textsort.core.engine import Classifier
 
     classify_by_drop(qtbot, window, drop, [inbox])
     before = digests(inbox)

@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from textsort.bundle import MEDIAPIPE_LAYOUT, load_bundle
-from textsort.engine import Classifier
+from textsort.core.bundle import MEDIAPIPE_LAYOUT, load_bundle
+from textsort.core.engine import Classifier
 
 pytestmark = pytest.mark.mediapipe
 REPO = Path(__file__).resolve().parents[2]

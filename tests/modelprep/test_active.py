@@ -62,7 +62,7 @@ def test_later_batches_are_unlabelled_least_sure_and_spread():
 
 def test_suggest_command_on_a_folder_with_the_tiny_teacher(tmp_path, capsys):
     from modelprep.cli import main
-    from textsort.labelling import LabelSession
+    from textsort.appstate.labelling import LabelSession
 
     teacher = write_teacher(tmp_path / "teacher")
     inbox = tmp_path / "inbox"

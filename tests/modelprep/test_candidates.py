@@ -6,7 +6,7 @@ import pytest
 
 from modelprep.candidates import Candidate, choose
 from modelprep.config import ShipConfig
-from textsort.manifest import rung
+from textsort.core.manifest import rung
 
 
 def cand(role, mb, ms, acc, passed=True):

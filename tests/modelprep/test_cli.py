@@ -64,7 +64,7 @@ def test_train_then_inspect(tmp_path, capsys):
     assert "wrote" in capsys.readouterr().out and out.is_file() and out.with_suffix(".md").is_file()
     assert main(["inspect", str(out)]) == 0
     shown = capsys.readouterr().out
-    # the one model card (textsort.card), as the app and `textsort models --card` show it
+    # the one model card (textsort.presentation.card), as the app and `textsort models --card` show it
     assert shown.startswith("# topics\n") and "## How well it does" in shown and "Int8 check" in shown
     assert "food, sport, tech" in shown and "{" not in shown  # no raw JSON
 

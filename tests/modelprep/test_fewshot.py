@@ -77,7 +77,7 @@ def test_choose_head_is_cross_validated():
 def test_the_teacher_model_computes_the_head_on_the_embeddings(tmp_path):
     """Keras teacher (encoder + mean_l2 + Dense) == the regression on the embedder's output."""
     from modelprep.teachers import read_hf_dir
-    from textsort.encoding import TextEncoder, TokenizerSpec
+    from textsort.core.encoding import TextEncoder, TokenizerSpec
 
     source = read_hf_dir(write_teacher(tmp_path / "t"))
     spec = TokenizerSpec(max_length=16, cls_id=source.cls_id, sep_id=source.sep_id, pad_id=source.pad_id)
@@ -149,7 +149,7 @@ def test_few_labels_are_cross_validated_and_use_the_pool(few_run):
 
 
 def test_the_apps_stage_list_is_the_few_label_runs_own(few_run):
-    from textsort.training import FEW_LABEL_TITLES, RunState
+    from textsort.appstate.training import FEW_LABEL_TITLES, RunState
 
     state = RunState()
     for event in few_run["events"]:
@@ -161,7 +161,7 @@ def test_the_apps_stage_list_is_the_few_label_runs_own(few_run):
 
 
 def test_few_label_bundle_runs_in_the_runtime(few_run):
-    from textsort.engine import Classifier
+    from textsort.core.engine import Classifier
 
     clf = Classifier(few_run["result"].bundle)
     preds = clf.predict_batch(["the goal of the match", "a new chip and code"])
@@ -169,7 +169,7 @@ def test_few_label_bundle_runs_in_the_runtime(few_run):
 
 
 def test_few_label_card_states_the_estimate(few_run):
-    from textsort.card import render_card
+    from textsort.presentation.card import render_card
 
     card = render_card(few_run["result"].manifest)
     assert "cross-validation" in card and "unlabelled" in card

@@ -10,8 +10,8 @@ import pytest
 from modelprep.config import apply_overrides
 from modelprep.evaluate import GuardError
 from modelprep.pipeline import train
-from textsort.bundle import load_bundle
-from textsort.engine import Classifier
+from textsort.core.bundle import load_bundle
+from textsort.core.engine import Classifier
 
 from tiny_bert_teacher import synthetic_rows, tiny_config, write_csv, write_teacher
 
@@ -180,7 +180,7 @@ def test_calibrate_an_older_bundle_only_with_its_own_data(trained, tmp_path):
     """`textsort-prep calibrate`: a bundle without `calibration` gets the one the pipeline
     would have written, and only from data that reproduces its validation numbers."""
     from modelprep.calibrate import CalibrationError, calibrate
-    from textsort.bundle import write_bundle
+    from textsort.core.bundle import write_bundle
 
     b = load_bundle(trained["result"].bundle)
     old = {k: v for k, v in b.manifest.items() if k not in ("calibration", "files")}
@@ -198,7 +198,7 @@ def test_calibrate_an_older_bundle_only_with_its_own_data(trained, tmp_path):
     assert again.suggested_threshold == (cal["uncertain_below"] or None)  # 0: nothing worth flagging
 
 
-# -- never overwrite a file Textsort did not write (textsort.safe_files' rule) ------------
+# -- never overwrite a file Textsort did not write (textsort.files.safe_files' rule) ------------
 def _snapshot(*paths):
     return {p: (p.read_bytes() if p.is_file() else None) for p in paths}
 
@@ -243,7 +243,7 @@ def test_train_replaces_an_existing_bundle_only_when_forced(trained, tmp_path):
 
 def test_calibrate_out_refuses_inputs_other_names_and_existing_files(trained, tmp_path, capsys):
     from modelprep.cli import main
-    from textsort.bundle import write_bundle
+    from textsort.core.bundle import write_bundle
 
     b = load_bundle(trained["result"].bundle)
     old = {k: v for k, v in b.manifest.items() if k not in ("calibration", "files", "beside")}

@@ -105,7 +105,7 @@ def test_an_out_that_cannot_be_written_fails_before_training(tmp_path, capsys):
 
 
 def test_calibrate_refuses_a_forged_manifest_in_one_line(tmp_path, capsys, tiny_bundle):
-    from textsort.bundle import load_bundle, write_bundle
+    from textsort.core.bundle import load_bundle, write_bundle
 
     b = load_bundle(tiny_bundle)
     data = write_csv(tmp_path / "d.csv", synthetic_rows(60))

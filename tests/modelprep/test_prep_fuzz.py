@@ -17,7 +17,7 @@ from fuzzing import fuzz
 from modelprep.calibrate import CalibrationError, _data_config
 from modelprep.cli import _overrides
 from modelprep.config import ConfigError, PipelineConfig, config_hash
-from textsort.card import render_card
+from textsort.presentation.card import render_card
 
 SECTIONS = [f.name for f in fields(PipelineConfig)]
 FIELDS = sorted({g.name for f in fields(PipelineConfig) for g in fields(f.default_factory())})

@@ -11,7 +11,7 @@ import pytest
 
 from modelprep.config import PipelineConfig
 from modelprep.pipeline import train
-from textsort.engine import Classifier
+from textsort.core.engine import Classifier
 
 SMS = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "sms_spam"
 

@@ -1,4 +1,4 @@
-"""modelprep.report: textsort.card's model card beside a trained bundle, with a confusion PNG."""
+"""modelprep.report: textsort.presentation.card's model card beside a trained bundle, with a confusion PNG."""
 import json
 from pathlib import Path
 
@@ -6,9 +6,9 @@ import pytest
 
 from modelprep import report
 from modelprep.report import write_report
-from textsort.bundle import load_bundle
-from textsort.card import render_card
-from textsort.manifest import shipped_metrics
+from textsort.core.bundle import load_bundle
+from textsort.core.manifest import shipped_metrics
+from textsort.presentation.card import render_card
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 SMS = Path(__file__).resolve().parents[2] / "assets" / "models" / "sms_spam-en.textsort"

@@ -24,7 +24,7 @@ def _lite_log_probs(flat: bytes, ids, mask) -> np.ndarray:
     """The exported model through its signature (MediaPipe's names), as log-probabilities."""
     from ai_edge_litert.interpreter import Interpreter
 
-    from textsort.bundle import MEDIAPIPE_LAYOUT
+    from textsort.core.bundle import MEDIAPIPE_LAYOUT
 
     runner = Interpreter(model_content=flat).get_signature_runner("serving_default")
     assert sorted(runner.get_input_details()) == sorted(MEDIAPIPE_LAYOUT.inputs)

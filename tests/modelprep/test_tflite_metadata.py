@@ -79,7 +79,7 @@ def exported():
 def _run(flat: bytes, ids: np.ndarray) -> np.ndarray:
     from ai_edge_litert.interpreter import Interpreter
 
-    from textsort.bundle import MEDIAPIPE_LAYOUT
+    from textsort.core.bundle import MEDIAPIPE_LAYOUT
 
     runner = Interpreter(model_content=flat).get_signature_runner("serving_default")
     return runner(**MEDIAPIPE_LAYOUT.feed(ids, np.ones_like(ids)))["probabilities"]

@@ -125,7 +125,7 @@ def test_e5_pruned_to_chnsenticorp_gives_the_same_tokens():
     a = full_tok.encode_batch(texts, add_special_tokens=False)
     b = small_tok.encode_batch(texts, add_special_tokens=False)
     assert all(x.tokens == y.tokens for x, y in zip(a, b))
-    from textsort.encoding import TextEncoder, TokenizerSpec
+    from textsort.core.encoding import TextEncoder, TokenizerSpec
 
     spec = TokenizerSpec(max_length=16, cls_id=small.cls_id, sep_id=small.sep_id, pad_id=small.pad_id)
     windows = TextEncoder.from_json(small.tokenizer_json, spec).encode(texts[0])

@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from textsort.accelerators import CompiledRunner, make_runner
-from textsort.bundle import load_bundle
-from textsort.engine import Classifier
+from textsort.core.accelerators import CompiledRunner, make_runner
+from textsort.core.bundle import load_bundle
+from textsort.core.engine import Classifier
 
 REPO = Path(__file__).resolve().parents[2]
 

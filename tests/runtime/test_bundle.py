@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from textsort import bundle as B
-from textsort.bundle import BundleError, load_bundle, write_bundle
+from textsort.core import bundle as B
+from textsort.core.bundle import BundleError, load_bundle, write_bundle
 
 
 def members(path: Path) -> dict[str, bytes]:
@@ -147,7 +147,7 @@ def test_many_members_refused_before_parsing(tmp_path):
 
 
 def test_suggested_threshold_only_when_one_was_worth_setting(tiny_bundle, tmp_path):
-    from textsort.bundle import load_bundle, write_bundle
+    from textsort.core.bundle import load_bundle, write_bundle
 
     b = load_bundle(tiny_bundle)
     assert b.suggested_threshold is None  # no calibration recorded

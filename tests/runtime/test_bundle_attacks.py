@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from textsort import bundle as B
-from textsort.bundle import FORMAT, FORMAT_VERSION, BundleError, load_bundle
-from textsort.card import bundle_card
-from textsort.encoding import TokenizerSpec
-from textsort.engine import Classifier
-from textsort.session import NON_FINITE, Session
+from textsort.appstate.session import NON_FINITE, Session
+from textsort.core import bundle as B
+from textsort.core.bundle import FORMAT, FORMAT_VERSION, BundleError, load_bundle
+from textsort.core.encoding import TokenizerSpec
+from textsort.core.engine import Classifier
+from textsort.presentation.card import bundle_card
 
 from tinymodel import CLS_ID, MAX_LENGTH, PAD_ID, SEP_ID, SPAM, tokenizer_json
 

@@ -1,4 +1,4 @@
-"""textsort.card: the one model card (app, `textsort models`, report.md), from real manifests."""
+"""textsort.presentation.card: the one model card (app, `textsort models`, report.md), from real manifests."""
 from __future__ import annotations
 
 import copy
@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from textsort.bundle import load_bundle, write_bundle
-from textsort.card import bundle_card, card_summary, human_size, render_card
-from textsort.manifest import shipped_metrics
+from textsort.core.bundle import load_bundle, write_bundle
+from textsort.core.manifest import shipped_metrics
+from textsort.presentation.card import bundle_card, card_summary, human_size, render_card
 
 REPO = Path(__file__).resolve().parents[2]
 BUNDLED = sorted((REPO / "assets" / "models").glob("*.textsort"))
@@ -194,7 +194,7 @@ def test_odd_values_are_escaped_and_shown_as_found():
 
 def test_card_module_stays_light():
     """The runtime's card never pulls in Qt, matplotlib, TensorFlow or modelprep."""
-    code = ("import sys; import textsort.card; "
+    code = ("import sys; import textsort.presentation.card; "
             "bad = [m for m in sys.modules if m.split('.')[0] in "
             "('PySide6', 'matplotlib', 'tensorflow', 'tf_keras', 'modelprep')]; print(bad); assert not bad")
     proc = subprocess.run([sys.executable, "-c", code], cwd=REPO / "desktop", capture_output=True, text=True,
@@ -203,8 +203,8 @@ def test_card_module_stays_light():
 
 
 def test_textsort_models_prints_summaries_and_one_full_card(tmp_path, monkeypatch, capsys):
-    from textsort import cli
-    from textsort.models import model_card
+    from textsort.appstate.models import model_card
+    from textsort.frontends import cli
 
     sms = load_bundle(SMS)
     folder = tmp_path / "models"
@@ -237,7 +237,7 @@ def test_textsort_models_prints_summaries_and_one_full_card(tmp_path, monkeypatc
 
 
 def test_models_card_with_non_numeric_metrics(tiny_bundle, tmp_path, monkeypatch, capsys):
-    from textsort import cli
+    from textsort.frontends import cli
 
     good = load_bundle(tiny_bundle)
     manifest = {k: v for k, v in good.manifest.items() if k != "files"}

@@ -1,7 +1,7 @@
 """The CLI shows paths as the user gave them: no `../../..` for an absolute path."""
 from __future__ import annotations
 
-from textsort.cli import main
+from textsort.frontends.cli import main
 
 
 def test_paths_are_shown_as_given(tmp_path, tiny_bundle, monkeypatch, capsys):

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from textsort.cli import main as cli
+from textsort.frontends.cli import main as cli
 
 pytestmark = pytest.mark.cluster
 ray = pytest.importorskip("ray")
@@ -69,7 +69,7 @@ def test_2000_files_equal_the_cli(local_ray, tmp_path, capsys):
 def test_a_csv_text_column_to_parquet(local_ray, tmp_path):
     import pyarrow.parquet as pq
 
-    from textsort.engine import Classifier
+    from textsort.core.engine import Classifier
 
     texts = _texts(300) + [""]
     data = tmp_path / "tickets.csv"

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from textsort.cli import main as cli
+from textsort.frontends.cli import main as cli
 
 ray = pytest.importorskip("ray")
 REPO = Path(__file__).resolve().parents[2]
@@ -139,7 +139,7 @@ def test_an_address_where_nothing_listens_fails_within_seconds(tmp_path):
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(REPO / "desktop"), os.environ.get("PYTHONPATH", "")]))
     started = time.monotonic()
     try:
-        r = subprocess.run([sys.executable, "-m", "textsort.cli", "classify-dataset", str(tmp_path / "in.txt"),
+        r = subprocess.run([sys.executable, "-m", "textsort.frontends.cli", "classify-dataset", str(tmp_path / "in.txt"),
                             "--out", str(tmp_path / "out"), "--model", str(MODEL), "--address", "127.0.0.1:1"],
                            capture_output=True, text=True, env=env, timeout=60)
     except subprocess.TimeoutExpired:

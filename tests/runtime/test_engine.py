@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from textsort.engine import Classifier
-from textsort.explain import word_units
+from textsort.core.engine import Classifier
+from textsort.core.explain import word_units
 
 
 def test_predicts_keyword_classes(tiny_classifier):
@@ -88,7 +88,7 @@ def test_word_units_groups_wordpieces_punctuation_and_cjk():
 
 
 def test_explain_budget_marks_partial(tiny_bundle):
-    from textsort.engine import EngineLimits
+    from textsort.core.engine import EngineLimits
 
     clf = Classifier(tiny_bundle, limits=EngineLimits(max_explain_windows=3))
     e = clf.explain("free prize cash claim winner today", top_n=0)
@@ -104,8 +104,8 @@ def test_word_units_join_punctuation_inside_words_only():
 
 
 def test_explanation_scores_are_log_odds_drops(tiny_classifier):
-    from textsort.encoding import softmax
-    from textsort.explain import log_odds
+    from textsort.core.encoding import softmax
+    from textsort.core.explain import log_odds
 
     logits = np.array([[2.0, -1.0, 0.5]])
     p = softmax(logits)[0, 0]
@@ -117,7 +117,7 @@ def test_explanation_scores_are_log_odds_drops(tiny_classifier):
 
 
 def test_long_texts_are_tokenised_in_segments_exactly_like_one_piece(tiny_classifier):
-    from textsort.encoding import SEGMENT_CHARS, segments
+    from textsort.core.encoding import SEGMENT_CHARS, segments
 
     text = " ".join(["free prize", "lunch with mom", "call me tonight"] * 6000)  # ~ 2.6 segments
     parts = segments(text)

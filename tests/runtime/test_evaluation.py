@@ -1,4 +1,4 @@
-"""textsort.evaluation and `textsort evaluate`: metrics (checked against scikit-learn),
+"""textsort.appstate.evaluation and `textsort evaluate`: metrics (checked against scikit-learn),
 labelled folders decoded like dropped files, unknown labels skipped and said, the
 confusion matrix's cells, JSON/CSV output."""
 from __future__ import annotations
@@ -10,9 +10,9 @@ import json
 import numpy as np
 import pytest
 
-from textsort.cli import main as cli
-from textsort.evaluation import Evaluation, Judged, evaluate
-from textsort.labelled import DataError
+from textsort.appstate.evaluation import Evaluation, Judged, evaluate
+from textsort.files.labelled import DataError
+from textsort.frontends.cli import main as cli
 
 
 def _evaluation(y_true, y_pred, labels) -> Evaluation:

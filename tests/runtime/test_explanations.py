@@ -6,10 +6,10 @@ from __future__ import annotations
 import json
 import time
 
-from textsort.colours import label_colours
-from textsort.explain import DECIDING_SHARE
-from textsort.language import is_filler
-from textsort.session import Session
+from textsort.appstate.session import Session
+from textsort.core.explain import DECIDING_SHARE
+from textsort.core.language import is_filler
+from textsort.presentation.colours import label_colours
 
 
 def test_fillers_are_punctuation_and_stop_words_only():
@@ -39,7 +39,7 @@ def test_explain_scores_unchanged_by_window_lookup(tiny_classifier):
 
 
 def test_explain_long_text_with_small_cap_is_fast(tiny_bundle):
-    from textsort.engine import Classifier, EngineLimits
+    from textsort.core.engine import Classifier, EngineLimits
 
     clf = Classifier(tiny_bundle, limits=EngineLimits(max_explain_windows=50))
     text = " ".join(["see you at lunch tonight and thanks mom"] * 6250)  # 50 000 words
@@ -102,7 +102,7 @@ def test_label_colours_are_stable_and_distinct():
 def test_cli_words_in_their_label_colour_on_a_terminal_only(tmp_path, tiny_classifier, monkeypatch):
     import io
 
-    from textsort.cli import TableWriter
+    from textsort.frontends.cli import TableWriter
 
     (tmp_path / "a.txt").write_text("free prize free, see you at lunch", encoding="utf-8")
     [r] = list(Session(tiny_classifier, explain=True, top_words=10).run([tmp_path / "a.txt"]))

@@ -27,10 +27,10 @@ import numpy as np
 import pytest
 from hypothesis import strategies as st
 
-from textsort.bundle import BundleError, load_bundle
-from textsort.labelled import Columns, DataError, load_examples
-from textsort.reading import decode_bytes, read_file
-from textsort.server import RequestError, classify_request, host_allowed, predict_request
+from textsort.core.bundle import BundleError, load_bundle
+from textsort.files.labelled import Columns, DataError, load_examples
+from textsort.files.reading import decode_bytes, read_file
+from textsort.frontends.server import RequestError, classify_request, host_allowed, predict_request
 
 from fuzzing import QUICK, SETTINGS as _SETTINGS, fuzz  # noqa: E402,F401
 
@@ -188,7 +188,7 @@ test_host_check, test_host_check_long = fuzz(st.one_of(ANY_TEXT, st.sampled_from
     ["127.0.0.1:1", "127.0.0.1", "[::1]:8", "localhost", "localhost:²", "evil.com", "localhost.evil.com:80"])))(prop_host)
 
 
-# -- labelled data (textsort.labelled: CSV/TSV/JSONL files and label-folder trees) -----
+# -- labelled data (textsort.files.labelled: CSV/TSV/JSONL files and label-folder trees) -----
 # Property: load_examples returns examples (a text, a non-empty label) or raises DataError
 # with a message; never another exception, never a hang (a 20 s alarm per example).
 @contextlib.contextmanager

@@ -7,9 +7,9 @@ import zipfile
 
 import pytest
 
-from textsort.bundle import BundleError, load_bundle, write_bundle
-from textsort.engine import Classifier
-from textsort.session import NON_FINITE, Session
+from textsort.appstate.session import NON_FINITE, Session
+from textsort.core.bundle import BundleError, load_bundle, write_bundle
+from textsort.core.engine import Classifier
 
 from tinymodel import SPAM, tokenizer_json
 from test_textsort_command import textsort
@@ -20,7 +20,7 @@ def _bundle(path, logits_of_length) -> str:
     import tensorflow as tf
 
     from tinymodel import CLS_ID, MAX_LENGTH, PAD_ID, SEP_ID
-    from textsort.encoding import TokenizerSpec
+    from textsort.core.encoding import TokenizerSpec
 
     @tf.function(input_signature=[tf.TensorSpec([None, None], tf.int32, "input_ids"),
                                   tf.TensorSpec([None, None], tf.int32, "attention_mask")])
@@ -79,7 +79,7 @@ def test_nan_for_one_text_is_that_file_s_problem_not_a_label(nan_for_longer_text
 
 
 def test_the_endpoint_answers_500_for_a_nan_text(nan_for_longer_texts):
-    from textsort.server import RequestError, classify_request
+    from textsort.frontends.server import RequestError, classify_request
     import threading
 
     clf = Classifier(nan_for_longer_texts)

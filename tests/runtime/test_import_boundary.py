@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-RUNTIME = ["bundle", "encoding", "engine", "language", "reading", "session", "models", "server", "cli"]
+RUNTIME = ["core.bundle", "core.encoding", "core.engine", "core.language", "files.reading",
+           "appstate.session", "appstate.models", "frontends.server", "frontends.cli"]
 
 
 def test_runtime_imports_no_tensorflow_keras_or_qt(tiny_bundle, tmp_path):
@@ -18,8 +19,8 @@ def test_runtime_imports_no_tensorflow_keras_or_qt(tiny_bundle, tmp_path):
     code = f"""
 import sys
 {chr(10).join(f'import textsort.{m}' for m in RUNTIME)}
-from textsort.engine import Classifier
-from textsort.session import Session
+from textsort.appstate.session import Session
+from textsort.core.engine import Classifier
 results = list(Session(Classifier({str(tiny_bundle)!r}), explain=True).run([{str(tmp_path)!r}]))
 assert results[0].label == "spam", results
 bad = sorted(m for m in sys.modules if m.split(".")[0] in ("tensorflow", "tf_keras", "keras", "PySide6", "modelprep"))

@@ -1,4 +1,4 @@
-"""Labelling (textsort.labelling): labels go into a CSV the user can see, line by line;
+"""Labelling (textsort.appstate.labelling): labels go into a CSV the user can see, line by line;
 a new session resumes; undo and skip; bad labels, changed files and a labels file made for
 other texts each get a clear message; the labelled files are never touched."""
 from __future__ import annotations
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from textsort.labelling import LabelSession, LabelsError, check_label, labels_path_for, read_labels
+from textsort.appstate.labelling import LabelSession, LabelsError, check_label, labels_path_for, read_labels
 
 
 def _folder(root: Path, n: int = 12) -> Path:
@@ -118,7 +118,7 @@ def test_a_folder_that_cannot_be_written_keeps_its_labels_in_the_data_folder(tmp
 
 
 def test_a_correction_from_the_results_or_evaluate_resumes_in_the_label_view(tmp_path):
-    from textsort.labelling import correct, label_names_in
+    from textsort.appstate.labelling import correct, label_names_in
 
     inbox = _folder(tmp_path / "inbox")
     before = _snapshot(inbox)

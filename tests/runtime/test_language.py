@@ -1,5 +1,5 @@
 """The script check shared by the CLI, exports, endpoint and GUI."""
-from textsort.language import language_warning
+from textsort.core.language import language_warning
 
 
 def test_language_warning_only_for_a_plain_script_mismatch():

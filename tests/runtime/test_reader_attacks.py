@@ -1,4 +1,4 @@
-"""Regressions from an attack round on the readers (textsort.reading, textsort.labelled) and
+"""Regressions from an attack round on the readers (textsort.files.reading, textsort.files.labelled) and
 on what the CLI prints: every hostile input is a DataError naming the file (and line) or a
 per-file problem, never a traceback, a hang, a read of an endless device, or raw control
 characters on the terminal."""
@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from textsort.cli import main as cli
-from textsort.evaluation import Evaluation, Judged
-from textsort.labelled import DataError, load_examples
-from textsort.printable import printable
-from textsort.reading import NO_TEXT, iter_paths, read_file
+from textsort.appstate.evaluation import Evaluation, Judged
+from textsort.files.labelled import DataError, load_examples
+from textsort.files.reading import NO_TEXT, iter_paths, read_file
+from textsort.frontends.cli import main as cli
+from textsort.presentation.printable import printable
 
 from test_textsort_command import textsort
 
@@ -139,7 +139,7 @@ def test_a_fifo_or_device_in_a_label_folder_is_a_data_error_naming_it(tmp_path):
 def test_the_file_reader_never_opens_a_fifo_swapped_in_after_the_check(tmp_path, monkeypatch):
     """read_file checks with stat, then opens: the opened file is checked again (fstat), and
     the open cannot block (O_NONBLOCK), so a FIFO put there in between is refused too."""
-    import textsort.reading as reading
+    import textsort.files.reading as reading
 
     fifo = tmp_path / "a.txt"
     os.mkfifo(fifo)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from textsort.reading import decode_bytes, html_to_text, iter_paths, read_file
+from textsort.files.reading import decode_bytes, html_to_text, iter_paths, read_file
 
 ZH = "这家店的菜很好吃，服务也很周到，下次还会再来。价格实惠，环境干净。"
 ZH_TW = "這家餐廳的菜很好吃，服務也很周到，下次還會再來。價格實惠，環境乾淨。"

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from textsort.server import MAX_BODY_BYTES, make_server
+from textsort.frontends.server import MAX_BODY_BYTES, make_server
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -73,7 +73,7 @@ def test_oversized_body_and_unknown_path(server):
 def test_only_loopback_addresses(tiny_classifier):
     with pytest.raises(ValueError, match="loopback"):
         make_server(tiny_classifier, "0.0.0.0", 0)
-    r = subprocess.run([sys.executable, "-m", "textsort.cli", "serve", "--host", "0.0.0.0", "--port", "0",
+    r = subprocess.run([sys.executable, "-m", "textsort.frontends.cli", "serve", "--host", "0.0.0.0", "--port", "0",
                         "--model", str(tiny_classifier.bundle.path)], capture_output=True, text=True,
                        cwd=REPO, env={"PYTHONPATH": str(REPO / "desktop"), "PATH": "/usr/bin:/bin"}, timeout=60)
     assert r.returncode == 2 and "loopback" in r.stderr
@@ -132,7 +132,7 @@ def test_lone_surrogates_and_deep_nesting_get_400(server):
     ("[::1]evil", False), ("", False), ("localhost:²", False), ("localhost:٨٠", False),  # only ASCII port digits
 ])
 def test_host_names_allowed(host, allowed):
-    from textsort.server import host_allowed
+    from textsort.frontends.server import host_allowed
 
     assert host_allowed(host) is allowed
 
@@ -206,7 +206,7 @@ def _health_soon(port: int) -> int:
 
 
 def _limited_server(clf, **limits):
-    from textsort.server import ServerLimits
+    from textsort.frontends.server import ServerLimits
 
     srv = make_server(clf, "127.0.0.1", 0, ServerLimits(**limits))
     threading.Thread(target=srv.serve_forever, daemon=True).start()

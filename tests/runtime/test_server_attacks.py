@@ -12,7 +12,7 @@ from contextlib import contextmanager
 
 import pytest
 
-from textsort.server import ServerLimits, make_server
+from textsort.frontends.server import ServerLimits, make_server
 
 
 @contextmanager

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from textsort.engine import Classifier
-from textsort.session import UNCERTAIN_FOLDER, Session, export_csv, export_json, folder_name, label_folders, sort_into
+from textsort.appstate.session import UNCERTAIN_FOLDER, Session, export_csv, export_json, folder_name, label_folders, sort_into
+from textsort.core.engine import Classifier
 
 TEXTS = {
     "a-spam.txt": "claim your free prize now",
@@ -91,7 +91,7 @@ def test_explain_and_exports(tiny_classifier, inbox, tmp_path):
 
 @pytest.mark.parametrize("kind", ["csv", "json"])
 def test_exports_are_atomic_and_never_over_an_input(two_results, tmp_path, monkeypatch, kind):
-    from textsort import session as S
+    from textsort.appstate import session as S
 
     export = S.export_csv if kind == "csv" else S.export_json
     with pytest.raises(OSError, match="one of the classified files"):
@@ -134,7 +134,7 @@ def test_sort_into_copies_never_overwrites(tiny_classifier, inbox, tmp_path):
 
 def test_sort_into_keeps_subfolders_and_defaults_beside_the_source(tiny_classifier, tmp_path):
     """Issue 20: the GUI proposed the source folder and flattened subfolders."""
-    from textsort.session import default_sort_folder
+    from textsort.appstate.session import default_sort_folder
 
     inbox = tmp_path / "inbox"
     for rel, text in {"2023/a.txt": "claim your free prize now", "2024/q1/b.txt": "lunch with mom tomorrow",
@@ -256,7 +256,7 @@ def test_hostile_folder_does_not_stop_the_run(tiny_classifier, inbox):
 
 
 def test_language_mismatch_is_reported_per_file(tmp_path, tiny_classifier):
-    from textsort.session import Session, csv_header
+    from textsort.appstate.session import Session, csv_header
 
     (tmp_path / "en.txt").write_text("win a free prize now", encoding="utf-8")
     (tmp_path / "zh.txt").write_text("房间干净整洁，前台服务热情，早餐种类也多。", encoding="utf-8")
@@ -274,7 +274,7 @@ def test_an_interrupted_copy_leaves_no_file_under_any_name(tiny_classifier, tmp_
     import errno
     import shutil
 
-    import textsort.session as session_mod
+    import textsort.appstate.session as session_mod
 
     src = tmp_path / "in"
     src.mkdir()
@@ -308,7 +308,7 @@ def test_sigterm_stops_the_cli_like_ctrl_c():
     import subprocess
     import sys
 
-    code = ("import os, signal, sys; sys.path.insert(0, 'desktop'); from textsort import cli\n"
+    code = ("import os, signal, sys; sys.path.insert(0, 'desktop'); from textsort.frontends import cli\n"
             "cli._terminate_like_interrupt()\n"
             "try:\n    os.kill(os.getpid(), signal.SIGTERM)\nexcept KeyboardInterrupt:\n    print('clean stop')\n")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,

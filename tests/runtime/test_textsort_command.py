@@ -19,7 +19,7 @@ def textsort(*args, env_extra=None, cwd=None) -> subprocess.CompletedProcess:
     env.pop("TEXTSORT_MODEL", None)
     env.pop("TEXTSORT_MODELS", None)
     env.update(env_extra or {})
-    return subprocess.run([sys.executable, "-m", "textsort.cli", *map(str, args)], capture_output=True,
+    return subprocess.run([sys.executable, "-m", "textsort.frontends.cli", *map(str, args)], capture_output=True,
                           text=True, encoding="utf-8", env=env, cwd=cwd, timeout=120)
 
 
@@ -47,7 +47,7 @@ def test_table_chinese_alignment_and_explain(tiny_zh_bundle, files):
     r = textsort("classify", files / "zh-gbk.txt", "--model", tiny_zh_bundle, "--explain")
     assert r.returncode == 0, r.stderr
     header, row, words = r.stdout.splitlines()
-    from textsort.cli import display_width
+    from textsort.frontends.cli import display_width
 
     assert display_width(header[: header.index("FILE")]) == display_width(row[: row.index("%") + 3])
     assert row.startswith("负面") and "words: 差" in words
@@ -101,8 +101,8 @@ def test_exit_codes_and_messages(tiny_bundle, files, tmp_path):
 
 
 def test_cli_model_failure_is_one_line_exit_3(tiny_bundle, monkeypatch, capsys):
-    from textsort import cli
-    from textsort.engine import Classifier
+    from textsort.core.engine import Classifier
+    from textsort.frontends import cli
 
     def boom(self, text):
         raise RuntimeError("tensorflow/lite/kernels/reshape.cc:92 num_input_elements != num_output_elements\nNode 3 failed")
@@ -175,7 +175,7 @@ def test_csv_records_cannot_be_faked_or_run_as_formulas(tiny_bundle, tmp_path):
 
 
 def test_labels_with_control_characters_cannot_fake_lines_or_clear_the_screen(tiny_bundle, files, tmp_path):
-    from textsort.bundle import load_bundle, write_bundle
+    from textsort.core.bundle import load_bundle, write_bundle
 
     b = load_bundle(tiny_bundle)
     manifest = dict(b.manifest, labels=["ham\nspam  99.9%  fake.txt", "sp\x1b[2Jam"])
@@ -188,7 +188,7 @@ def test_labels_with_control_characters_cannot_fake_lines_or_clear_the_screen(ti
 
 
 def test_control_characters_in_names_are_escaped(tiny_bundle, tmp_path, monkeypatch, capsys):
-    from textsort import cli
+    from textsort.frontends import cli
 
     d = tmp_path / "in"
     d.mkdir()
@@ -201,9 +201,9 @@ def test_control_characters_in_names_are_escaped(tiny_bundle, tmp_path, monkeypa
     assert repr(str(Path("in") / evil)) in out
 
     # the "not sorted" lines too
-    from textsort.session import SortSummary
+    from textsort.appstate.session import SortSummary
 
-    monkeypatch.setattr("textsort.session.sort_into",
+    monkeypatch.setattr("textsort.appstate.session.sort_into",
                         lambda results, dest, move=False: SortSummary(problems=[(d / evil, "could not copy:\nboom")]))
     cli.main(["classify", "in", "--model", str(tiny_bundle), "--sort-into", str(tmp_path / "out")])
     err = capsys.readouterr().err
@@ -224,7 +224,7 @@ def test_sigterm_during_sort_leaves_only_complete_files(tiny_bundle, tmp_path):
         (src / f"f{i:02d}.txt").write_bytes(body * 8)
     out = tmp_path / "out"
     env = dict(os.environ, PYTHONPATH=str(REPO / "desktop"))
-    proc = subprocess.Popen([sys.executable, "-m", "textsort.cli", "classify", src, "--model", tiny_bundle,
+    proc = subprocess.Popen([sys.executable, "-m", "textsort.frontends.cli", "classify", src, "--model", tiny_bundle,
                              "--sort-into", out, "--max-bytes", "4096", "--no-progress", "--format", "jsonl"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
     deadline = time.monotonic() + 60
@@ -240,8 +240,8 @@ def test_sigterm_during_sort_leaves_only_complete_files(tiny_bundle, tmp_path):
 
 
 def test_cli_drops_text_and_keeps_results_only_when_needed(tiny_bundle, tmp_path, monkeypatch, capsys):
-    from textsort import cli
-    from textsort.session import Session
+    from textsort.appstate.session import Session
+    from textsort.frontends import cli
 
     d = tmp_path / "in"
     d.mkdir()

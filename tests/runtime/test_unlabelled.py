@@ -1,4 +1,4 @@
-"""The unlabelled pool reader (textsort.unlabelled): the classify readers, skips counted,
+"""The unlabelled pool reader (textsort.files.unlabelled): the classify readers, skips counted,
 tables by text column, globs; nothing on disk changes."""
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from textsort.unlabelled import PoolError, load_pool
+from textsort.files.unlabelled import PoolError, load_pool
 
 
 def _tree(root):

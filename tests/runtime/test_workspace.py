@@ -1,9 +1,9 @@
-"""The window's state without a window: `textsort.workspace.Workspace` driven with real
+"""The window's state without a window: `textsort.appstate.workspace.Workspace` driven with real
 results from the tiny model (no Qt, no qtbot)."""
 from __future__ import annotations
 
-from textsort.session import Session
-from textsort.workspace import PROBLEMS, UNCERTAIN, Workspace
+from textsort.appstate.session import Session
+from textsort.appstate.workspace import PROBLEMS, UNCERTAIN, Workspace
 
 
 def _results(classifier, folder):

@@ -1,3 +1,4 @@
 """The Textsort desktop app (PySide6). The only part of `textsort` that imports Qt;
-it calls textsort.engine / session / reading / models and holds no classification
-logic of its own. Entry point: textsort.gui.app:main (`textsort-app`)."""
+it calls textsort.core.engine, appstate.session, files.reading and appstate.models and
+holds no classification logic of its own. Entry point: textsort.gui.app:main
+(`textsort-app`)."""

@@ -7,7 +7,7 @@ import sys
 import time
 from pathlib import Path
 
-from textsort.assets import asset_dirs
+from textsort.files.assets import asset_dirs
 from textsort.gui.theme import apply_theme
 
 ICON_NAME = "textsort.png"
@@ -59,7 +59,7 @@ def register_fonts() -> list[str]:
 
 def self_test(model: Path | None = None) -> int:
     """The CLI's self-test (versions + one real inference), then the Qt version."""
-    from textsort.cli import main as cli_main
+    from textsort.frontends.cli import main as cli_main
 
     rc = cli_main(["self-test"] + (["--model", str(model)] if model else []))
     try:

@@ -8,7 +8,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QPainter, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from textsort.colours import PALETTE
+from textsort.presentation.colours import PALETTE
 
 
 class CurveWidget(QWidget):

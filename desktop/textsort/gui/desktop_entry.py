@@ -12,7 +12,7 @@
 Then it refreshes the desktop and MIME databases when their tools are installed (nothing
 fails without them). No Qt here.
 
-The rule (textsort.safe_files): never write through a link and never overwrite or delete
+The rule (textsort.files.safe_files): never write through a link and never overwrite or delete
 a file Textsort did not write.
 - install checks every path first and writes nothing when one is in the way: a link, a
   folder, or a file whose bytes are neither what this install writes (a re-install is a
@@ -45,7 +45,7 @@ import tempfile
 from pathlib import Path
 from typing import NamedTuple
 
-from textsort.safe_files import BINARY, NOFOLLOW, RefusedWrite, holds_exactly, taken
+from textsort.files.safe_files import BINARY, NOFOLLOW, RefusedWrite, holds_exactly, taken
 
 APP_ID = "textsort"
 MIME_TYPE = "application/x-textsort"

@@ -7,7 +7,7 @@ from pathlib import Path
 from PySide6.QtWidgets import (QCheckBox, QDialog, QDialogButtonBox, QFileDialog, QHBoxLayout, QLabel,
                                QLineEdit, QMessageBox, QPushButton, QVBoxLayout)
 
-from textsort.versions import package_versions
+from textsort.core.versions import package_versions
 
 
 LABELLED_FILES = "Labelled data (*.csv *.tsv *.jsonl *.ndjson);;All files (*)"
@@ -85,7 +85,7 @@ class SortDialog(QDialog):
 
 
 def sort_summary_text(summary, dest, move: bool) -> str:
-    """Plain-words summary of a textsort.session.SortSummary."""
+    """Plain-words summary of a textsort.appstate.session.SortSummary."""
     verb = "Moved" if move else "Copied"
     lines = [f"{verb} {summary.moved if move else summary.copied} files into {dest}, one folder per label."]
     if summary.uncertain:

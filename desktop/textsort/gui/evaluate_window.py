@@ -1,7 +1,7 @@
 """The Evaluate window: any model on labelled data (drop a folder of label subfolders or
 a CSV/TSV/JSONL). Accuracy, macro-F1, per-class scores and a confusion matrix whose
 cells list their texts; a text opens with its explanation. Export as CSV or JSON.
-The evaluation itself is textsort.evaluation (the same as `textsort evaluate`), run on a
+The evaluation itself is textsort.appstate.evaluation (the same as `textsort evaluate`), run on a
 worker thread."""
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ class EvaluateTask(Task):
         self.classifier, self.path = classifier, path
 
     def work(self):
-        from textsort.evaluation import evaluate
+        from textsort.appstate.evaluation import evaluate
 
         return evaluate(self.classifier, self.path, progress=lambda d, t: self.signals.progress.emit(d, t),
                         cancelled=self.cancelled)
@@ -36,7 +36,7 @@ def _explained(text: str, classifier, cancel):
 
 
 class EvaluateWindow(TakesDroppedPath, QWidget):
-    evaluated = Signal(object)  # textsort.evaluation.Evaluation
+    evaluated = Signal(object)  # textsort.appstate.evaluation.Evaluation
 
     def __init__(self, classifier=None, parent=None):
         super().__init__(parent, Qt.WindowType.Window)
@@ -212,10 +212,10 @@ class EvaluateWindow(TakesDroppedPath, QWidget):
 
     def relabel(self, label: str | None = None) -> Path | None:
         """The selected text's label in the data was wrong: its true label goes into the labels
-        file of the evaluated data (textsort.labelling); the data itself is not changed."""
+        file of the evaluated data (textsort.appstate.labelling); the data itself is not changed."""
         from PySide6.QtWidgets import QInputDialog
 
-        from textsort.labelling import LabelsError, correct
+        from textsort.appstate.labelling import LabelsError, correct
 
         item = self.cell_list.currentItem()
         if item is None or self.evaluation is None:

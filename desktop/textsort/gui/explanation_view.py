@@ -9,10 +9,10 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QTableWidget,
                                QTableWidgetItem, QTextEdit, QVBoxLayout, QWidget)
 
-from textsort.colours import label_colours
-from textsort.explain import DECIDING_SHARE
-from textsort.language import language_warning
-from textsort.uncertain import is_uncertain
+from textsort.core.explain import DECIDING_SHARE
+from textsort.core.language import language_warning
+from textsort.core.uncertain import is_uncertain
+from textsort.presentation.colours import label_colours
 
 from .delegates import COLOUR_ROLE, ConfidenceBarDelegate, StrengthBarDelegate
 from .highlight import display_text, odds_phrase, set_plain, show_highlighted

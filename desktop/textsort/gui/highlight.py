@@ -1,6 +1,6 @@
 """Colours for the words that drove a decision, readable in light and dark themes:
 the tint is blended into the palette's base colour, so text keeps its contrast. Each word
-is tinted in the colour of the label it pushes towards (`textsort.colours`, the same as the
+is tinted in the colour of the label it pushes towards (`textsort.presentation.colours`, the same as the
 CLI's and the JSON's); only the deciding words (`Explanation.deciding`) are painted."""
 from __future__ import annotations
 

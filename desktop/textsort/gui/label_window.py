@@ -1,5 +1,5 @@
 """The Label view: one unsorted text at a time, labelled by keyboard, the app picking what
-to label next. The state is textsort.labelling.LabelSession (no Qt); the picks and the
+to label next. The state is textsort.appstate.labelling.LabelSession (no Qt); the picks and the
 quick model's accuracy come from `textsort-prep suggest` in a subprocess (no TensorFlow
 here), run again after every few labels."""
 from __future__ import annotations
@@ -11,9 +11,9 @@ from PySide6.QtCore import QProcess, Qt, Signal
 from PySide6.QtWidgets import (QHBoxLayout, QInputDialog, QLabel, QListWidget, QMessageBox, QPushButton,
                                QVBoxLayout, QWidget)
 
-from textsort import training
-from textsort.labelling import LabelSession, LabelsError, data_home
-from textsort.protocol import Event
+from textsort.appstate import training
+from textsort.appstate.labelling import LabelSession, LabelsError, data_home
+from textsort.core.protocol import Event
 from textsort.gui.dialogs import choose_unsorted_texts
 from textsort.gui.drop_zone import TakesDroppedPath
 from textsort.gui.explanation_view import ExplanationView

@@ -1,7 +1,8 @@
 """The main window: drop zone, results table, explanation, typed text, menus.
 
-No classification logic lives here: the window calls textsort.engine / session /
-reading / models on worker threads (gui.workers) and shows what they return."""
+No classification logic lives here: the window calls textsort.core.engine,
+appstate.session, files.reading and appstate.models on worker threads (gui.workers)
+and shows what they return."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -13,7 +14,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QApplication, QComboBox, QFile
                                QPushButton, QSlider, QSpinBox, QSplitter, QTableView, QTabWidget,
                                QVBoxLayout, QWidget)
 
-from textsort.card import calibration_facts
+from textsort.presentation.card import calibration_facts
 
 from . import services
 from .delegates import ConfidenceBarDelegate
@@ -306,7 +307,7 @@ class MainWindow(QMainWindow):
         from (the Label view resumes from it; training from those labels uses it)."""
         from PySide6.QtWidgets import QInputDialog
 
-        from textsort.labelling import LabelsError, correct, label_names_in, labels_path_for
+        from textsort.appstate.labelling import LabelsError, correct, label_names_in, labels_path_for
 
         result = self._row_result(index)
         if result is None:
@@ -689,7 +690,7 @@ class MainWindow(QMainWindow):
         if not results:
             QMessageBox.information(self, "Export", "There are no results to export yet.")
             return
-        from textsort.session import default_export_path
+        from textsort.appstate.session import default_export_path
 
         start = default_export_path(results) or Path(self.settings.last_folder or Path.home()) / "results.csv"
         path, chosen = QFileDialog.getSaveFileName(self, f"Export {len(results)} results", str(start),
@@ -714,7 +715,7 @@ class MainWindow(QMainWindow):
         if not results:
             QMessageBox.information(self, "Sort into folders", "There are no results to sort yet.")
             return
-        from textsort.session import default_sort_folder
+        from textsort.appstate.session import default_sort_folder
 
         dialog = SortDialog(len(results), str(default_sort_folder(results) or ""), self)
         if dialog.exec():

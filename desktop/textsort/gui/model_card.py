@@ -1,11 +1,11 @@
-"""The model card dialog: textsort.card's Markdown, shown as it is (one renderer for the
+"""The model card dialog: textsort.presentation.card's Markdown, shown as it is (one renderer for the
 app, `textsort models --card` and the report beside a trained bundle)."""
 from __future__ import annotations
 
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QPushButton, QTextBrowser, QVBoxLayout
 
-from textsort.card import bundle_card
+from textsort.presentation.card import bundle_card
 
 
 class ModelCardDialog(QDialog):

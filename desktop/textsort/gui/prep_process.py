@@ -6,7 +6,8 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QObject, QProcess
 
-from textsort import protocol, training
+from textsort.appstate import training
+from textsort.core import protocol
 
 
 def start_prep(parent: QObject, args: list[str], on_event: Callable[[dict], None],

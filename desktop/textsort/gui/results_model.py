@@ -1,4 +1,4 @@
-"""The results table: a Qt view of `textsort.workspace.Workspace` (one row per file), and
+"""The results table: a Qt view of `textsort.appstate.workspace.Workspace` (one row per file), and
 a filter/sort proxy over it. The rules (uncertain, filters, how a cell reads) are the
 workspace's; nothing here decides them."""
 from __future__ import annotations
@@ -9,9 +9,9 @@ from pathlib import Path
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSortFilterProxyModel, Qt
 from PySide6.QtGui import QFont
 
-from textsort.workspace import PROBLEMS as WS_PROBLEMS
-from textsort.workspace import UNCERTAIN as WS_UNCERTAIN
-from textsort.workspace import Workspace
+from textsort.appstate.workspace import PROBLEMS as WS_PROBLEMS
+from textsort.appstate.workspace import UNCERTAIN as WS_UNCERTAIN
+from textsort.appstate.workspace import Workspace
 
 COLUMNS = ("File", "Label", "Confidence", "Pieces", "Problem", "Folder")
 COL_FILE, COL_LABEL, COL_CONFIDENCE, COL_WINDOWS, COL_PROBLEM, COL_FOLDER = range(len(COLUMNS))
@@ -28,7 +28,7 @@ RESULT_ROLE = Qt.ItemDataRole.UserRole + 1     # the FileResult itself
 UNCERTAIN, PROBLEMS = WS_UNCERTAIN, WS_PROBLEMS  # label-filter keys
 
 class ResultsTableModel(QAbstractTableModel):
-    """A Qt view of one `textsort.workspace.Workspace` (`self.ws`): every fact about what
+    """A Qt view of one `textsort.appstate.workspace.Workspace` (`self.ws`): every fact about what
     a row shows lives there; this class only answers Qt's questions and emits its signals."""
 
     def __init__(self, parent=None, workspace: Workspace | None = None) -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 
 def load_classifier(path: Path):
-    from textsort.engine import Classifier
+    from textsort.core.engine import Classifier
 
     return Classifier(path)
 
@@ -20,40 +20,40 @@ def explain_result(classifier, result, top_n: int, cancel=None):
 
 
 def read_text(path) -> str:
-    from textsort.reading import read_file
+    from textsort.files.reading import read_file
 
     return read_file(path).text or ""
 
 
 def export_results(results: list, path: Path) -> Path:
-    from textsort.session import export_csv, export_json
+    from textsort.appstate.session import export_csv, export_json
 
     (export_json if path.suffix.lower() == ".json" else export_csv)(results, path)
     return path
 
 
 def sort_results(results: list, dest: Path, move: bool):
-    from textsort.session import sort_into
+    from textsort.appstate.session import sort_into
 
     return sort_into(results, dest, move=move)
 
 
 def bundled_entries() -> list[tuple[str, Path]]:
     """(name, path) of the models that ship with the app."""
-    from textsort.models import bundled_models
+    from textsort.appstate.models import bundled_models
 
     return [(path.stem, path) for path in bundled_models()]
 
 
 def default_model() -> Path | None:
-    from textsort.models import default_model_path
+    from textsort.appstate.models import default_model_path
 
     path = default_model_path()
     return path if path.is_file() else None
 
 
 def bundled_licenses() -> list[tuple[str, dict]]:
-    from textsort.bundle import BundleError, load_bundle
+    from textsort.core.bundle import BundleError, load_bundle
 
     out = []
     for name, path in bundled_entries():
@@ -68,7 +68,7 @@ def bundled_licenses() -> list[tuple[str, dict]]:
 def sample_folder(language: str | None) -> Path | None:
     """The bundled sample texts for a model's language (assets/samples/zh for Chinese,
     else assets/samples/en), in a frozen app or a source checkout."""
-    from textsort.assets import asset_dirs
+    from textsort.files.assets import asset_dirs
 
     lang = "zh" if str(language or "").lower() in ("zh", "ja", "ko") else "en"
     for folder in asset_dirs("samples"):

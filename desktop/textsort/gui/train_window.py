@@ -1,7 +1,7 @@
 """The Train window: labelled data in (drop a folder of label subfolders or a
 CSV/TSV/JSONL), a preview before anything trains, then `textsort-prep train` in a
 subprocess (QProcess: this process never imports TensorFlow) with its stages, steps and
-validation curve drawn live from the JSON lines it prints (textsort.training).
+validation curve drawn live from the JSON lines it prints (textsort.appstate.training).
 
 Cancel stops the subprocess (SIGTERM: it stops like Ctrl-C); the finished stages stay in
 the run's work folder and the next Train on the same data and output resumes them."""
@@ -17,13 +17,13 @@ from PySide6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QGroupBox, Q
                                QMessageBox, QProgressBar, QPushButton, QTableWidget, QTableWidgetItem,
                                QTextBrowser, QVBoxLayout, QWidget)
 
-from textsort import training
-from textsort.card import CROSS_VALIDATION, duration
+from textsort.appstate import training
+from textsort.files.safe_files import free_name
 from textsort.gui.curve import CurveWidget
 from textsort.gui.dialogs import choose_labelled_data, choose_unsorted_texts
 from textsort.gui.drop_zone import TakesDroppedPath
 from textsort.gui.prep_process import start_prep
-from textsort.safe_files import free_name
+from textsort.presentation.card import CROSS_VALIDATION, duration
 
 TEACHERS = (("auto", "auto (MiniLM for English, multilingual e5 for Chinese)"), ("minilm", "MiniLM (English)"),
             ("e5", "multilingual e5 (Chinese and other languages)"))

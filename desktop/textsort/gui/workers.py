@@ -49,7 +49,7 @@ class Task(QRunnable):
         raise NotImplementedError
 
     def run(self) -> None:
-        from textsort.explain import Cancelled
+        from textsort.core.explain import Cancelled
 
         try:
             if self.cancelled():
@@ -146,7 +146,7 @@ class CallTask(Task):
 
 class CancellableCall(Task):
     """Runs fn(*args, cancel=self.cancelled): fn polls it and raises
-    textsort.explain.Cancelled when it turns true (a newer request replaced this one)."""
+    textsort.core.explain.Cancelled when it turns true (a newer request replaced this one)."""
 
     def __init__(self, fn: Callable, *args) -> None:
         super().__init__()
@@ -157,7 +157,7 @@ class CancellableCall(Task):
 
 
 class ClassifyFilesTask(Task):
-    """Classifies files and folders (recursively) with textsort.session.Session,
+    """Classifies files and folders (recursively) with textsort.appstate.session.Session,
     emitting `result` with lists of FileResult at most every `batch_ms`, and
     `progress(done, total)`."""
 
@@ -169,7 +169,7 @@ class ClassifyFilesTask(Task):
         self.done = 0
 
     def work(self) -> None:
-        from textsort.session import Session
+        from textsort.appstate.session import Session
 
         session = Session(self.classifier)
         items = session.expand(self.paths)  # counted first, so progress has a total

@@ -1,7 +1,7 @@
 """The user's unlabelled texts (`textsort-prep train --unlabelled PATH`, the app's Label
 view): a folder, a glob, one file, or a CSV/TSV/JSONL table with a text column.
 
-Files are read exactly as `textsort classify` reads them (textsort.reading: encodings,
+Files are read exactly as `textsort classify` reads them (textsort.files.reading: encodings,
 .eml, HTML); binary, empty, unreadable, over-size (`max_bytes`) or text-less files are
 skipped and counted by reason, never fatal. Table rows without a usable text are counted
 the same way. Nothing is changed on disk. No Qt, no TensorFlow.
@@ -17,7 +17,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from textsort.reading import DEFAULT_MAX_BYTES, has_text, iter_paths, open_regular, os_problem, read_file
+from textsort.files.reading import DEFAULT_MAX_BYTES, has_text, iter_paths, open_regular, os_problem, read_file
 
 TABLE_SUFFIXES = {".csv": ",", ".tsv": "\t", ".jsonl": None, ".ndjson": None}
 GLOB_CHARS = set("*?[")

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from textsort.encoding import TextEncoder, TokenizerSpec
+from textsort.core.encoding import TextEncoder, TokenizerSpec
 
 FORMAT = "textsort-bundle"
 FORMAT_VERSION = 1

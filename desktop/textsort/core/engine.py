@@ -1,8 +1,8 @@
 """The classifier: a bundle's LiteRT model behind predict / predict_batch / explain.
 
-Long texts are cut into windows by `textsort.encoding.TextEncoder` and the window
+Long texts are cut into windows by `textsort.core.encoding.TextEncoder` and the window
 probabilities averaged (`aggregate`), exactly as in training and evaluation.
-Explanations are by occlusion, in `textsort.explain`.
+Explanations are by occlusion, in `textsort.core.explain`.
 """
 from __future__ import annotations
 
@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from textsort.bundle import Bundle, BundleError, load_bundle
-from textsort.encoding import aggregate, softmax
-from textsort.explain import Explanation, WordScore, explain  # noqa: F401  (re-exported)
-from textsort.native import quiet_native_stderr
+from textsort.core.bundle import Bundle, BundleError, load_bundle
+from textsort.core.encoding import aggregate, softmax
+from textsort.core.explain import Explanation, WordScore, explain  # noqa: F401  (re-exported)
+from textsort.core.native import quiet_native_stderr
 
 
 @dataclass
@@ -75,7 +75,7 @@ class Classifier:
         limits: EngineLimits = EngineLimits(),
         accelerator: str = "cpu",
     ):
-        from textsort.accelerators import make_runner
+        from textsort.core.accelerators import make_runner
 
         self.bundle = bundle if isinstance(bundle, Bundle) else load_bundle(bundle)
         self.labels = self.bundle.labels
@@ -150,7 +150,7 @@ class Classifier:
 
     # -- explanation -------------------------------------------------------
     def explain(self, text: str, top_n: int = 10, cancel=None) -> Explanation:
-        """The words that decided `text`'s label (`textsort.explain`: occlusion, fillers
+        """The words that decided `text`'s label (`textsort.core.explain`: occlusion, fillers
         left out, repeats merged, each word with the label it pushes towards); `cancel()`
-        turning true stops it with `textsort.explain.Cancelled`."""
+        turning true stops it with `textsort.core.explain.Cancelled`."""
         return explain(self, text, top_n, cancel)

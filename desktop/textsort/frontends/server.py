@@ -3,7 +3,7 @@
     textsort serve [--model BUNDLE] [--port 8765]
 
     GET  /health        -> {"ok": true, "model": name, "labels": [...], "language": ...}
-    GET  /openapi.json  -> the API as an OpenAPI 3.1 document (textsort.openapi)
+    GET  /openapi.json  -> the API as an OpenAPI 3.1 document (textsort.frontends.openapi)
     POST /classify      {"text": "..."} or {"texts": ["...", ...]}, optional "explain": true
                         -> {"results": [{"label", "confidence", "uncertain", "scores", "windows",
                                          "warning", "top_words"?}, ...]}
@@ -47,12 +47,12 @@ import time
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from textsort.encoding import SURROGATE
-from textsort.colours import label_colours
-from textsort.engine import Classifier, Prediction
-from textsort.language import language_warning
-from textsort.uncertain import is_uncertain
-from textsort.openapi import MAX_BODY_BYTES, MAX_TEXTS, MAX_TOP_WORDS, openapi_document  # the API's limits
+from textsort.core.encoding import SURROGATE
+from textsort.core.engine import Classifier, Prediction
+from textsort.core.language import language_warning
+from textsort.core.uncertain import is_uncertain
+from textsort.frontends.openapi import MAX_BODY_BYTES, MAX_TEXTS, MAX_TOP_WORDS, openapi_document  # the API's limits
+from textsort.presentation.colours import label_colours
 
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
 

@@ -1,6 +1,6 @@
 """The JSON-line protocol between `textsort-prep` and the app, kept once: event, stage and
 state names, and how a line is written and read. modelprep writes it (modelprep.progress,
-modelprep.preview); textsort.training reads it. Standard library only.
+modelprep.preview); textsort.appstate.training reads it. Standard library only.
 
 `textsort-prep train --progress-json`, one object per line on stdout; each also has "t",
 seconds since the run started:

@@ -1,6 +1,6 @@
 """Training from the app, without Qt and without TensorFlow in this process: the command
 lines that run `textsort-prep` (modelprep.cli) in a subprocess, and the state built from
-the JSON lines it prints (textsort.protocol). The Train window
+the JSON lines it prints (textsort.core.protocol). The Train window
 (textsort.gui.train_window) runs the commands and draws this state.
 """
 from __future__ import annotations
@@ -12,7 +12,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from textsort.protocol import Event, StageName, State
+from textsort.core.protocol import Event, StageName, State
 
 # The pipeline's stages in order, with the words the app shows.
 TITLES = {

@@ -5,12 +5,12 @@ The one renderer of a manifest. The app's model-card dialog (QTextBrowser.setMar
 writes beside a bundle and into it all come from here.
 
   render_card(manifest, bundle_bytes=None, model_bytes=None, mediapipe=None) -> Markdown
-  bundle_card(bundle)                  -> the card of a loaded textsort.bundle.Bundle
+  bundle_card(bundle)                  -> the card of a loaded textsort.core.bundle.Bundle
   card_summary(manifest)               -> a few plain-text lines (name, labels, shipped numbers)
 
 Only the standard library: no Qt, no matplotlib, no TensorFlow. What a manifest lacks
 is left out (no placeholder rows); hand-written manifests with odd values are shown
-as found, escaped. Which entries are the shipped model's is `textsort.manifest`'s to say.
+as found, escaped. Which entries are the shipped model's is `textsort.core.manifest`'s to say.
 """
 from __future__ import annotations
 
@@ -18,8 +18,8 @@ import math
 import re
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
-from textsort.language import LANGUAGE_NAMES
-from textsort.manifest import ACCURATE, DEFAULT, SIZES, data_license, rung, shipped_metrics, shipped_rung
+from textsort.core.language import LANGUAGE_NAMES
+from textsort.core.manifest import ACCURATE, DEFAULT, SIZES, data_license, rung, shipped_metrics, shipped_rung
 
 LANGUAGES = {**LANGUAGE_NAMES, "multi": "several languages"}
 AGREEMENT_NAMES = {"keras_litert_top1": "the app (LiteRT) picks the same label as the trained model (Keras)"}
@@ -664,7 +664,7 @@ def render_card(manifest: dict, bundle_bytes: int | None = None, model_bytes: in
 
 
 def bundle_card(bundle) -> str:
-    """The card of a loaded textsort.bundle.Bundle, with its real file and network sizes, and
+    """The card of a loaded textsort.core.bundle.Bundle, with its real file and network sizes, and
     MediaPipe named only when its model file carries the metadata MediaPipe needs."""
     path = Path(bundle.path) if getattr(bundle, "path", None) else None
     size = path.stat().st_size if path is not None and path.is_file() else None

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from textsort.protocol import StageName
+from textsort.core.protocol import StageName
 
 
 @dataclass(frozen=True)

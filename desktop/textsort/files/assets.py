@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-CHECKOUT = Path(__file__).resolve().parents[2]  # the repository root of a source checkout
+CHECKOUT = Path(__file__).resolve().parents[3]  # the repository root of a source checkout
 
 
 def asset_home(kind: str) -> Path:

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
-from textsort.labelled import Columns, load_examples
-from textsort.printable import printable
+from textsort.files.labelled import Columns, load_examples
+from textsort.presentation.printable import printable
 
 
 @dataclass(frozen=True)
@@ -97,7 +97,7 @@ class Evaluation:
     def to_csv(self) -> str:
         """One row per text: source, label, predicted, confidence, correct."""
         buf = io.StringIO()
-        from textsort.session import csv_cell
+        from textsort.appstate.session import csv_cell
 
         w = csv.writer(buf)
         w.writerow(["source", "label", "predicted", "confidence", "correct"])
@@ -109,7 +109,7 @@ class Evaluation:
     def export(self, path) -> Path:
         """Write the evaluation: .json -> to_dict(), anything else -> to_csv(); atomically, and
         never over the data it evaluated."""
-        from textsort.session import _write_atomic, json_text
+        from textsort.appstate.session import _write_atomic, json_text
 
         path = Path(path)
         if path.exists() and path.resolve() == Path(self.data).resolve():
@@ -141,7 +141,7 @@ class Evaluation:
 
 def evaluate(classifier, path, columns: Columns = Columns(), batch: int = 64, progress=None,
              cancelled=None) -> Evaluation:
-    """Classify every labelled text in `path` with `classifier` (textsort.engine.Classifier).
+    """Classify every labelled text in `path` with `classifier` (textsort.core.engine.Classifier).
 
     `progress(done, total)` is called after each batch; `cancelled()` returning True stops
     early (the evaluation then covers the texts done so far). Raises DataError for data

@@ -43,7 +43,7 @@ class CompiledRunner:
 @dataclass
 class Runner:
     signature_runner: object  # the interpreter's signature runner, or a CompiledRunner
-    layout: object  # textsort.bundle.ModelLayout: the tensor names, logits or probabilities
+    layout: object  # textsort.core.bundle.ModelLayout: the tensor names, logits or probabilities
     used: str  # "cpu" | "gpu"
     note: str = ""  # why the GPU was not used, when it was asked for
 
@@ -62,7 +62,7 @@ def make_runner(bundle, threads: int | None, accelerator: str = "cpu") -> Runner
         try:
             from ai_edge_litert.hardware_accelerator import HardwareAccelerator as HA
 
-            from textsort.native import quiet_native_stderr
+            from textsort.core.native import quiet_native_stderr
 
             with quiet_native_stderr():  # the GPU alone: a model it takes whole, or none (then the CPU)
                 runner = CompiledRunner(bundle.model_bytes, bundle.signature, len(bundle.labels), HA.GPU)

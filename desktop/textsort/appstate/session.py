@@ -19,12 +19,12 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from textsort.encoding import SURROGATE
-from textsort.colours import label_colours
-from textsort.engine import Classifier, Explanation, Prediction
-from textsort.reading import DEFAULT_MAX_BYTES, FileText, iter_paths, read_file
-from textsort.language import language_warning
-from textsort.uncertain import is_uncertain
+from textsort.core.encoding import SURROGATE
+from textsort.core.engine import Classifier, Explanation, Prediction
+from textsort.core.language import language_warning
+from textsort.core.uncertain import is_uncertain
+from textsort.files.reading import DEFAULT_MAX_BYTES, FileText, iter_paths, read_file
+from textsort.presentation.colours import label_colours
 
 UNCERTAIN_FOLDER = "_uncertain"
 
@@ -483,7 +483,7 @@ def beside_source(results: Iterable[FileResult], tail: str) -> Path | None:
     root = common_folder(r.path for r in results)
     if root is None:
         return None
-    from textsort.safe_files import free_name
+    from textsort.files.safe_files import free_name
 
     return free_name(root.parent / f"{root.name or 'files'}{tail}")
 

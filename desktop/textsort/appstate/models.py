@@ -13,9 +13,9 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from textsort.assets import asset_dirs, asset_home
-from textsort.bundle import SUFFIX, BundleError
-from textsort.manifest import shipped_metrics
+from textsort.core.bundle import SUFFIX, BundleError
+from textsort.core.manifest import shipped_metrics
+from textsort.files.assets import asset_dirs, asset_home
 
 MODELS_ENV = "TEXTSORT_MODELS"
 MODEL_ENV = "TEXTSORT_MODEL"
@@ -72,17 +72,17 @@ class ModelCard:
     description: str = ""
     language: str = ""
     labels: list[str] = field(default_factory=list)
-    metrics: dict = field(default_factory=dict)  # the shipped model's metrics (textsort.manifest.shipped_metrics)
+    metrics: dict = field(default_factory=dict)  # the shipped model's metrics (textsort.core.manifest.shipped_metrics)
     metrics_key: str = ""  # which manifest "metrics" entry that is: student_int8_test, bert_int8_test, ...
     size: int = 0
-    summary: str = ""  # textsort.card.card_summary: a few plain-text lines
+    summary: str = ""  # textsort.presentation.card.card_summary: a few plain-text lines
     problem: str | None = None  # the bundle cannot be used (BundleError message)
 
 
 def model_card(path: str | os.PathLike) -> ModelCard:
     """Validate a bundle and summarise its manifest; never raises for a bad bundle."""
-    from textsort.bundle import load_bundle
-    from textsort.card import card_summary
+    from textsort.core.bundle import load_bundle
+    from textsort.presentation.card import card_summary
 
     path = Path(path)
     card = ModelCard(path=path, size=path.stat().st_size if path.is_file() else 0)
@@ -109,7 +109,7 @@ def find_model(name_or_path: str | os.PathLike) -> Path:
     for p in bundled:
         if str(name_or_path) in (p.name, p.stem):
             return p
-    from textsort.bundle import load_bundle
+    from textsort.core.bundle import load_bundle
 
     for p in bundled:
         try:

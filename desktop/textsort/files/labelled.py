@@ -1,9 +1,9 @@
 """Labelled texts from files, for training (modelprep.data) and evaluation
-(textsort.evaluation): no TensorFlow, no Qt.
+(textsort.appstate.evaluation): no TensorFlow, no Qt.
 
 Formats (docs/data-formats.md):
 - a folder with one subfolder per label; every (non-hidden) file below a label folder is
-  one text, decoded like a dropped file (textsort.reading);
+  one text, decoded like a dropped file (textsort.files.reading);
 - a CSV or TSV file with a header row (RFC 4180 quoting, multi-line fields), UTF-8;
 - a JSONL file, one JSON object per line, UTF-8.
 Every problem is a `DataError` whose message names the file (and line); only regular files
@@ -17,7 +17,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from textsort.reading import EMPTY, has_text, iter_paths, open_regular, os_problem, read_file
+from textsort.files.reading import EMPTY, has_text, iter_paths, open_regular, os_problem, read_file
 
 csv.field_size_limit(1 << 30)  # long texts in one CSV field are legitimate data
 
@@ -91,7 +91,7 @@ def _read_text(path: Path) -> str:
 
 def _load_folder(root: Path) -> list[Example]:
     """One example per file below each label folder, decoded like any dropped file
-    (textsort.reading: UTF-8/16, GBK, Big5, ...). A file that cannot be read is a DataError
+    (textsort.files.reading: UTF-8/16, GBK, Big5, ...). A file that cannot be read is a DataError
     naming it: a label folder is training or test data, and nothing in it is skipped quietly."""
     try:
         label_dirs = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
@@ -100,7 +100,7 @@ def _load_folder(root: Path) -> list[Example]:
     if not label_dirs:
         raise DataError(f"{root}: no label subfolders (expected one subfolder per label)")
     examples = []
-    for label_dir in label_dirs:  # textsort.reading's walk: any depth, link loops and special files reported
+    for label_dir in label_dirs:  # textsort.files.reading's walk: any depth, link loops and special files reported
         for file in iter_paths([label_dir], exclude=[".*"]):
             if isinstance(file, tuple):
                 raise DataError(f"{file[0]}: {file[1]}")

@@ -52,8 +52,8 @@ class ClassifyBatches:
     """A Ray actor: loads the bundle once, then classifies batches (pandas DataFrames)."""
 
     def __init__(self, bundle_bytes: bytes, name: str, threads: int = 1, max_bytes: int | None = None):
-        from textsort.engine import Classifier
-        from textsort.reading import DEFAULT_MAX_BYTES
+        from textsort.core.engine import Classifier
+        from textsort.files.reading import DEFAULT_MAX_BYTES
 
         folder = Path(tempfile.mkdtemp(prefix="textsort-bundle-"))
         try:
@@ -66,7 +66,7 @@ class ClassifyBatches:
         self.max_bytes = max_bytes or DEFAULT_MAX_BYTES
 
     def __call__(self, batch):
-        from textsort.session import Session
+        from textsort.appstate.session import Session
 
         name = self.classifier.bundle.name
         if "path" in batch.columns and "text" not in batch.columns:  # files: exactly what `classify` does
@@ -89,7 +89,7 @@ class ClassifyBatches:
 def _row(rid: str, p, problem: str | None) -> dict:
     """One output row from a Prediction (None when there is a problem), unrounded. Lone
     surrogates (a file name that is not UTF-8) become \\udcXX: Arrow strings are UTF-8."""
-    from textsort.session import _escape_surrogates
+    from textsort.appstate.session import _escape_surrogates
 
     return {"id": _escape_surrogates(rid), "label": p.label if p else None,
             "confidence": float(p.score) if p else None,
@@ -110,7 +110,7 @@ def input_kind(source: str) -> str:
 
 def _file_paths(source: str) -> list[str]:
     """The input files; ValueError when there are none (nothing there, a glob with no match)."""
-    from textsort.reading import iter_paths
+    from textsort.files.reading import iter_paths
 
     roots = [source] if os.path.lexists(source) else sorted(glob.glob(source, recursive=True))
     if not roots:
@@ -132,7 +132,7 @@ def _filesystem(where: str):
 def check_out(out: str) -> None:
     """`out` must be new or an empty folder: Ray adds files beside whatever is there, so a
     second run (or a user's own files) would mix with this run's rows. Nothing is removed
-    (textsort.safe_files' rule): the user picks a new folder or clears this one."""
+    (textsort.files.safe_files' rule): the user picks a new folder or clears this one."""
     import pyarrow.fs as pafs
 
     fs, path = _filesystem(out)
@@ -143,7 +143,7 @@ def check_out(out: str) -> None:
         raise ValueError(f"--out {out} is not a folder")
     found = fs.get_file_info(pafs.FileSelector(path))
     if found:
-        from textsort.safe_files import RefusedWrite
+        from textsort.files.safe_files import RefusedWrite
 
         raise RefusedWrite(f"--out {out} is not empty ({len(found)} entries): give a new or empty folder "
                            "(a run never mixes its rows with other files, and never removes them)")
@@ -168,7 +168,7 @@ def classify_dataset(source: str, out: str, model: str | os.PathLike, *, out_for
     `address`) a Ray cluster; `workers` actors of one CPU each (default: all CPUs)."""
     import ray
 
-    from textsort.bundle import load_bundle
+    from textsort.core.bundle import load_bundle
 
     bundle = load_bundle(model)  # checks the bundle here, before any worker starts
     data = Path(model).read_bytes()

@@ -4,7 +4,7 @@ One home for the response shapes; tests validate the server's real responses aga
 """
 from __future__ import annotations
 
-# The API's limits (textsort.server enforces them)
+# The API's limits (textsort.frontends.server enforces them)
 MAX_BODY_BYTES = 4 * 1024 * 1024
 MAX_TEXTS = 1000
 MAX_TOP_WORDS = 50

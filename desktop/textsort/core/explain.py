@@ -7,7 +7,7 @@ A word's score is how much the predicted label's log-odds drop when the word is 
   every occurrence's span;
 - a word is *deciding* (listed, coloured) when its push is at least `DECIDING_SHARE` of
   the strongest word's; each word carries the label it pushes towards, so colours keep
-  their meaning per class (`textsort.colours`).
+  their meaning per class (`textsort.presentation.colours`).
 """
 from __future__ import annotations
 
@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from textsort.encoding import softmax, window_starts
-from textsort.language import is_cjk, is_filler
+from textsort.core.encoding import softmax, window_starts
+from textsort.core.language import is_cjk, is_filler
 
 CANCEL_EVERY = 256  # occluded windows scored between two looks at `cancel`
 

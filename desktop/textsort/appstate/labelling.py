@@ -8,7 +8,7 @@ never moved or changed: the file lives beside the folder (`inbox` -> `inbox.labe
 or in the app's data folder when that folder cannot be written.
 
 A `LabelSession` is the state the view draws: the texts (read as `textsort classify`
-reads them, textsort.unlabelled), the labels so far, the order in which texts are offered
+reads them, textsort.files.unlabelled), the labels so far, the order in which texts are offered
 (the app's picks, textsort-prep suggest), the current text, undo and skip.
 """
 from __future__ import annotations
@@ -23,8 +23,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from textsort.safe_files import create_new, free_name
-from textsort.unlabelled import load_pool, relative_id
+from textsort.files.safe_files import create_new, free_name
+from textsort.files.unlabelled import load_pool, relative_id
 
 COLUMNS = ("path", "sha256", "label", "time")
 SUFFIX = ".labels.csv"

@@ -12,8 +12,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from textsort.uncertain import is_uncertain
-from textsort.language import WRONG_LANGUAGE
+from textsort.core.language import WRONG_LANGUAGE
+from textsort.core.uncertain import is_uncertain
 
 UNCERTAIN = "uncertain"  # label-filter key and shown label
 PROBLEMS = "problems"    # label-filter key: files without a prediction

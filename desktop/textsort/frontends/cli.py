@@ -7,7 +7,7 @@
   textsort evaluate PATH [--model BUNDLE] [--format table|json|csv] [--text-column C] [--label-column C]
                    labelled data (label subfolders, CSV/TSV/JSONL): accuracy, macro-F1, confusion
   textsort classify-dataset INPUT --out DIR [--format parquet|jsonl] [--address RAY] [--workers N]
-                   a corpus on Ray (textsort.cluster; pip install 'textsort[ray]')
+                   a corpus on Ray (textsort.frontends.cluster; pip install 'textsort[ray]')
   textsort models [--card NAME_OR_PATH]   bundled models and their cards
   textsort self-test       one real inference on the default model, plus versions
   textsort --version
@@ -26,8 +26,8 @@ import unicodedata
 from pathlib import Path
 
 from textsort import __version__
-from textsort.colours import label_colours, rgb
-from textsort.printable import printable as _printable  # every untrusted string printed goes through it
+from textsort.presentation.colours import label_colours, rgb
+from textsort.presentation.printable import printable as _printable  # every untrusted string printed goes through it
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_MODEL = 0, 1, 2, 3
 PROGRESS_MIN_FILES = 50  # show a progress bar (stderr is a terminal) from this many files
@@ -53,9 +53,9 @@ def _one_line(s: str) -> str:
 
 # -- classify ----------------------------------------------------------------
 def _load_classifier(args):
-    from textsort.bundle import BundleError
-    from textsort.engine import Classifier
-    from textsort.models import require_default_model
+    from textsort.appstate.models import require_default_model
+    from textsort.core.bundle import BundleError
+    from textsort.core.engine import Classifier
 
     try:
         path = Path(args.model) if args.model else require_default_model()
@@ -120,7 +120,7 @@ class TableWriter:
 
 
 def cmd_classify(args) -> int:
-    from textsort.session import CsvWriter, Session, csv_header, csv_row, json_text, sort_into
+    from textsort.appstate.session import CsvWriter, Session, csv_header, csv_row, json_text, sort_into
 
     clf = _load_classifier(args)
     if clf is None:
@@ -181,12 +181,12 @@ def cmd_classify(args) -> int:
 # -- models and self-test ------------------------------------------------------
 def cmd_models(args) -> int:
     """Every bundled model's short summary; with --card NAME_OR_PATH, one model's full card."""
-    from textsort.models import bundled_models, default_model_path, model_card, models_dirs
+    from textsort.appstate.models import bundled_models, default_model_path, model_card, models_dirs
 
     if getattr(args, "card", None):
-        from textsort.bundle import BundleError, load_bundle
-        from textsort.card import bundle_card
-        from textsort.models import find_model
+        from textsort.appstate.models import find_model
+        from textsort.core.bundle import BundleError, load_bundle
+        from textsort.presentation.card import bundle_card
 
         try:
             print(bundle_card(load_bundle(find_model(args.card))), end="")
@@ -208,7 +208,7 @@ def cmd_models(args) -> int:
             bad += 1
             print(f"  unusable: {_printable(_one_line(c.problem))}")
             continue
-        for line in c.summary.splitlines():  # textsort.card.card_summary: plain, escaped text
+        for line in c.summary.splitlines():  # textsort.presentation.card.card_summary: plain, escaped text
             print(f"  {line}")
     if not bad:
         print("The full card of one: textsort models --card NAME")
@@ -217,9 +217,9 @@ def cmd_models(args) -> int:
 
 def cmd_evaluate(args) -> int:
     """Accuracy, macro-F1, per-class scores and the confusion matrix on labelled data."""
-    from textsort.evaluation import evaluate
-    from textsort.labelled import Columns, DataError
-    from textsort.session import json_text
+    from textsort.appstate.evaluation import evaluate
+    from textsort.appstate.session import json_text
+    from textsort.files.labelled import Columns, DataError
 
     clf = _load_classifier(args)
     if clf is None:
@@ -242,15 +242,15 @@ def cmd_evaluate(args) -> int:
 
 
 def cmd_classify_dataset(args) -> int:
-    """A corpus on Ray (local, or a cluster with --address): textsort.cluster."""
+    """A corpus on Ray (local, or a cluster with --address): textsort.frontends.cluster."""
     import importlib.util
 
     if importlib.util.find_spec("ray") is None:
         print("textsort: classify-dataset needs Ray: pip install 'textsort[ray]'", file=sys.stderr)
         return EXIT_USAGE
-    from textsort.bundle import BundleError
-    from textsort.cluster import classify_dataset
-    from textsort.models import require_default_model
+    from textsort.appstate.models import require_default_model
+    from textsort.core.bundle import BundleError
+    from textsort.frontends.cluster import classify_dataset
 
     try:
         model = Path(args.model) if args.model else require_default_model()
@@ -271,7 +271,7 @@ def cmd_self_test(args) -> int:
     import platform
     import time
 
-    from textsort.versions import RUNTIME_PACKAGES, package_versions
+    from textsort.core.versions import RUNTIME_PACKAGES, package_versions
 
     print(f"textsort {__version__}, Python {platform.python_version()} ({platform.system()} {platform.machine()})")
     for pkg, v in package_versions(RUNTIME_PACKAGES[1:]).items():
@@ -321,7 +321,7 @@ def _max_bytes(s: str) -> int:
 
 
 def cmd_serve(args) -> int:
-    from textsort.server import make_server
+    from textsort.frontends.server import make_server
 
     clf = _load_classifier(args)
     if clf is None:
@@ -344,7 +344,7 @@ def cmd_serve(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from textsort.reading import DEFAULT_MAX_BYTES
+    from textsort.files.reading import DEFAULT_MAX_BYTES
 
     parser = argparse.ArgumentParser(
         prog="textsort", description="Offline text classifier: files in, labels out.",

@@ -1,0 +1,1 @@
+"""Core: the engine and what it stands on, in layers of its own (pyproject.toml)."""

@@ -1,0 +1,1 @@
+"""Presentation: the model card, label colours, untrusted text on a terminal."""
