@@ -4,6 +4,8 @@ from __future__ import annotations
 from pathlib import Path
 from types import SimpleNamespace
 
+import pytest
+
 from PySide6.QtCore import QSettings
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QTextEdit
@@ -116,9 +118,26 @@ def test_sort_summary_in_plain_words():
 
 
 def test_about_lists_versions_and_licences():
-    html = about_html([("sms_spam-en", {"model": "MIT", "data": "CC BY 4.0"})])
-    for needle in ("Textsort", "Qt", "LiteRT", "tokenizers", "sms_spam-en", "CC BY 4.0"):
+    html = about_html([("sms_spam-en", [("Model", "MIT"), ("Training data", "CC BY 4.0")])])
+    for needle in ("Textsort", "Qt", "LiteRT", "tokenizers", "sms_spam-en", "Training data licence: CC BY 4.0"):
         assert needle in html
+
+
+@pytest.mark.parametrize("data", [None, "as the training data's own licence", {"odd": 1}])
+def test_about_says_not_recorded_where_a_bundle_does_not_know_its_data_licence(tmp_path, monkeypatch, tiny_bundle,
+                                                                                 data):
+    """A bundle written with an unknown data licence (null, or an older bundle's prose) reads
+    "not recorded", in the About box as on the model card; never "None"."""
+    from textsort.core.bundle import load_bundle, write_bundle
+    from textsort.gui import services
+
+    b = load_bundle(tiny_bundle)
+    path = write_bundle(tmp_path / "m.textsort", model_bytes=b.model_bytes, tokenizer_json=b.tokenizer_json,
+                        manifest={**b.manifest, "licenses": {"model": "MIT", "data": data}})
+    monkeypatch.setattr(services, "bundled_entries", lambda: [("m", path)])
+    html = about_html(services.bundled_licenses())
+    assert "Model licence: MIT" in html and "None" not in html
+    assert ("Training data licence: not recorded" in html) == (not isinstance(data, dict))
 
 
 def test_settings_round_trip_and_bad_values(tmp_path):

@@ -117,11 +117,12 @@ def versions() -> dict[str, str]:
     }
 
 
-def about_html(model_licenses: list[tuple[str, dict]]) -> str:
+def about_html(model_licenses: list[tuple[str, list[tuple[str, str]]]]) -> str:
+    """`model_licenses`: each bundled model's name and (whose, licence) pairs (card.license_facts)."""
     e = html.escape
     rows = "".join(f"<tr><td><b>{e(k)}</b></td><td>{e(v)}</td></tr>" for k, v in versions().items())
     lic = "".join(
-        f"<li><b>{e(name)}</b>: " + "; ".join(f"{e(str(k))}: {e(str(v))}" for k, v in licenses.items()) + "</li>"
+        f"<li><b>{e(name)}</b>: " + "; ".join(f"{e(whose)} licence: {e(text)}" for whose, text in licenses) + "</li>"
         for name, licenses in model_licenses) or "<li>No bundled models found.</li>"
     return (
         "<h3>Textsort</h3><p>Offline text classification: drop files, see the label, "

@@ -52,16 +52,17 @@ def default_model() -> Path | None:
     return path if path.is_file() else None
 
 
-def bundled_licenses() -> list[tuple[str, dict]]:
+def bundled_licenses() -> list[tuple[str, list[tuple[str, str]]]]:
+    """Each bundled model's name and its (whose, licence) pairs, as its model card lists them."""
     from textsort.core.bundle import BundleError, load_bundle
+    from textsort.presentation.card import license_facts
 
     out = []
     for name, path in bundled_entries():
         try:
-            licenses = load_bundle(path).manifest.get("licenses") or {}
+            out.append((name, license_facts(load_bundle(path).manifest)))
         except BundleError as e:
-            licenses = {"error": str(e)}
-        out.append((name, licenses if isinstance(licenses, dict) else {"licence": licences}))
+            out.append((name, [("Unreadable", str(e))]))
     return out
 
 

@@ -507,19 +507,25 @@ def _data_lines(m: dict) -> list[str]:
     return out + table
 
 
-def _license_lines(m: dict) -> list[str]:
+def license_facts(m: dict) -> list[tuple[str, str]]:
+    """(whose, licence) as a person reads them: the model's, the training data's ("not
+    recorded" where the manifest does not know it) and any other the manifest lists. The card
+    and the app's About box show these."""
     lic = m.get("licenses") if isinstance(m.get("licenses"), dict) else {}
     out = []
     if lic.get("model"):
-        out.append(f"- **Model licence:** {_md(lic['model'])}")
+        out.append(("Model", str(lic["model"])))
     data = data_license(m)
     if data:
-        out.append(f"- **Training data licence:** {_md(data)}")
+        out.append(("Training data", data))
     elif m.get("data") or "data" in lic:
-        out.append("- **Training data licence:** not recorded")
-    out += [f"- **{_md(str(k).capitalize())} licence:** {_md(v)}" for k, v in lic.items()
-            if k not in ("model", "data") and v]
+        out.append(("Training data", "not recorded"))
+    out += [(str(k).capitalize(), str(v)) for k, v in lic.items() if k not in ("model", "data") and v]
     return out
+
+
+def _license_lines(m: dict) -> list[str]:
+    return [f"- **{_md(whose)} licence:** {_md(text)}" for whose, text in license_facts(m)]
 
 
 def _provenance_section(m: dict) -> list[str]:
