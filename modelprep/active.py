@@ -20,12 +20,19 @@ The quick model's cross-validated accuracy on the labels so far is reported each
 """
 from __future__ import annotations
 
+import hashlib
+import json
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from modelprep.config import FewShotConfig
+from modelprep.fewshot import Embedder, _proba, folds_for
+from modelprep.teachers import choose_teacher
+from modelprep.vocab import prune_source
+from textsort.core.encoding import TextEncoder, TokenizerSpec
 
 
 @dataclass(frozen=True)
@@ -115,8 +122,6 @@ def quick_model(X: np.ndarray, y: np.ndarray, n_labels: int, cfg: "ActiveConfig 
     cross-validated log-loss; with its k-fold accuracy (None when a label has one example)."""
     from sklearn.linear_model import LogisticRegression
 
-    from modelprep.fewshot import _proba, folds_for
-
     cfg = cfg or ActiveConfig()
 
     def lr(C):
@@ -140,7 +145,6 @@ def quick_model(X: np.ndarray, y: np.ndarray, n_labels: int, cfg: "ActiveConfig 
 def suggest(X: np.ndarray, labelled: np.ndarray, y: np.ndarray, n_labels: int,
             cfg: ActiveConfig = ActiveConfig()) -> tuple[list[int], dict]:
     """Indices of X to label next (never a labelled one), and what the choice was based on."""
-    from modelprep.fewshot import _proba
 
     labelled = np.asarray(labelled, np.int64)
     rest = np.setdiff1d(np.arange(len(X)), labelled)
@@ -169,13 +173,6 @@ def embed_source(session, cache: Path, teacher: str = "auto") -> np.ndarray:
     """Every text of a `textsort.appstate.labelling.LabelSession`, embedded by the teacher's int8
     encoder. Kept in `cache` by text SHA-256 (with the exported encoder and its tokenizer),
     so that the next request embeds only new or changed texts and needs no TensorFlow."""
-    import hashlib
-    import json
-
-    from modelprep.fewshot import Embedder
-    from modelprep.teachers import choose_teacher
-    from modelprep.vocab import prune_source
-    from textsort.core.encoding import TextEncoder, TokenizerSpec
 
     cache.mkdir(parents=True, exist_ok=True)
     source, _ = choose_teacher(session.texts[:500], teacher)
@@ -216,7 +213,6 @@ def embed_source(session, cache: Path, teacher: str = "auto") -> np.ndarray:
 def suggest_for(session, cache: Path, teacher: str = "auto", cfg: ActiveConfig = ActiveConfig()) -> dict:
     """The app's request: the next texts to label (their ids), and the quick model's
     cross-validated accuracy on the labels so far."""
-    import time
 
     t0 = time.perf_counter()
     X = embed_source(session, cache, teacher)

@@ -16,8 +16,12 @@ from pathlib import Path
 
 import numpy as np
 
+from modelprep.config import ConfigError, apply_overrides
 from modelprep.data import DataConfig, prepare
 from modelprep.evaluate import classification_metrics, uncertain_threshold
+from modelprep.publish import check_out, publish
+from textsort.core.bundle import load_bundle
+from textsort.core.engine import Classifier
 from textsort.core.manifest import shipped_metrics
 
 log = logging.getLogger(__name__)
@@ -29,7 +33,6 @@ class CalibrationError(Exception):
 
 def _data_config(manifest: dict) -> DataConfig:
     """The data config the bundle records (fields this version knows), checked like --config."""
-    from modelprep.config import ConfigError, apply_overrides
 
     config = manifest.get("config")
     recorded = config.get("data") if isinstance(config, dict) else None
@@ -53,9 +56,6 @@ def calibrate(bundle_path, data_path, out_path=None, force: bool = False) -> dic
     """Returns the calibration written into `out_path` (default: the bundle itself, which the
     user asked to rewrite by naming no other). An `out_path` must be a new `.textsort` name,
     not an input; an existing one is replaced only with `force`."""
-    from modelprep.publish import check_out, publish
-    from textsort.core.bundle import load_bundle
-    from textsort.core.engine import Classifier
 
     bundle_path = Path(bundle_path)
     if out_path is not None:

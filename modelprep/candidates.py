@@ -23,7 +23,11 @@ import numpy as np
 from modelprep import progress
 from modelprep.config import PipelineConfig, ShipConfig, config_hash
 from modelprep.evaluate import GuardError, classification_metrics, guard
+from modelprep.tflite_metadata import with_metadata
 from modelprep.workdir import StageFolder
+from textsort.core.bundle import write_bundle
+from textsort.core.encoding import aggregate, softmax
+from textsort.core.engine import Classifier
 from textsort.core.manifest import ACCURATE, SIZES, Rung
 from textsort.core.protocol import State, verify_stage
 
@@ -74,7 +78,6 @@ class Candidate:
 
 def timed_probs(classifier, ev) -> tuple[np.ndarray, float]:
     """Runtime probabilities of an EvalSet's texts, and model milliseconds per text."""
-    from textsort.core.encoding import aggregate, softmax
 
     t0 = time.perf_counter()
     logits = classifier.window_logits(ev.windows)
@@ -90,10 +93,7 @@ def export_candidate(stages, rung: Rung, upstream_key: str, get_model: Callable[
     The student's guard failing raises `GuardError` (unless allowed); the teacher's only
     drops that candidate (the student can still be trained and shipped)."""
     from modelprep.export import LAYOUT, to_tflite
-    from modelprep.tflite_metadata import with_metadata
     from modelprep.loop import predict_texts
-    from textsort.core.bundle import write_bundle
-    from textsort.core.engine import Classifier
 
     qc, name = cfg.quant, rung.stage
 

@@ -16,6 +16,7 @@ docs/teachers.md. The converted source can be cached as .npz (`E5Cache`, opt-in)
 """
 from __future__ import annotations
 
+import base64
 import hashlib
 import importlib.resources
 import json
@@ -245,7 +246,6 @@ def build_tokenizer_json(pieces: list[str], scores: np.ndarray, unk_id: int,
                          charsmap: bytes) -> str:
     """A `tokenizers` JSON: Precompiled normaliser + space-run collapse, Metaspace
     (prepend always), Unigram. No post-processor: TextEncoder adds <s> ... </s>."""
-    import base64
 
     spec = {
         "version": "1.0",

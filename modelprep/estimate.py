@@ -13,6 +13,8 @@ import os
 import time
 from pathlib import Path
 
+import numpy as np
+
 from modelprep.config import PipelineConfig
 
 MEASURE_STEPS = 3
@@ -24,7 +26,6 @@ def cache_file() -> Path:
 
 
 def _time_steps(model, n_labels: int, batch: int, length: int, vocab: int) -> float:
-    import numpy as np
     import tensorflow as tf
     import tf_keras
 
@@ -52,8 +53,8 @@ def _time_steps(model, n_labels: int, batch: int, length: int, vocab: int) -> fl
 def step_seconds(source, n_labels: int, cfg: PipelineConfig, length: int) -> dict:
     """{"teacher": s/step, "student": s/step, "cached": bool} for windows of `length` tokens."""
     from modelprep.bert import build_teacher
-    from modelprep.student import build_student
     from modelprep.loop import device_name, resolve_precision
+    from modelprep.student import build_student
 
     precision = resolve_precision(cfg.teacher.precision)
     key = (f"{source.name}|{source.config.vocab_size}|{source.config.num_hidden_layers}|{device_name()}|"

@@ -25,7 +25,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from modelprep import progress
-from modelprep.config import FewShotConfig, QuantConfig
+from modelprep.config import FewShotConfig, NgramConfig, QuantConfig
+from textsort.core.engine import EngineLimits, by_length
 
 log = logging.getLogger(__name__)
 POOLING = "mean_l2"
@@ -35,8 +36,6 @@ class Embedder:
     """The pretrained encoder as an int8 LiteRT sentence embedder."""
 
     def __init__(self, source, encoder, quant: QuantConfig = QuantConfig(), flatbuffer: bytes | None = None):
-        from textsort.core.engine import EngineLimits
-
         self.source, self.encoder, self.limits = source, encoder, EngineLimits()
         self.width = source.config.hidden_size
         self.flatbuffer = flatbuffer or self.export(source, quant)
@@ -57,7 +56,6 @@ class Embedder:
 
     def embed(self, texts: list[str], budget_s: float | None = None, chunk: int = 512) -> np.ndarray:
         """[n, width] embeddings of each text's first window; rows past the time budget are NaN."""
-        from textsort.core.engine import by_length
 
         out = np.full((len(texts), self.width), np.nan, np.float32)
         start = time.perf_counter()
@@ -143,7 +141,6 @@ def fit_ngram(texts: list[str], y: np.ndarray, pool_texts: list[str], guess: np.
     """TF-IDF + logistic regression on the labelled texts (weight `labelled_weight`) and the
     pool with the encoder head's labels: it learns the words the encoder's labels go with."""
     from modelprep.ngram import NgramModel, _vectorizer, analyzers_for
-    from modelprep.config import NgramConfig
 
     analyzer = analyzers_for(texts)[0]
     vec = _vectorizer(analyzer, NgramConfig())

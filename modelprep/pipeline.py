@@ -11,9 +11,11 @@ of the stages it depends on, so a changed teacher re-runs everything after it.
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
+import os
 import shutil
 import time
 from dataclasses import asdict, dataclass, field, replace
@@ -22,18 +24,22 @@ from typing import Callable
 
 import numpy as np
 
-from modelprep import progress
-from modelprep.candidates import Candidate, check_size, choose, export_candidate
+from modelprep import fewshot, progress
+from modelprep.candidates import Candidate, check_size, choose, export_candidate, timed_probs
 from modelprep.config import PipelineConfig, config_hash
-from modelprep.data import PreparedData, prepare
+from modelprep.data import PreparedData, normalise_whitespace, prepare
+from modelprep.ensemble import choose_weight, mix, mix_logits
 from modelprep.evaluate import classification_metrics, uncertain_threshold
 from modelprep.ngram import fit_ngram_model, load_model, out_of_fold_probs, save_model
+from modelprep.publish import check_out, publish
 from modelprep.teachers import choose_teacher, cjk_share
+from modelprep.transfer import build_transfer_set
 from modelprep.workdir import StageFolder, versions
-from textsort.core.bundle import FORMAT, FORMAT_VERSION
+from textsort.core.bundle import FORMAT, FORMAT_VERSION, load_bundle
 from textsort.core.encoding import TextEncoder, TokenizerSpec
 from textsort.core.manifest import ACCURATE, TINY, student_rung
 from textsort.core.protocol import Event, StageName, State
+from textsort.files.unlabelled import PoolError, load_pool
 
 log = logging.getLogger(__name__)
 WORD_EMBEDDINGS = "embeddings.word_embeddings.weight"
@@ -111,8 +117,6 @@ def read_pool(spec, data: PreparedData, cfg: PipelineConfig) -> tuple[list[str],
     """The unlabelled texts (textsort.files.unlabelled), whitespace-normalised like the labelled
     ones, without duplicates or texts that are also labelled, and without texts in another
     script than the labelled ones (CJK or not: another language would teach nothing)."""
-    from modelprep.data import normalise_whitespace
-    from textsort.files.unlabelled import PoolError, load_pool
 
     pc = cfg.pool
     try:
@@ -199,7 +203,6 @@ def teacher_stage(stages: StageRunner, p: Prepared, cfg: PipelineConfig, dist=No
     """`dist` (modelprep.distribute): train on several replicas / workers; the weights and
     the stage record are the same as one worker's, so a run resumes on any worker count.
     None on a non-chief worker when the chief already has the teacher."""
-    import contextlib
 
     from modelprep.bert import build_teacher
     from modelprep.loop import Examples, fit, predict_texts, resolve_precision, seed_everything
@@ -245,7 +248,6 @@ def fewshot_teacher_stage(stages: StageRunner, p: Prepared, cfg: PipelineConfig)
     self-trained on the pool, mixed with a TF-IDF model trained on the pool's head labels
     (modelprep.fewshot). Its validation numbers are out-of-fold. Returns the teacher (with
     the mixed teacher's log-probabilities of each pool text) and its n-gram half."""
-    from modelprep import fewshot
 
     fc, pc = cfg.fewshot, cfg.pool
     y = p.data.train.y
@@ -318,8 +320,6 @@ def planned_stages(cfg: PipelineConfig, few: bool) -> list[str]:
 
 
 def ngram_stage(stages: StageRunner, p: Prepared, teacher: Teacher, cfg: PipelineConfig) -> Ngram:
-    from modelprep.ensemble import choose_weight
-
     nc = cfg.ngram
 
     def build(folder: Path) -> dict:
@@ -358,9 +358,6 @@ def _mask_token(tokenizer) -> str:
 
 def transfer_stage(stages: StageRunner, p: Prepared, bert_label: Callable, bert_key: str, ngram: Ngram,
                    cfg: PipelineConfig, pool: list[str] = ()) -> Transfer:
-    from modelprep.ensemble import mix_logits
-    from modelprep.transfer import build_transfer_set
-
     tc = cfg.transfer
 
     def build(folder: Path) -> dict:
@@ -399,7 +396,6 @@ def with_known_logits(label: Callable, texts: list[str], logits: np.ndarray) -> 
 
 def mixed_labels(label: Callable, ngram: Ngram) -> Callable:
     """The teacher's logits mixed with its n-gram half's probabilities (log of the mix)."""
-    from modelprep.ensemble import mix_logits
 
     if ngram.model is None or ngram.weight >= 1.0:
         return label
@@ -432,8 +428,8 @@ def student_stage(stages: StageRunner, p: Prepared, transfer: Transfer, cfg: Pip
     """`val`: what stops the student (default the validation split; with few labels, held-out
     unlabelled texts with the teacher's labels: the student learns to agree with its teacher)."""
     from modelprep.distill import distill
-    from modelprep.student import build_student
     from modelprep.loop import Examples, predict_texts, seed_everything
+    from modelprep.student import build_student
 
     def new_student():
         seed_everything(cfg.distill.hparams.seed)
@@ -520,13 +516,8 @@ def train(data_path, out_path, cfg: PipelineConfig = PipelineConfig(), work=None
     An existing `out_path` is replaced only with `force` (checked before any training).
     `unlabelled`: the user's unlabelled texts (a folder, glob or table; textsort.files.unlabelled).
     None on a non-chief worker of a multi-worker teacher (modelprep.distribute)."""
-    from modelprep.publish import check_out, publish
-    from modelprep.loop import predict_logits
-    from textsort.core.bundle import load_bundle
-
-    import os
-
     from modelprep import distribute
+    from modelprep.loop import predict_logits
 
     dist = distribute.choose(os.environ.get("TEXTSORT_DISTRIBUTE", "auto"))  # before any other TensorFlow op
     out, data_path = Path(out_path), Path(data_path)
@@ -620,7 +611,6 @@ def train(data_path, out_path, cfg: PipelineConfig = PipelineConfig(), work=None
 def shipped_estimate(teacher: Teacher, chosen: Candidate, agreement_set) -> dict:
     """Few labels: the teacher's cross-validated accuracy (95 % interval), and how often the
     shipped model agrees with the teacher on unlabelled texts neither trained on."""
-    from modelprep.candidates import timed_probs
 
     out = dict(teacher.record["estimate"])
     if agreement_set is not None and chosen.rung.student:
@@ -634,7 +624,6 @@ def teacher_and_candidate_metrics(p: Prepared, teacher: Teacher, ngram: Ngram, s
                                   bert_int8: Candidate | None, chosen: Candidate) -> dict:
     """Validation (and, with a test file, test) metrics of the teacher that labelled the
     transfer set (int8 BERT mixed with the n-gram model), its parts, and each candidate."""
-    from modelprep.ensemble import mix
 
     m = lambda y, probs, split: classification_metrics(y, probs, p.labels, split)  # noqa: E731
     cross_validated = p.data.cross_validated  # the candidates' validation texts are their training texts

@@ -13,7 +13,9 @@ outright, with the "cancelled" event first: finished stages are on disk either w
 """
 from __future__ import annotations
 
+import os
 import sys
+import threading
 import time
 
 from textsort.core.protocol import Event, State, json_line
@@ -31,8 +33,6 @@ _cancel = {"asked": False, "raised": False, "timer": None}
 
 def request_cancel(exit_code: int = 130) -> None:
     """Safe from a signal handler: the next progress call stops the run (see the docstring)."""
-    import os
-    import threading
 
     if _cancel["asked"]:
         return

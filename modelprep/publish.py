@@ -15,6 +15,8 @@ import os
 import tempfile
 from pathlib import Path
 
+from modelprep.report import write_report
+from textsort.core.bundle import BundleError, load_bundle, write_bundle
 from textsort.files.safe_files import RefusedWrite, same_file, taken
 
 log = logging.getLogger(__name__)
@@ -49,7 +51,6 @@ def recorded_beside(out: Path) -> dict:
     """What the bundle now at `out` (if any, and readable) says it wrote beside itself."""
     if not out.is_file() or out.is_symlink():
         return {}
-    from textsort.core.bundle import BundleError, load_bundle
 
     try:
         beside = load_bundle(out).manifest.get(BESIDE)
@@ -60,8 +61,6 @@ def recorded_beside(out: Path) -> dict:
 
 def publish(out, manifest: dict, model_bytes: bytes, tokenizer_json: str, force: bool = False) -> Path:
     """The report beside `out`, then the bundle at `out` (atomically). Returns the bundle."""
-    from modelprep.report import write_report
-    from textsort.core.bundle import write_bundle
 
     out = Path(out)
     if taken(out) and not force:  # created while training ran

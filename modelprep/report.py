@@ -19,8 +19,10 @@ import logging
 from pathlib import Path
 from typing import NamedTuple
 
-from textsort.presentation.card import confusion_matrix, escape_markdown, render_card  # noqa: F401  (re-exported)
+import numpy as np
+
 from textsort.files.safe_files import create_new, replace_atomically, taken
+from textsort.presentation.card import confusion_matrix, escape_markdown, render_card  # noqa: F401  (re-exported)
 
 log = logging.getLogger(__name__)
 CJK_FONT_HINTS = ("cjk", "wqy", "wenquanyi", "han sans", "hansans", "han serif", "hei", "song",
@@ -133,7 +135,6 @@ def find_font(text: str) -> str | None:
 def plot_confusion(matrix, labels: list[str], png, title: str = "") -> bool:
     """Draw the confusion matrix to `png` (a path or a binary file). Returns True when label indices had to be
     used because no installed font covers the label names."""
-    import numpy as np
     from matplotlib.figure import Figure  # no pyplot: no global state, Agg via savefig
     from matplotlib.font_manager import FontProperties
 

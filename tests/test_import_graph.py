@@ -4,6 +4,7 @@ circle means two modules hold one fact between them. And docs/architecture.md na
 every module."""
 from __future__ import annotations
 
+import ast
 import sys
 from pathlib import Path
 
@@ -47,3 +48,89 @@ def test_architecture_doc_names_every_module():
     missing = [str(path) for folder in ROOTS.values() for path in folder.rglob("*.py")
                if path.name != "__init__.py" and path.name not in (gui_doc if path.parent.name == "gui" else doc)]
     assert missing == []
+
+
+# Function-level imports: only at the entry points (the commands, the app, the cluster
+# command), or where they keep a heavy or optional package (or a module that imports one at
+# its top) out of a module that does not need it yet; anything else goes at the top, where
+# a reader sees the dependency.
+ENTRY_POINTS = {"textsort.frontends.cli", "textsort.frontends.cluster", "textsort.gui.app", "modelprep.cli",
+                "modelprep.preview"}
+HEAVY = {"tensorflow", "tf_keras", "sklearn", "scipy", "matplotlib", "ray", "pyarrow", "pandas", "PySide6",
+         "sentencepiece", "safetensors", "tokenizers", "ai_edge_litert", "charset_normalizer", "tqdm", "joblib"}
+
+
+def _modules() -> dict[str, ast.Module]:
+    out = {}
+    for root, folder in ROOTS.items():
+        for path in folder.rglob("*.py"):
+            parts = path.relative_to(folder).with_suffix("").parts
+            name = ".".join((root, *parts)).removesuffix(".__init__")
+            out[name] = ast.parse(path.read_text("utf-8"))
+    return out
+
+
+def _targets(module: str, node, known) -> list[str]:
+    if isinstance(node, ast.Import):
+        return [a.name for a in node.names]
+    base = node.module or ""
+    if node.level:
+        package = module.split(".") if module in known and _is_package(module) else module.split(".")[:-1]
+        package = package[: len(package) - node.level + 1]
+        base = ".".join([*package, base] if base else package)
+    return [f"{base}.{a.name}" if f"{base}.{a.name}" in known else base for a in node.names]
+
+
+def _is_package(module: str) -> bool:
+    root, *rest = module.split(".")
+    return (ROOTS[root].joinpath(*rest) / "__init__.py").is_file()
+
+
+def heavy_closure(modules: dict[str, ast.Module]) -> dict[str, set[str]]:
+    """The heavy packages each module loads when imported (its top-level imports, followed)."""
+    direct = {m: [t for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))
+                  for t in _targets(m, n, modules)] for m, tree in modules.items()}
+    out: dict[str, set[str]] = {}
+
+    def visit(m: str, seen: set) -> set[str]:
+        if m in out:
+            return out[m]
+        got = set()
+        for t in direct.get(m, []):
+            if t.split(".")[0] in HEAVY:
+                got.add(t.split(".")[0])
+            elif t in modules and t not in seen:
+                got |= visit(t, seen | {m})
+            parent = t.rsplit(".", 1)[0]
+            if t not in modules and parent in modules and parent not in seen:
+                got |= visit(parent, seen | {m})
+        out[m] = got
+        return got
+
+    for m in modules:
+        visit(m, set())
+    return out
+
+
+def needless_lazy_imports() -> list[str]:
+    modules = _modules()
+    heavy = heavy_closure(modules)
+    found = []
+    for m, tree in modules.items():
+        if m in ENTRY_POINTS:
+            continue
+        for fn in ast.walk(tree):
+            if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            for node in fn.body:
+                if not isinstance(node, (ast.Import, ast.ImportFrom)):
+                    continue
+                for t in _targets(m, node, modules):
+                    adds = {t.split(".")[0]} & HEAVY if t.split(".")[0] in HEAVY else heavy.get(t, set())
+                    if not adds - heavy[m]:
+                        found.append(f"{m}.{fn.name}: {ast.unparse(node)}")
+    return sorted(set(found))
+
+
+def test_function_level_imports_keep_a_heavy_package_out_or_sit_at_an_entry_point():
+    assert needless_lazy_imports() == []

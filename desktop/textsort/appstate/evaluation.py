@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from textsort.appstate.session import _write_atomic, csv_cell, json_text
 from textsort.files.labelled import Columns, load_examples
 from textsort.presentation.printable import printable
 
@@ -97,7 +98,6 @@ class Evaluation:
     def to_csv(self) -> str:
         """One row per text: source, label, predicted, confidence, correct."""
         buf = io.StringIO()
-        from textsort.appstate.session import csv_cell
 
         w = csv.writer(buf)
         w.writerow(["source", "label", "predicted", "confidence", "correct"])
@@ -109,7 +109,6 @@ class Evaluation:
     def export(self, path) -> Path:
         """Write the evaluation: .json -> to_dict(), anything else -> to_csv(); atomically, and
         never over the data it evaluated."""
-        from textsort.appstate.session import _write_atomic, json_text
 
         path = Path(path)
         if path.exists() and path.resolve() == Path(self.data).resolve():

@@ -13,9 +13,10 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from textsort.core.bundle import SUFFIX, BundleError
+from textsort.core.bundle import SUFFIX, BundleError, load_bundle
 from textsort.core.manifest import shipped_metrics
 from textsort.files.assets import asset_dirs, asset_home
+from textsort.presentation.card import card_summary
 
 MODELS_ENV = "TEXTSORT_MODELS"
 MODEL_ENV = "TEXTSORT_MODEL"
@@ -81,8 +82,6 @@ class ModelCard:
 
 def model_card(path: str | os.PathLike) -> ModelCard:
     """Validate a bundle and summarise its manifest; never raises for a bad bundle."""
-    from textsort.core.bundle import load_bundle
-    from textsort.presentation.card import card_summary
 
     path = Path(path)
     card = ModelCard(path=path, size=path.stat().st_size if path.is_file() else 0)
@@ -109,7 +108,6 @@ def find_model(name_or_path: str | os.PathLike) -> Path:
     for p in bundled:
         if str(name_or_path) in (p.name, p.stem):
             return p
-    from textsort.core.bundle import load_bundle
 
     for p in bundled:
         try:

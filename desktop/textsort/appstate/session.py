@@ -11,8 +11,8 @@ import csv
 import errno
 import json
 import os
-import secrets
 import re
+import secrets
 import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
@@ -24,6 +24,7 @@ from textsort.core.engine import Classifier, Explanation, Prediction
 from textsort.core.language import language_warning
 from textsort.core.uncertain import is_uncertain
 from textsort.files.reading import DEFAULT_MAX_BYTES, FileText, iter_paths, read_file
+from textsort.files.safe_files import free_name
 from textsort.presentation.colours import label_colours
 
 UNCERTAIN_FOLDER = "_uncertain"
@@ -483,7 +484,6 @@ def beside_source(results: Iterable[FileResult], tail: str) -> Path | None:
     root = common_folder(r.path for r in results)
     if root is None:
         return None
-    from textsort.files.safe_files import free_name
 
     return free_name(root.parent / f"{root.name or 'files'}{tail}")
 

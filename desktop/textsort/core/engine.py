@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from textsort.core.accelerators import make_runner
 from textsort.core.bundle import Bundle, BundleError, load_bundle
 from textsort.core.encoding import aggregate, softmax
 from textsort.core.explain import Explanation, WordScore, explain  # noqa: F401  (re-exported)
@@ -75,8 +76,6 @@ class Classifier:
         limits: EngineLimits = EngineLimits(),
         accelerator: str = "cpu",
     ):
-        from textsort.core.accelerators import make_runner
-
         self.bundle = bundle if isinstance(bundle, Bundle) else load_bundle(bundle)
         self.labels = self.bundle.labels
         self.encoder = self.bundle.make_encoder()

@@ -13,12 +13,14 @@ characters) is "no text"; a NUL character never reaches the text.
 from __future__ import annotations
 
 import codecs
+import email
 import errno
 import fnmatch
 import os
 import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from email import policy
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -222,9 +224,6 @@ def html_to_text(html: str) -> str:
 
 
 def _email_to_text(data: bytes) -> tuple[str | None, str | None]:
-    import email
-    from email import policy
-
     text, encoding, problem = decode_bytes(data)
     if problem is not None:  # random bytes named .eml are not an e-mail
         return None, problem if problem.startswith("binary") else f"not an e-mail ({problem})"

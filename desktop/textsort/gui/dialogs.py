@@ -4,11 +4,13 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
-from PySide6.QtWidgets import (QCheckBox, QDialog, QDialogButtonBox, QFileDialog, QHBoxLayout, QLabel,
-                               QLineEdit, QMessageBox, QPushButton, QVBoxLayout)
+import PySide6
+from PySide6.QtCore import qVersion
+from PySide6.QtWidgets import (QCheckBox, QDialog, QDialogButtonBox, QFileDialog, QHBoxLayout, QLabel, QLineEdit,
+                               QMessageBox, QPushButton, QVBoxLayout)
 
+import textsort
 from textsort.core.versions import package_versions
-
 
 LABELLED_FILES = "Labelled data (*.csv *.tsv *.jsonl *.ndjson);;All files (*)"
 
@@ -102,10 +104,6 @@ def sort_summary_text(summary, dest, move: bool) -> str:
 
 
 def versions() -> dict[str, str]:
-    import PySide6
-    from PySide6.QtCore import qVersion
-
-    import textsort
 
     found = package_versions()
     return {

@@ -9,10 +9,12 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QBrush, QColor, QKeySequence
-from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QMessageBox,
-                               QProgressBar, QPushButton, QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QInputDialog, QLabel, QListWidget, QListWidgetItem,
+                               QMessageBox, QProgressBar, QPushButton, QSplitter, QTableWidget, QTableWidgetItem,
+                               QVBoxLayout, QWidget)
 
+from textsort.appstate.evaluation import evaluate
+from textsort.appstate.labelling import LabelsError, correct
 from textsort.gui.dialogs import choose_labelled_data
 from textsort.gui.drop_zone import TakesDroppedPath
 from textsort.gui.explanation_view import ExplanationView
@@ -25,8 +27,6 @@ class EvaluateTask(Task):
         self.classifier, self.path = classifier, path
 
     def work(self):
-        from textsort.appstate.evaluation import evaluate
-
         return evaluate(self.classifier, self.path, progress=lambda d, t: self.signals.progress.emit(d, t),
                         cancelled=self.cancelled)
 
@@ -213,9 +213,6 @@ class EvaluateWindow(TakesDroppedPath, QWidget):
     def relabel(self, label: str | None = None) -> Path | None:
         """The selected text's label in the data was wrong: its true label goes into the labels
         file of the evaluated data (textsort.appstate.labelling); the data itself is not changed."""
-        from PySide6.QtWidgets import QInputDialog
-
-        from textsort.appstate.labelling import LabelsError, correct
 
         item = self.cell_list.currentItem()
         if item is None or self.evaluation is None:

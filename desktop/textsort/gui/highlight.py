@@ -4,6 +4,8 @@ is tinted in the colour of the label it pushes towards (`textsort.presentation.c
 CLI's and the JSON's); only the deciding words (`Explanation.deciding`) are painted."""
 from __future__ import annotations
 
+import math
+
 from PySide6.QtGui import QColor, QPalette, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import QTextEdit
 
@@ -32,7 +34,6 @@ def word_colour(score: float, strongest: float, base: QColor, label_colour: QCol
 
 def odds_phrase(word: str, score: float, label: str) -> str:
     """A log-odds drop in words: 'Without “free” the odds of “spam” would be 12× lower'."""
-    import math
 
     factor = math.exp(min(abs(score), 50.0))
     times = f"{factor:,.0f}×" if factor >= 10 else f"{factor:.1f}×"

@@ -5,27 +5,34 @@ appstate.session, files.reading and appstate.models on worker threads (gui.worke
 and shows what they return."""
 from __future__ import annotations
 
+import datetime
 from pathlib import Path
 
-from PySide6.QtCore import QTimer, Qt, QUrl, Signal
+from PySide6.QtCore import QTimer, QUrl, Qt, Signal
 from PySide6.QtGui import QAction, QActionGroup, QDesktopServices, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (QAbstractItemView, QApplication, QComboBox, QFileDialog, QHBoxLayout, QHeaderView,
-                               QLabel, QLineEdit, QMainWindow, QMenu, QMessageBox, QPlainTextEdit, QProgressBar,
-                               QPushButton, QSlider, QSpinBox, QSplitter, QTableView, QTabWidget,
+                               QInputDialog, QLabel, QLineEdit, QMainWindow, QMenu, QMessageBox, QPlainTextEdit,
+                               QProgressBar, QPushButton, QSlider, QSpinBox, QSplitter, QTabWidget, QTableView,
                                QVBoxLayout, QWidget)
 
+from textsort.appstate.labelling import LabelsError, correct, label_names_in, labels_path_for
+from textsort.appstate.session import default_export_path, default_sort_folder
 from textsort.presentation.card import calibration_facts
 
 from . import services
 from .delegates import ConfidenceBarDelegate
 from .dialogs import SortDialog, about_html, sort_summary_text
 from .drop_zone import MODEL_SUFFIX, DropZone, local_paths
-from .placement import place
+from .evaluate_window import EvaluateWindow
 from .explanation_view import ExplanationView
-from .results_model import (COL_CONFIDENCE, COL_FILE, COL_FOLDER, COL_LABEL, COL_PROBLEM, COL_WINDOWS, COLUMNS,
+from .label_window import LabelWindow
+from .model_card import ModelCardDialog
+from .placement import place
+from .results_model import (COLUMNS, COL_CONFIDENCE, COL_FILE, COL_FOLDER, COL_LABEL, COL_PROBLEM, COL_WINDOWS,
                             PROBLEMS, RESULT_ROLE, UNCERTAIN, ResultsFilterProxy, ResultsTableModel)
 from .settings import DEFAULTS, AppSettings, GuiDefaults
 from .theme import apply_theme
+from .train_window import TrainWindow
 from .workers import CallTask, CancellableCall, ClassifyFilesTask, Lane, Task
 
 OPEN_MODEL_ITEM = "Open model file…"
@@ -36,7 +43,6 @@ REPLACING = ("explain", "typed")  # lanes where a new request makes the one befo
 def user_model_title(path: Path) -> str:
     """A model the user trained or opened, as the picker lists it: its name, folder and date
     ("mail (~/models, 2026-12-07 14:05)"): two "model.textsort" files are told apart."""
-    import datetime
 
     folder = str(path.parent)
     home = str(Path.home())
@@ -305,9 +311,6 @@ class MainWindow(QMainWindow):
     def set_true_label(self, index=None, label: str | None = None) -> Path | None:
         """A correction: the row's true label goes into the labels file of the folder it came
         from (the Label view resumes from it; training from those labels uses it)."""
-        from PySide6.QtWidgets import QInputDialog
-
-        from textsort.appstate.labelling import LabelsError, correct, label_names_in, labels_path_for
 
         result = self._row_result(index)
         if result is None:
@@ -446,8 +449,6 @@ class MainWindow(QMainWindow):
             self.load_model(path)
 
     def show_train_window(self):
-        from .train_window import TrainWindow
-
         if getattr(self, "train_window", None) is None:
             self.train_window = TrainWindow(self.settings)  # no parent: not kept above this window
             place(self.train_window, 860, 860, beside=self)
@@ -457,8 +458,6 @@ class MainWindow(QMainWindow):
         return self.train_window
 
     def show_label_window(self):
-        from .label_window import LabelWindow
-
         if getattr(self, "label_window", None) is None:
             self.label_window = LabelWindow(self.classifier)  # no parent: not kept above this window
             place(self.label_window, 1000, 720, beside=self)
@@ -486,8 +485,6 @@ class MainWindow(QMainWindow):
         self.activateWindow()
 
     def show_evaluate_window(self):
-        from .evaluate_window import EvaluateWindow
-
         if getattr(self, "evaluate_window", None) is None:
             self.evaluate_window = EvaluateWindow(self.classifier)  # no parent: not kept above this window
             place(self.evaluate_window, 1040, 760, beside=self)
@@ -500,7 +497,6 @@ class MainWindow(QMainWindow):
         if self.classifier is None:
             QMessageBox.information(self, "Model card", "No model is loaded yet.")
             return
-        from .model_card import ModelCardDialog
 
         ModelCardDialog(self.classifier.bundle, self).exec()
 
@@ -690,7 +686,6 @@ class MainWindow(QMainWindow):
         if not results:
             QMessageBox.information(self, "Export", "There are no results to export yet.")
             return
-        from textsort.appstate.session import default_export_path
 
         start = default_export_path(results) or Path(self.settings.last_folder or Path.home()) / "results.csv"
         path, chosen = QFileDialog.getSaveFileName(self, f"Export {len(results)} results", str(start),
@@ -715,7 +710,6 @@ class MainWindow(QMainWindow):
         if not results:
             QMessageBox.information(self, "Sort into folders", "There are no results to sort yet.")
             return
-        from textsort.appstate.session import default_sort_folder
 
         dialog = SortDialog(len(results), str(default_sort_folder(results) or ""), self)
         if dialog.exec():

@@ -4,10 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from textsort.appstate.models import bundled_models, default_model_path
+from textsort.appstate.session import export_csv, export_json, sort_into
+from textsort.core.bundle import BundleError, load_bundle
+from textsort.core.engine import Classifier
+from textsort.files.assets import asset_dirs
+from textsort.files.reading import read_file
+from textsort.presentation.card import license_facts
+
 
 def load_classifier(path: Path):
-    from textsort.core.engine import Classifier
-
     return Classifier(path)
 
 
@@ -20,42 +26,31 @@ def explain_result(classifier, result, top_n: int, cancel=None):
 
 
 def read_text(path) -> str:
-    from textsort.files.reading import read_file
-
     return read_file(path).text or ""
 
 
 def export_results(results: list, path: Path) -> Path:
-    from textsort.appstate.session import export_csv, export_json
-
     (export_json if path.suffix.lower() == ".json" else export_csv)(results, path)
     return path
 
 
 def sort_results(results: list, dest: Path, move: bool):
-    from textsort.appstate.session import sort_into
-
     return sort_into(results, dest, move=move)
 
 
 def bundled_entries() -> list[tuple[str, Path]]:
     """(name, path) of the models that ship with the app."""
-    from textsort.appstate.models import bundled_models
 
     return [(path.stem, path) for path in bundled_models()]
 
 
 def default_model() -> Path | None:
-    from textsort.appstate.models import default_model_path
-
     path = default_model_path()
     return path if path.is_file() else None
 
 
 def bundled_licenses() -> list[tuple[str, list[tuple[str, str]]]]:
     """Each bundled model's name and its (whose, licence) pairs, as its model card lists them."""
-    from textsort.core.bundle import BundleError, load_bundle
-    from textsort.presentation.card import license_facts
 
     out = []
     for name, path in bundled_entries():
@@ -69,7 +64,6 @@ def bundled_licenses() -> list[tuple[str, list[tuple[str, str]]]]:
 def sample_folder(language: str | None) -> Path | None:
     """The bundled sample texts for a model's language (assets/samples/zh for Chinese,
     else assets/samples/en), in a frozen app or a source checkout."""
-    from textsort.files.assets import asset_dirs
 
     lang = "zh" if str(language or "").lower() in ("zh", "ja", "ko") else "en"
     for folder in asset_dirs("samples"):

@@ -8,6 +8,7 @@ QApplication; `python -m textsort.gui.system_libs` runs it alone.
 """
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 import shutil
@@ -62,7 +63,6 @@ def uses_xcb(env=os.environ, platform: str = sys.platform) -> bool:
 
 def xcb_plugin() -> Path | None:
     """PySide6's libqxcb.so (found without importing Qt's libraries)."""
-    import importlib.util
 
     spec = importlib.util.find_spec("PySide6")
     roots = list(spec.submodule_search_locations or []) if spec else []

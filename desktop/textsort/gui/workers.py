@@ -16,6 +16,9 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
+from textsort.appstate.session import Session
+from textsort.core.explain import Cancelled
+
 
 class WorkerSignals(QObject):
     progress = Signal(int, int)  # done, total (total 0 = not known yet)
@@ -49,8 +52,6 @@ class Task(QRunnable):
         raise NotImplementedError
 
     def run(self) -> None:
-        from textsort.core.explain import Cancelled
-
         try:
             if self.cancelled():
                 raise Cancelled  # replaced before it began
@@ -169,8 +170,6 @@ class ClassifyFilesTask(Task):
         self.done = 0
 
     def work(self) -> None:
-        from textsort.appstate.session import Session
-
         session = Session(self.classifier)
         items = session.expand(self.paths)  # counted first, so progress has a total
         total = len(items)
