@@ -194,3 +194,16 @@ def test_word_tooltips_speak_in_odds_and_punctuation_is_quoted():
 def test_model_card_says_runtime_agreement_in_words():
     card = render_card({"name": "m", "labels": ["a", "b"], "metrics": {"agreement": {"keras_litert_top1": 1}}})
     assert "keras_litert_top1" not in card and "100.0%" in card
+
+
+def test_train_window_shows_every_stage_at_its_default_size(qtbot, gui_settings):
+    from textsort.core.protocol import StageName
+    from textsort.gui.train_window import TrainWindow
+
+    w = TrainWindow(gui_settings)
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitExposed(w)
+    table = w.stage_table
+    assert table.rowCount() == len(StageName)
+    assert table.verticalHeader().length() <= table.viewport().height()  # no scrolling to see a stage

@@ -108,7 +108,10 @@ class TrainWindow(TakesDroppedPath, QWidget):
 
         self.stage_table = QTableWidget(len(training.TITLES), 3)
         self.stage_table.setHorizontalHeaderLabels(["Stage", "Progress", "Time"])
-        self.stage_table.verticalHeader().setVisible(False)
+        rows = self.stage_table.verticalHeader()
+        rows.setVisible(False)
+        rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        rows.setDefaultSectionSize(self.fontMetrics().height() + 6)  # compact: every stage in view at the default size
         header = self.stage_table.horizontalHeader()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
