@@ -145,7 +145,6 @@ def quick_model(X: np.ndarray, y: np.ndarray, n_labels: int, cfg: "ActiveConfig 
 def suggest(X: np.ndarray, labelled: np.ndarray, y: np.ndarray, n_labels: int,
             cfg: ActiveConfig = ActiveConfig()) -> tuple[list[int], dict]:
     """Indices of X to label next (never a labelled one), and what the choice was based on."""
-
     labelled = np.asarray(labelled, np.int64)
     rest = np.setdiff1d(np.arange(len(X)), labelled)
     counts = np.bincount(y, minlength=n_labels) if len(y) else np.zeros(n_labels, np.int64)
@@ -173,7 +172,6 @@ def embed_source(session, cache: Path, teacher: str = "auto") -> np.ndarray:
     """Every text of a `textsort.appstate.labelling.LabelSession`, embedded by the teacher's int8
     encoder. Kept in `cache` by text SHA-256 (with the exported encoder and its tokenizer),
     so that the next request embeds only new or changed texts and needs no TensorFlow."""
-
     cache.mkdir(parents=True, exist_ok=True)
     source, _ = choose_teacher(session.texts[:500], teacher)
     key = hashlib.sha256(f"{source.name}|{teacher}|{session.source}".encode("utf-8", "surrogateescape")).hexdigest()[:12]
@@ -213,7 +211,6 @@ def embed_source(session, cache: Path, teacher: str = "auto") -> np.ndarray:
 def suggest_for(session, cache: Path, teacher: str = "auto", cfg: ActiveConfig = ActiveConfig()) -> dict:
     """The app's request: the next texts to label (their ids), and the quick model's
     cross-validated accuracy on the labels so far."""
-
     t0 = time.perf_counter()
     X = embed_source(session, cache, teacher)
     labelled = np.array(sorted(session.labels), np.int64)

@@ -33,7 +33,6 @@ class CalibrationError(Exception):
 
 def _data_config(manifest: dict) -> DataConfig:
     """The data config the bundle records (fields this version knows), checked like --config."""
-
     config = manifest.get("config")
     recorded = config.get("data") if isinstance(config, dict) else None
     if not isinstance(recorded, dict):
@@ -56,7 +55,6 @@ def calibrate(bundle_path, data_path, out_path=None, force: bool = False) -> dic
     """Returns the calibration written into `out_path` (default: the bundle itself, which the
     user asked to rewrite by naming no other). An `out_path` must be a new `.textsort` name,
     not an input; an existing one is replaced only with `force`."""
-
     bundle_path = Path(bundle_path)
     if out_path is not None:
         check_out(out_path, (bundle_path, data_path), force)

@@ -78,7 +78,6 @@ class Candidate:
 
 def timed_probs(classifier, ev) -> tuple[np.ndarray, float]:
     """Runtime probabilities of an EvalSet's texts, and model milliseconds per text."""
-
     t0 = time.perf_counter()
     logits = classifier.window_logits(ev.windows)
     ms = 1000 * (time.perf_counter() - t0) / max(len(ev.y), 1)

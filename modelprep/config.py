@@ -165,6 +165,16 @@ class PipelineConfig:
     ship: ShipConfig = field(default_factory=ShipConfig)
 
 
+def for_few_labels(cfg: PipelineConfig) -> PipelineConfig:
+    """What a run with few labels (cross-validated data) changes: the n-gram half is the
+    few-label teacher's own (trained on the pool), not the n-gram stage's; and the student's
+    alpha alternatives are trained only with `FewShotConfig.student_alternatives`."""
+    cfg = replace(cfg, ngram=replace(cfg.ngram, enabled=False))
+    if not cfg.fewshot.student_alternatives:
+        cfg = replace(cfg, distill=replace(cfg.distill, alpha_alternatives=()))
+    return cfg
+
+
 def to_dict(cfg) -> dict:
     return asdict(cfg) if is_dataclass(cfg) else dict(cfg)
 
@@ -231,7 +241,9 @@ def apply_overrides(cfg, overrides: dict, where: str = "config"):
     changes = {}
     for key, value in overrides.items():
         if key not in names:
-            raise ConfigError(f"{where}: unknown field {key!r} (fields: {', '.join(names)})")
+            moved = ("; the training loop's settings are under 'hparams' since 2026-12-07"
+                     if "hparams" in names and key in HParams.__dataclass_fields__ else "")
+            raise ConfigError(f"{where}: unknown field {key!r} (fields: {', '.join(names)}){moved}")
         hint = hints[key]
         if is_dataclass(hint) and isinstance(value, dict):
             changes[key] = apply_overrides(getattr(cfg, key), value, f"{where}.{key}")

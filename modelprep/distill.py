@@ -36,7 +36,7 @@ def distill(new_student: Callable[[], object], examples: Examples, val: EvalSet,
     for alpha in dict.fromkeys((cfg.alpha, *cfg.alpha_alternatives)):
         model = new_student()
         history, probs = fit(model, examples, val, n_labels, cfg.hparams, pad_id, f"student (alpha {alpha})",
-                             soft_loss=replace(cfg, alpha=alpha))
+                             distill=replace(cfg, alpha=alpha))
         tried.append({"alpha": alpha, "val_macro_f1": history["best_val_macro_f1"], "seconds": history["seconds"]})
         if best is None or history["best_val_macro_f1"] > best.history["best_val_macro_f1"]:
             best = Distilled(model, history, probs, alpha)

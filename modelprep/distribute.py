@@ -7,7 +7,7 @@ environment:
 - several GPUs visible in one process: `MirroredStrategy`.
 - otherwise none: the plain loop, exactly as before.
 
-Scaling: `TeacherConfig.batch_size` is per replica, so one optimizer step sees
+Scaling: `TeacherConfig.hparams.batch_size` is per replica, so one optimizer step sees
 batch_size x replicas texts; an epoch is n / (batch_size x replicas) steps, and the
 learning-rate schedule (warm-up, linear decay) and `max_steps` count those global steps;
 the peak learning rate grows with the square root of the replicas (the rule for Adam-type

@@ -246,7 +246,6 @@ def build_tokenizer_json(pieces: list[str], scores: np.ndarray, unk_id: int,
                          charsmap: bytes) -> str:
     """A `tokenizers` JSON: Precompiled normaliser + space-run collapse, Metaspace
     (prepend always), Unigram. No post-processor: TextEncoder adds <s> ... </s>."""
-
     spec = {
         "version": "1.0",
         "truncation": None,

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from modelprep.config import PipelineConfig
+from modelprep.config import PipelineConfig, for_few_labels
 
 MEASURE_STEPS = 3
 
@@ -84,6 +84,7 @@ def estimate_seconds(n_train: int, n_val: int, cfg: PipelineConfig, steps: dict,
                      n_pool: int = 0) -> dict:
     """Seconds per part and in total, from measured seconds per step. `few`: the few-label
     teacher (modelprep.fewshot), which reads every text once instead of training."""
+    cfg = for_few_labels(cfg) if few else cfg
     tc, dc, xc = cfg.teacher.hparams, cfg.distill.hparams, cfg.transfer
     runs = 1 + len(cfg.distill.alpha_alternatives)
     if few:

@@ -56,7 +56,6 @@ class Embedder:
 
     def embed(self, texts: list[str], budget_s: float | None = None, chunk: int = 512) -> np.ndarray:
         """[n, width] embeddings of each text's first window; rows past the time budget are NaN."""
-
         out = np.full((len(texts), self.width), np.nan, np.float32)
         start = time.perf_counter()
         for i in range(0, len(texts), chunk):

@@ -246,8 +246,8 @@ def seed_everything(seed: int) -> None:
 
 
 def fit(model, train: Examples, val: EvalSet, n_labels: int, s: HParams, pad_id: int = 0,
-        desc: str = "train", dist=None, soft_loss: DistillConfig | None = None) -> tuple[dict, np.ndarray]:
-    """Train in place and restore the best epoch's weights. `soft_loss`: how rows with soft
+        desc: str = "train", dist=None, distill: DistillConfig | None = None) -> tuple[dict, np.ndarray]:
+    """Train in place and restore the best epoch's weights. `distill`: how rows with soft
     targets learn from them (its temperature, alpha and kind); None: hard labels only (the
     teacher). `dist` (modelprep.distribute): the model was built under its strategy's scope;
     each step takes one batch per replica.
@@ -259,7 +259,7 @@ def fit(model, train: Examples, val: EvalSet, n_labels: int, s: HParams, pad_id:
     soft = train.soft if train.soft is not None else np.full((n, n_labels), np.nan, np.float32)
     has_soft = (~np.isnan(soft).any(axis=1)).astype(np.float32)
     soft = np.nan_to_num(soft).astype(np.float32)
-    d = soft_loss or DistillConfig(temperature=1.0, alpha=0.0)
+    d = distill or DistillConfig(temperature=1.0, alpha=0.0)
     T, alpha, kind = float(d.temperature), float(d.alpha), d.soft_loss
     if kind not in ("kl", "mse"):
         raise ValueError(f"soft_loss must be 'kl' or 'mse', not {kind!r}")

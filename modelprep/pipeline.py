@@ -26,7 +26,7 @@ import numpy as np
 
 from modelprep import fewshot, progress
 from modelprep.candidates import Candidate, check_size, choose, export_candidate, timed_probs
-from modelprep.config import PipelineConfig, config_hash
+from modelprep.config import PipelineConfig, config_hash, for_few_labels
 from modelprep.data import PreparedData, normalise_whitespace, prepare
 from modelprep.ensemble import choose_weight, mix, mix_logits
 from modelprep.evaluate import classification_metrics, uncertain_threshold
@@ -34,6 +34,7 @@ from modelprep.ngram import fit_ngram_model, load_model, out_of_fold_probs, save
 from modelprep.publish import check_out, publish
 from modelprep.teachers import choose_teacher, cjk_share
 from modelprep.transfer import build_transfer_set
+from modelprep.vocab import prune_source
 from modelprep.workdir import StageFolder, versions
 from textsort.core.bundle import FORMAT, FORMAT_VERSION, load_bundle
 from textsort.core.encoding import TextEncoder, TokenizerSpec
@@ -117,7 +118,6 @@ def read_pool(spec, data: PreparedData, cfg: PipelineConfig) -> tuple[list[str],
     """The unlabelled texts (textsort.files.unlabelled), whitespace-normalised like the labelled
     ones, without duplicates or texts that are also labelled, and without texts in another
     script than the labelled ones (CJK or not: another language would teach nothing)."""
-
     pc = cfg.pool
     try:
         pool = load_pool(spec, pc.text_column, pc.max_texts, pc.max_bytes)
@@ -160,7 +160,6 @@ def teacher_for(data: PreparedData, cfg: PipelineConfig, pool: list[str] = ()):
     source, reason = choose_teacher(data.train.texts, cfg.teacher.name, cfg.teacher.cjk_threshold)
     if (source.config.vocab_size > PRUNE_ABOVE
             and json.loads(source.tokenizer_json)["model"].get("type") == "Unigram"):
-        from modelprep.vocab import prune_source
 
         source = prune_source(source, list(data.train.texts) + list(data.val.texts) + list(pool))
     return source, reason
@@ -203,7 +202,6 @@ def teacher_stage(stages: StageRunner, p: Prepared, cfg: PipelineConfig, dist=No
     """`dist` (modelprep.distribute): train on several replicas / workers; the weights and
     the stage record are the same as one worker's, so a run resumes on any worker count.
     None on a non-chief worker when the chief already has the teacher."""
-
     from modelprep.bert import build_teacher
     from modelprep.loop import Examples, fit, predict_texts, resolve_precision, seed_everything
 
@@ -248,7 +246,6 @@ def fewshot_teacher_stage(stages: StageRunner, p: Prepared, cfg: PipelineConfig)
     self-trained on the pool, mixed with a TF-IDF model trained on the pool's head labels
     (modelprep.fewshot). Its validation numbers are out-of-fold. Returns the teacher (with
     the mixed teacher's log-probabilities of each pool text) and its n-gram half."""
-
     fc, pc = cfg.fewshot, cfg.pool
     y = p.data.train.y
 
@@ -396,7 +393,6 @@ def with_known_logits(label: Callable, texts: list[str], logits: np.ndarray) -> 
 
 def mixed_labels(label: Callable, ngram: Ngram) -> Callable:
     """The teacher's logits mixed with its n-gram half's probabilities (log of the mix)."""
-
     if ngram.model is None or ngram.weight >= 1.0:
         return label
     return lambda texts: mix_logits(label(texts), ngram.model.predict_proba(texts), ngram.weight)
@@ -533,10 +529,8 @@ def train(data_path, out_path, cfg: PipelineConfig = PipelineConfig(), work=None
     name = name or default_name(data_path, language(p, cfg))
     few = p.data.cross_validated
     progress.emit(Event.PLAN, stages=planned_stages(cfg, few), few_labels=few)
-    if few:  # the n-gram half is the few-label teacher's own (trained on the pool), not the ngram stage's
-        cfg = replace(cfg, ngram=replace(cfg.ngram, enabled=False))
-        if not cfg.fewshot.student_alternatives:
-            cfg = replace(cfg, distill=replace(cfg.distill, alpha_alternatives=()))
+    if few:
+        cfg = for_few_labels(cfg)
         teacher, ngram = fewshot_teacher_stage(stages, p, cfg)
     else:
         teacher = teacher_stage(stages, p, cfg, dist)
@@ -611,7 +605,6 @@ def train(data_path, out_path, cfg: PipelineConfig = PipelineConfig(), work=None
 def shipped_estimate(teacher: Teacher, chosen: Candidate, agreement_set) -> dict:
     """Few labels: the teacher's cross-validated accuracy (95 % interval), and how often the
     shipped model agrees with the teacher on unlabelled texts neither trained on."""
-
     out = dict(teacher.record["estimate"])
     if agreement_set is not None and chosen.rung.student:
         probs, _ = timed_probs(chosen.classifier, agreement_set)
@@ -624,7 +617,6 @@ def teacher_and_candidate_metrics(p: Prepared, teacher: Teacher, ngram: Ngram, s
                                   bert_int8: Candidate | None, chosen: Candidate) -> dict:
     """Validation (and, with a test file, test) metrics of the teacher that labelled the
     transfer set (int8 BERT mixed with the n-gram model), its parts, and each candidate."""
-
     m = lambda y, probs, split: classification_metrics(y, probs, p.labels, split)  # noqa: E731
     cross_validated = p.data.cross_validated  # the candidates' validation texts are their training texts
     bert_val = bert_int8.val_probs if bert_int8 is not None and not cross_validated else teacher.val_probs

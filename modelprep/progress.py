@@ -33,7 +33,6 @@ _cancel = {"asked": False, "raised": False, "timer": None}
 
 def request_cancel(exit_code: int = 130) -> None:
     """Safe from a signal handler: the next progress call stops the run (see the docstring)."""
-
     if _cancel["asked"]:
         return
     _cancel["asked"] = True

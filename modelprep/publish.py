@@ -61,7 +61,6 @@ def recorded_beside(out: Path) -> dict:
 
 def publish(out, manifest: dict, model_bytes: bytes, tokenizer_json: str, force: bool = False) -> Path:
     """The report beside `out`, then the bundle at `out` (atomically). Returns the bundle."""
-
     out = Path(out)
     if taken(out) and not force:  # created while training ran
         raise RefusedWrite(f"--out {out} appeared while training; nothing was replaced (add --force to replace it)")

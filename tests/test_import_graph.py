@@ -1,7 +1,8 @@
 """No import circles in textsort and modelprep, counting every import statement
 (function-level ones included, as grimp, import-linter's graph builder, reads them): a
-circle means two modules hold one fact between them. And docs/architecture.md names
-every module."""
+circle means two modules hold one fact between them. Function-level imports only at entry
+points or to keep a heavy package out (docs/architecture.md). And docs/architecture.md
+names every module."""
 from __future__ import annotations
 
 import ast
@@ -112,17 +113,31 @@ def heavy_closure(modules: dict[str, ast.Module]) -> dict[str, set[str]]:
     return out
 
 
-def needless_lazy_imports() -> list[str]:
-    modules = _modules()
+def _inside(fn) -> list:
+    """Every statement of a function, in its blocks (if, try, with, loops) too; nested
+    functions are visited on their own."""
+    out, todo = [], list(fn.body)
+    while todo:
+        node = todo.pop()
+        out.append(node)
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            todo.extend(child for child in ast.iter_child_nodes(node) if isinstance(child, ast.stmt)
+                        or isinstance(child, ast.excepthandler))
+    return out
+
+
+def needless_lazy_imports(modules: dict[str, ast.Module] | None = None,
+                          entry_points: set[str] = ENTRY_POINTS) -> list[str]:
+    modules = _modules() if modules is None else modules
     heavy = heavy_closure(modules)
     found = []
     for m, tree in modules.items():
-        if m in ENTRY_POINTS:
+        if m in entry_points:
             continue
         for fn in ast.walk(tree):
             if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 continue
-            for node in fn.body:
+            for node in _inside(fn):
                 if not isinstance(node, (ast.Import, ast.ImportFrom)):
                     continue
                 for t in _targets(m, node, modules):
@@ -134,3 +149,17 @@ def needless_lazy_imports() -> list[str]:
 
 def test_function_level_imports_keep_a_heavy_package_out_or_sit_at_an_entry_point():
     assert needless_lazy_imports() == []
+
+
+def test_a_planted_needless_lazy_import_is_found():
+    src = {  # as modules of textsort: a light one, one that loads a heavy package at its top
+        "textsort.core.light": "X = 1\n",
+        "textsort.core.heavyish": "import tensorflow\n",
+        "textsort.core.user": ("import os\n"
+                               "def a():\n    import json\n"                        # stdlib: needless
+                               "def b():\n    if os.name:\n        from textsort.core import light\n"  # light, in a block
+                               "def c():\n    from textsort.core import heavyish\n"  # keeps TensorFlow out: fine
+                               "def d():\n    import PySide6\n"),                     # heavy package: fine
+    }
+    found = needless_lazy_imports({m: ast.parse(code) for m, code in src.items()}, set())
+    assert found == ["textsort.core.user.a: import json", "textsort.core.user.b: from textsort.core import light"]

@@ -52,6 +52,6 @@ else:  # hard pseudo labels
     ex = Examples(list(p.train_windows) + list(pw), np.concatenate([p.data.train.y, pl[sub].argmax(1)]))
     s, soft = HParams(batch_size=32, learning_rate=lr, epochs=epochs, class_weights=False, patience=99), None
 t = time.time()
-hist, _ = fit(model, ex, p.test, len(p.labels), s, p.source.pad_id, desc="ft", soft_loss=soft)
+hist, _ = fit(model, ex, p.test, len(p.labels), s, p.source.pad_id, desc="ft", distill=soft
 print("fit s", round(time.time() - t), [h["val_macro_f1"] for h in hist["history"]])
 score("after")

@@ -98,10 +98,9 @@ def test_auto_choice_by_script():
 
 
 def test_auto_picks_e5_for_chinese_and_minilm_otherwise(monkeypatch):
-    import modelprep.e5
     import modelprep.teachers
 
-    monkeypatch.setattr(modelprep.e5, "read_e5", lambda: "e5 source")
+    monkeypatch.setattr(modelprep.teachers, "read_e5", lambda: "e5 source")
     monkeypatch.setattr(modelprep.teachers, "read_minilm", lambda: "minilm source")
     source, reason = choose_teacher(["这家酒店的服务很好", "房间太小了 but ok"])
     assert source == "e5 source" and "multilingual" in reason

@@ -70,7 +70,7 @@ def test_distillation_learns_from_soft_targets_alone(soft_loss):
     model = build_student(25, 2, cfg)
     s = HParams(batch_size=32, learning_rate=1e-2, epochs=4, patience=4)
     history, probs = fit(model, Examples(windows, np.full(600, -1), teacher_logits), val, 2, s, desc="kd",
-                         soft_loss=DistillConfig(temperature=2.0, alpha=1.0, soft_loss=soft_loss))
+                         distill=DistillConfig(temperature=2.0, alpha=1.0, soft_loss=soft_loss))
     assert (probs.argmax(1) == val_y).mean() > 0.9
     assert history["best_val_macro_f1"] > 0.9 and len(history["history"]) >= 1
     assert np.allclose(predict_texts(model, val), probs, atol=1e-5)  # best weights restored
@@ -94,7 +94,7 @@ def test_unknown_soft_loss_is_refused():
     s = HParams(batch_size=8, learning_rate=1e-3, epochs=1)
     with pytest.raises(ValueError, match="soft_loss"):
         fit(build_student(25, 2, StudentConfig(embed_dim=8, filters=8)), Examples(windows, y), EvalSet(windows, np.arange(20), y), 2, s,
-            soft_loss=DistillConfig(soft_loss="cosine"))
+            distill=DistillConfig(soft_loss="cosine"))
 
 
 def test_step_cap_and_early_stopping():

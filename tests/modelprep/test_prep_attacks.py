@@ -34,6 +34,7 @@ def _one_line(capsys) -> str:
     (b'{"teacher": {"hparams": {"epochs": "3"}}}', "config.teacher.hparams.epochs: expected a whole number"),
     (b'{"teacher": {"nope": 1}}', "unknown field 'nope'"),
     (b'{"transfer": {"augment": {"x": 1}}}', "config.transfer.augment: unknown field 'x'"),
+    (b'{"teacher": {"epochs": 2}}', "precision, hparams); the training loop's settings are under 'hparams'"),
     (b'{"ngram": {"c_grid": [1, "a"]}}', "config.ngram.c_grid[1]"),
     (b'{"data": {"delimiter": ";;"}}', "delimiter must be one character"),
     (b'{"teacher": {"hparams": {"time_budget_s": 1e999}}}', "expected a number"),

@@ -109,7 +109,6 @@ class Evaluation:
     def export(self, path) -> Path:
         """Write the evaluation: .json -> to_dict(), anything else -> to_csv(); atomically, and
         never over the data it evaluated."""
-
         path = Path(path)
         if path.exists() and path.resolve() == Path(self.data).resolve():
             raise ValueError(f"{path} is the evaluated data; choose another file to export to")

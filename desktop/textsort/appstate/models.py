@@ -82,7 +82,6 @@ class ModelCard:
 
 def model_card(path: str | os.PathLike) -> ModelCard:
     """Validate a bundle and summarise its manifest; never raises for a bad bundle."""
-
     path = Path(path)
     card = ModelCard(path=path, size=path.stat().st_size if path.is_file() else 0)
     try:

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from textsort.core.native import quiet_native_stderr
+
 CHOICES = ("cpu", "gpu", "auto")
 
 
@@ -61,8 +63,6 @@ def make_runner(bundle, threads: int | None, accelerator: str = "cpu") -> Runner
     if accelerator in ("gpu", "auto"):
         try:
             from ai_edge_litert.hardware_accelerator import HardwareAccelerator as HA
-
-            from textsort.core.native import quiet_native_stderr
 
             with quiet_native_stderr():  # the GPU alone: a model it takes whole, or none (then the CPU)
                 runner = CompiledRunner(bundle.model_bytes, bundle.signature, len(bundle.labels), HA.GPU)

@@ -213,7 +213,6 @@ class EvaluateWindow(TakesDroppedPath, QWidget):
     def relabel(self, label: str | None = None) -> Path | None:
         """The selected text's label in the data was wrong: its true label goes into the labels
         file of the evaluated data (textsort.appstate.labelling); the data itself is not changed."""
-
         item = self.cell_list.currentItem()
         if item is None or self.evaluation is None:
             QMessageBox.information(self, "Set the true label", "Choose a text in the list first.")

@@ -34,7 +34,6 @@ def word_colour(score: float, strongest: float, base: QColor, label_colour: QCol
 
 def odds_phrase(word: str, score: float, label: str) -> str:
     """A log-odds drop in words: 'Without “free” the odds of “spam” would be 12× lower'."""
-
     factor = math.exp(min(abs(score), 50.0))
     times = f"{factor:,.0f}×" if factor >= 10 else f"{factor:.1f}×"
     return (f"Without “{word}” the odds of “{label}” would be {times} "

@@ -43,7 +43,6 @@ REPLACING = ("explain", "typed")  # lanes where a new request makes the one befo
 def user_model_title(path: Path) -> str:
     """A model the user trained or opened, as the picker lists it: its name, folder and date
     ("mail (~/models, 2026-12-07 14:05)"): two "model.textsort" files are told apart."""
-
     folder = str(path.parent)
     home = str(Path.home())
     if folder == home or folder.startswith(home + "/"):
@@ -311,7 +310,6 @@ class MainWindow(QMainWindow):
     def set_true_label(self, index=None, label: str | None = None) -> Path | None:
         """A correction: the row's true label goes into the labels file of the folder it came
         from (the Label view resumes from it; training from those labels uses it)."""
-
         result = self._row_result(index)
         if result is None:
             return None

@@ -1,5 +1,5 @@
-"""The GUI's calls into the runtime (no Qt here). Most run on worker threads; the
-runtime modules are imported lazily so that the window shows before they load."""
+"""The GUI's calls into the runtime (no Qt here). Most run on worker threads: the runtime's
+modules are imported with the window, but LiteRT and the model itself load on a worker."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -40,7 +40,6 @@ def sort_results(results: list, dest: Path, move: bool):
 
 def bundled_entries() -> list[tuple[str, Path]]:
     """(name, path) of the models that ship with the app."""
-
     return [(path.stem, path) for path in bundled_models()]
 
 
@@ -51,7 +50,6 @@ def default_model() -> Path | None:
 
 def bundled_licenses() -> list[tuple[str, list[tuple[str, str]]]]:
     """Each bundled model's name and its (whose, licence) pairs, as its model card lists them."""
-
     out = []
     for name, path in bundled_entries():
         try:
@@ -64,7 +62,6 @@ def bundled_licenses() -> list[tuple[str, list[tuple[str, str]]]]:
 def sample_folder(language: str | None) -> Path | None:
     """The bundled sample texts for a model's language (assets/samples/zh for Chinese,
     else assets/samples/en), in a frozen app or a source checkout."""
-
     lang = "zh" if str(language or "").lower() in ("zh", "ja", "ko") else "en"
     for folder in asset_dirs("samples"):
         if (folder / lang).is_dir():

@@ -63,7 +63,6 @@ def uses_xcb(env=os.environ, platform: str = sys.platform) -> bool:
 
 def xcb_plugin() -> Path | None:
     """PySide6's libqxcb.so (found without importing Qt's libraries)."""
-
     spec = importlib.util.find_spec("PySide6")
     roots = list(spec.submodule_search_locations or []) if spec else []
     if getattr(sys, "_MEIPASS", None):  # the frozen app keeps Qt's plugins under _internal/PySide6
