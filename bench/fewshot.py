@@ -10,7 +10,7 @@ test.csv scores everything and chooses nothing. One fresh process per run:
 - `shipped`: the bundle `textsort-prep train` writes with its defaults + `--unlabelled`;
 - `teacher`: the teacher that labelled the student's transfer set (the few-label teacher:
   pretrained encoder + logistic regression, self-trained on the pool);
-- `tfidf_lr`: TF-IDF + logistic regression (modelprep.ngram' analyzers, C by 5-fold
+- `tfidf_lr`: TF-IDF + logistic regression (modelprep.ngram's analyzers, C by 5-fold
   cross-validation on the labelled texts);
 - `frozen_encoder_lr`: the pretrained encoder with no fine-tuning (MiniLM; e5 with the
   `query: ` prefix), mean-pooled and L2-normalised, + logistic regression, C by 5-fold
